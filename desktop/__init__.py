@@ -1,0 +1,1 @@
+"""fAIk Desktop: the PySide6 window, a thin layer over :mod:`detector`."""
