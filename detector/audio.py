@@ -1,0 +1,448 @@
+"""Decode any audio (or the sound of a video) to 16 kHz mono float32.
+
+Decoding uses PyAV, which bundles FFmpeg: wav, flac, ogg/vorbis, opus, mp3,
+m4a/aac and the audio track of mp4/mov/webm/mkv work without a system FFmpeg,
+also in the frozen app.
+
+Memory: the file is decoded frame by frame; each frame is converted to float,
+downmixed (mean of channels) and resampled to the target rate at once, and
+only the resampled output is kept, in one pre-sized buffer that grows in place.
+A 3-hour recording therefore needs about ``3 h x 16 000 x 4 bytes`` (~690 MB)
+plus a few MB, never its decoding at the source rate.
+
+Every problem with the input raises :class:`AudioDecodeError` with a one-line
+message; the original exception is kept as ``__cause__`` for logs. The input
+file is only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from detector.errors import AnalysisCancelled, AudioDecodeError
+
+TARGET_SAMPLE_RATE = 16000
+
+#: Extensions offered in file dialogs. Decoding sniffs the content, so a file
+#: with another extension is still tried.
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        ".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac",
+        ".wma", ".aif", ".aiff", ".aifc", ".caf", ".amr", ".ac3", ".mka",
+        ".mp4", ".m4v", ".mov", ".webm", ".mkv", ".3gp", ".avi",
+    }
+)
+
+#: Peak level below which a recording counts as silent (-60 dBFS).
+SILENCE_PEAK_DBFS = -60.0
+#: A truncated file is analysed only if at least this much decodes.
+MIN_TRUNCATED_DURATION_S = 0.1
+#: Share of non-finite (NaN/inf) source samples above which the file is refused.
+MAX_NONFINITE_SHARE = 0.01
+#: Decoded length below this share of the declared length (and more than
+#: ``_TRUNCATION_SLACK_S`` short) counts as truncated.
+_TRUNCATION_SHARE = 0.9
+_TRUNCATION_SLACK_S = 0.5
+#: Source samples gathered before one resampler call: fewer Python calls per second of audio.
+_BLOCK_SAMPLES = 65536
+
+# Integer sample formats -> scale to [-1, 1); offset for unsigned 8-bit.
+_INT_SCALE = {"u8": (128.0, 128.0), "s16": (0.0, 32768.0), "s32": (0.0, 2147483648.0), "s64": (0.0, 9223372036854775808.0)}
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the source file is (original values, before conversion)."""
+
+    path: str
+    name: str
+    size_bytes: int
+    sha256: str
+    container: str
+    codec: str
+    sample_rate: int
+    channels: int
+    duration_s: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """Mono float32 samples at ``sample_rate``, finite and within [-1, 1]."""
+
+    samples: np.ndarray
+    sample_rate: int
+    info: AudioInfo
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate if self.sample_rate else 0.0
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of the file's bytes (hex), read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _check_readable(path: Path) -> os.stat_result:
+    """Stat and open-for-reading checks with a clear message for each failure."""
+    name = path.name or str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError as exc:
+        raise AudioDecodeError(f"file not found: {path}; check the name and folder") from exc
+    except PermissionError as exc:
+        raise AudioDecodeError(f"cannot read {name}: permission denied; check the file's permissions") from exc
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read {name}: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise AudioDecodeError(f"{name} is a folder, not an audio file; choose a file inside it")
+    if not stat.S_ISREG(st.st_mode):
+        raise AudioDecodeError(f"{name} is not a regular file; choose an audio or video file")
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except PermissionError as exc:
+        raise AudioDecodeError(f"cannot read {name}: permission denied; check the file's permissions") from exc
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read {name}: {exc.strerror or exc}") from exc
+    if st.st_size == 0:
+        raise AudioDecodeError(f"{name} is empty (0 bytes); choose a recording that contains audio")
+    return st
+
+
+def _open_container(path: Path):
+    """Open read-only with PyAV; map FFmpeg's refusal to a user message."""
+    import av
+
+    try:
+        return av.open(str(path), mode="r")
+    except av.error.FFmpegError as exc:
+        raise AudioDecodeError(
+            f"{path.name} is not an audio or video file that can be read (unknown or damaged format)"
+        ) from exc
+    except (OSError, UnicodeError) as exc:
+        raise AudioDecodeError(f"cannot open {path.name}: {exc}") from exc
+
+
+def _audio_stream(container, path: Path):
+    audio = list(container.streams.audio)
+    if not audio:
+        has_video = any(
+            s.type == "video" and s.codec_context is not None and s.codec_context.name not in {"ansi"}
+            for s in container.streams
+        )
+        if has_video:
+            raise AudioDecodeError(f"{path.name} has no audio track (a video without sound); nothing to analyse")
+        raise AudioDecodeError(
+            f"{path.name} is not an audio or video file that can be read (no audio stream found)"
+        )
+    # The default stream if FFmpeg marked one, else the first.
+    return audio[0]
+
+
+def _container_name(container, path: Path) -> str:
+    names = [n for n in (container.format.name or "").split(",") if n]
+    ext = path.suffix.lower().lstrip(".")
+    if ext in names:
+        return ext
+    return names[0] if names else "unknown"
+
+
+def _codec_name(cc) -> str:
+    """The codec's name, not the decoder's ("mp3", not FFmpeg's "mp3float" decoder)."""
+    name = (cc.name if cc is not None else None) or "unknown"
+    if name.endswith("float") and name[: -len("float")] in {"mp1", "mp2", "mp3", "mp3adu", "mp3on4"}:
+        name = name[: -len("float")]
+    return name
+
+
+def _declared_duration(container, stream) -> float:
+    """Duration in seconds from the headers (0.0 when unknown)."""
+    if stream.duration is not None and stream.time_base is not None and stream.duration > 0:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None and container.duration > 0:
+        return float(container.duration) / 1_000_000.0  # AV_TIME_BASE
+    return 0.0
+
+
+def _info(path: Path, st: os.stat_result, container, stream) -> AudioInfo:
+    cc = stream.codec_context
+    return AudioInfo(
+        path=str(path),
+        name=path.name,
+        size_bytes=int(st.st_size),
+        sha256=file_sha256(path),
+        container=_container_name(container, path),
+        codec=_codec_name(cc),
+        sample_rate=int(stream.sample_rate or (cc.sample_rate if cc is not None else 0) or 0),
+        channels=int(getattr(stream, "channels", 0) or (cc.channels if cc is not None else 0) or 0),
+        duration_s=_declared_duration(container, stream),
+    )
+
+
+def probe_audio(path: str | os.PathLike) -> AudioInfo:
+    """Describe a file from its headers without decoding it (the SHA-256 reads its bytes once)."""
+    p = Path(path)
+    st = _check_readable(p)
+    container = _open_container(p)
+    try:
+        stream = _audio_stream(container, p)
+        return _info(p, st, container, stream)
+    finally:
+        container.close()
+
+
+def _frame_to_mono(frame) -> tuple[np.ndarray, int]:
+    """Float32 mono (mean of channels) of one decoded frame, and how many values were NaN/inf."""
+    arr = frame.to_ndarray()
+    n_ch = len(frame.layout.channels)
+    fmt = frame.format.name.rstrip("p")  # planar and packed scale the same
+    if not frame.format.is_planar:
+        arr = arr.reshape(-1, n_ch).T  # packed: (1, n*ch) interleaved -> (ch, n)
+    if fmt in _INT_SCALE:
+        offset, scale = _INT_SCALE[fmt]
+        x = arr.astype(np.float32)
+        if offset:
+            x -= offset
+        x *= 1.0 / scale
+        nonfinite = 0
+    else:
+        x = arr.astype(np.float32, copy=False)
+        finite = np.isfinite(x)
+        nonfinite = int(x.size - np.count_nonzero(finite))
+        if nonfinite:
+            # Replace before resampling: the resampler's filter would smear one NaN over many samples.
+            x = np.where(finite, x, np.float32(0.0))
+    mono = x[0] if n_ch == 1 else x.mean(axis=0, dtype=np.float32)
+    return np.ascontiguousarray(mono, dtype=np.float32), nonfinite
+
+
+class _Output:
+    """A float32 buffer that grows in place (realloc/mremap), so no second copy is ever made."""
+
+    def __init__(self, capacity: int) -> None:
+        self.buf = np.empty(max(capacity, 1024), dtype=np.float32)  # untouched pages cost no RSS
+        self.n = 0
+
+    def append(self, x: np.ndarray) -> None:
+        need = self.n + len(x)
+        if need > len(self.buf):
+            self.buf.resize(max(need, int(len(self.buf) * 1.5)), refcheck=False)
+        self.buf[self.n:need] = x
+        self.n = need
+
+    def finish(self) -> np.ndarray:
+        self.buf.resize(self.n, refcheck=False)
+        return self.buf
+
+
+class _Resampler:
+    """Mono float block -> target-rate float32, rebuilt if the source rate changes mid-stream."""
+
+    def __init__(self, target_sr: int) -> None:
+        self.target_sr = target_sr
+        self.src_sr: int | None = None
+        self._r = None
+
+    def _run(self, frame) -> list[np.ndarray]:
+        return [f.to_ndarray()[0] for f in self._r.resample(frame)]
+
+    def push(self, mono: np.ndarray, src_sr: int) -> list[np.ndarray]:
+        import av
+
+        out: list[np.ndarray] = []
+        if src_sr != self.src_sr:
+            out += self.flush()
+            self.src_sr = src_sr
+            self._r = None if src_sr == self.target_sr else av.AudioResampler(
+                format="flt", layout="mono", rate=self.target_sr
+            )
+        if self._r is None:
+            return out + [mono]
+        frame = av.AudioFrame.from_ndarray(mono[None, :], format="flt", layout="mono")
+        frame.sample_rate = src_sr
+        return out + self._run(frame)
+
+    def flush(self) -> list[np.ndarray]:
+        if self._r is None:
+            return []
+        out = self._run(None)
+        self._r = None
+        self.src_sr = None
+        return out
+
+
+def load_audio(
+    path: str | os.PathLike,
+    target_sr: int = TARGET_SAMPLE_RATE,
+    *,
+    progress: Callable[[float], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> DecodedAudio:
+    """Decode ``path`` to mono float32 at ``target_sr``, in blocks (see module docstring).
+
+    ``progress(fraction)`` is called with 0..1 as decoding advances;
+    ``cancel()`` returning True stops decoding with :class:`AnalysisCancelled`.
+    """
+    import av
+
+    if target_sr <= 0:
+        raise ValueError(f"target_sr must be positive, got {target_sr}")
+    p = Path(path)
+    st = _check_readable(p)
+    container = _open_container(p)
+    try:
+        stream = _audio_stream(container, p)
+        info = _info(p, st, container, stream)
+        declared = info.duration_s
+        out = _Output(int(math.ceil((declared * 1.05 + 1.0) * target_sr)) if declared > 0 else 60 * target_sr)
+        resampler = _Resampler(target_sr)
+        block: list[np.ndarray] = []
+        block_len = 0
+        block_sr = 0
+        nonfinite = 0
+        source_values = 0
+        decode_error: BaseException | None = None
+        last_reported = -1.0
+        if progress is not None:
+            progress(0.0)
+
+        def drain(sr: int) -> None:
+            nonlocal block, block_len
+            if block:
+                mono = block[0] if len(block) == 1 else np.concatenate(block)
+                for y in resampler.push(mono, sr):
+                    out.append(y)
+            block, block_len = [], 0
+
+        try:
+            for frame in container.decode(stream):
+                if cancel is not None and cancel():
+                    raise AnalysisCancelled("decoding cancelled")
+                if frame.samples == 0:
+                    continue
+                sr = int(frame.sample_rate)
+                if block and sr != block_sr:
+                    drain(block_sr)
+                block_sr = sr
+                mono, bad = _frame_to_mono(frame)
+                nonfinite += bad
+                source_values += mono.size * len(frame.layout.channels)
+                block.append(mono)
+                block_len += mono.size
+                if block_len >= _BLOCK_SAMPLES:
+                    drain(sr)
+                if progress is not None and declared > 0 and frame.time is not None:
+                    frac = min(1.0, max(0.0, float(frame.time) / declared))
+                    if frac - last_reported >= 0.01:
+                        last_reported = frac
+                        progress(frac)
+        except AnalysisCancelled:
+            raise
+        except (av.error.FFmpegError, ValueError, OSError) as exc:
+            # Damaged data part-way: keep what decoded; judged below.
+            decode_error = exc
+        if block:
+            drain(block_sr)
+        for y in resampler.flush():
+            out.append(y)
+    finally:
+        container.close()
+
+    samples = out.finish()
+    return _finish(samples, target_sr, info, declared, nonfinite, source_values, decode_error, progress)
+
+
+def _finish(
+    samples: np.ndarray,
+    sr: int,
+    info: AudioInfo,
+    declared: float,
+    nonfinite: int,
+    source_values: int,
+    decode_error: BaseException | None,
+    progress: Callable[[float], None] | None,
+) -> DecodedAudio:
+    """Validate decoded samples: truncation, zero length, NaN share, level, silence."""
+    name = info.name
+    warnings: list[str] = []
+    got = len(samples) / sr
+    truncated = decode_error is not None or (
+        declared > 0 and got < declared * _TRUNCATION_SHARE and declared - got > _TRUNCATION_SLACK_S
+    )
+    if len(samples) == 0:
+        if truncated or declared > 0:
+            raise AudioDecodeError(
+                f"{name} appears truncated or damaged: no audio could be decoded"
+            ) from decode_error
+        raise AudioDecodeError(f"{name} contains no audio (0 s); choose a recording with sound")
+    if truncated:
+        if got <= MIN_TRUNCATED_DURATION_S:
+            raise AudioDecodeError(
+                f"{name} appears truncated or damaged: only {got:.2f} s could be decoded"
+            ) from decode_error
+        warnings.append(f"file appears truncated; analysed the first {got:.1f} s")
+    if nonfinite:
+        share = nonfinite / max(source_values, 1)
+        if share >= MAX_NONFINITE_SHARE:
+            raise AudioDecodeError(
+                f"{name} is damaged: {share:.1%} of its samples are not numbers (NaN/inf)"
+            )
+        warnings.append(f"{nonfinite} invalid samples (NaN/inf) were replaced by silence")
+    # Resampling can leave tiny non-finite values only if the input had them; be safe anyway.
+    np.nan_to_num(samples, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    if peak < 10 ** (SILENCE_PEAK_DBFS / 20):
+        level = "-inf" if peak == 0 else f"{20 * math.log10(peak):.0f}"
+        raise AudioDecodeError(
+            f"the recording is silent (peak {level} dBFS, below {SILENCE_PEAK_DBFS:.0f} dBFS); "
+            "choose a recording with audible speech"
+        )
+    if peak > 1.0:
+        # Float sources can exceed full scale; scale rather than clip, so the waveform keeps its shape.
+        samples *= np.float32(1.0 / peak)
+        np.clip(samples, -1.0, 1.0, out=samples)
+        if peak > 1.01:
+            warnings.append(f"the recording exceeds full scale (peak {peak:.2f}); it was scaled down to fit")
+    if progress is not None:
+        progress(1.0)
+    return DecodedAudio(samples=samples, sample_rate=sr, info=info, warnings=tuple(warnings))
+
+
+def waveform_envelope(samples: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Min and max of ``samples`` in ``n_bins`` equal bins (for drawing a waveform).
+
+    Vectorised with ``np.minimum.reduceat``: one pass over the data. When there
+    are fewer samples than bins, a bin takes the sample at its position. An
+    empty signal gives zeros.
+    """
+    if n_bins <= 0:
+        raise ValueError(f"n_bins must be positive, got {n_bins}")
+    x = np.asarray(samples)
+    if x.ndim != 1:
+        raise ValueError(f"samples must be one-dimensional, got shape {x.shape}")
+    n = len(x)
+    if n == 0:
+        z = np.zeros(n_bins, dtype=np.float32)
+        return z, z.copy()
+    idx = (np.arange(n_bins, dtype=np.int64) * n) // n_bins
+    return np.minimum.reduceat(x, idx), np.maximum.reduceat(x, idx)
