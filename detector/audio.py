@@ -199,6 +199,35 @@ def _info(path: Path, st: os.stat_result, container, stream) -> AudioInfo:
     )
 
 
+def _wav_declared_duration(path: Path, size: int) -> float:
+    """Duration a RIFF/WAVE header promises (0.0 if not a plain WAVE or size unknown).
+
+    FFmpeg's wav demuxer derives the duration from the bytes actually present,
+    so a cut-off WAV looks complete; the header's ``data`` size says otherwise.
+    """
+    import struct
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return 0.0
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return 0.0
+    pos, byte_rate = 12, 0
+    while pos + 8 <= len(head):
+        cid, csize = head[pos:pos + 4], struct.unpack("<I", head[pos + 4:pos + 8])[0]
+        if cid == b"fmt " and pos + 20 <= len(head):
+            byte_rate = struct.unpack("<I", head[pos + 16:pos + 20])[0]
+        if cid == b"data":
+            if csize in (0, 0xFFFFFFFF) or byte_rate <= 0:
+                return 0.0  # streaming writers leave the size unset
+            missing = pos + 8 + csize - size
+            return csize / byte_rate if missing > 0.01 * csize else 0.0
+        pos += 8 + csize + (csize & 1)
+    return 0.0
+
+
 def probe_audio(path: str | os.PathLike) -> AudioInfo:
     """Describe a file from its headers without decoding it (the SHA-256 reads its bytes once)."""
     p = Path(path)
@@ -313,7 +342,8 @@ def load_audio(
     try:
         stream = _audio_stream(container, p)
         info = _info(p, st, container, stream)
-        declared = info.duration_s
+        # A cut-off WAV: its header promises more than the file holds.
+        declared = max(info.duration_s, _wav_declared_duration(p, info.size_bytes))
         out = _Output(int(math.ceil((declared * 1.05 + 1.0) * target_sr)) if declared > 0 else 60 * target_sr)
         resampler = _Resampler(target_sr)
         block: list[np.ndarray] = []
@@ -408,13 +438,17 @@ def _finish(
                 f"{name} is damaged: {share:.1%} of its samples are not numbers (NaN/inf)"
             )
         warnings.append(f"{nonfinite} invalid samples (NaN/inf) were replaced by silence")
-    # Resampling can leave tiny non-finite values only if the input had them; be safe anyway.
-    np.nan_to_num(samples, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    # min/max propagate NaN and show inf, and need no full-size temporary (np.abs would).
+    lo, hi = float(samples.min()), float(samples.max())
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        # Non-finite input is zeroed before resampling; this is only a safety net.
+        np.nan_to_num(samples, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        lo, hi = float(samples.min()), float(samples.max())
+    peak = max(abs(lo), abs(hi))
     if peak < 10 ** (SILENCE_PEAK_DBFS / 20):
-        level = "-inf" if peak == 0 else f"{20 * math.log10(peak):.0f}"
+        level = "all samples are zero" if peak == 0 else f"peak level {20 * math.log10(peak):.0f} dBFS"
         raise AudioDecodeError(
-            f"the recording is silent (peak {level} dBFS, below {SILENCE_PEAK_DBFS:.0f} dBFS); "
+            f"the recording is silent ({level}; below {SILENCE_PEAK_DBFS:.0f} dBFS); "
             "choose a recording with audible speech"
         )
     if peak > 1.0:
