@@ -1,0 +1,501 @@
+"""The seed's ModelService, for a desktop: load a classifier once, answer P(AI) for chunks.
+
+Sources (``ModelService.load(source)``):
+
+* ``None`` — the built-in model, ``resources/models/faik-detector-v1`` next to the
+  package (or inside a PyInstaller bundle, under ``sys._MEIPASS``);
+* a local folder holding ``config.json``, ``preprocessor_config.json`` and
+  ``model.safetensors`` (a ``save_pretrained`` folder or a hub snapshot);
+* a Hugging Face repo id such as ``mo-thecreator/Deepfake-audio-detection``: the
+  local cache is tried first; only when that has no copy and ``HF_HUB_OFFLINE`` is
+  not set does it go online, with short timeouts, so an offline laptop gets a
+  clear error in seconds instead of a hang.
+
+Weights are read from safetensors only (a pickle ``pytorch_model.bin`` can run code
+when loaded) and ``trust_remote_code`` is never enabled: the only custom
+architecture is the built-in one, registered by :mod:`detector.faik_model`.
+
+Which output column means "AI-generated" comes from ``config.id2label`` read by
+meaning (see :func:`resolve_label_mapping`); ``predict_proba`` always returns the
+columns ``[P(AI), P(real)]`` whatever the model's order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from detector.errors import FaikError, ModelLoadError, ModelNotReadyError
+
+BUILTIN_MODEL_NAME = "faik-detector-v1"
+SEED_HUB_MODEL_ID = "mo-thecreator/Deepfake-audio-detection"
+EXPECTED_SAMPLE_RATE = 16000
+# Seconds to wait for the hub to answer before calling it unreachable (per request).
+HUB_TIMEOUT_S = 5.0
+
+_FAKE_WORDS = {"fake", "spoof", "spoofed", "spoofing", "ai", "synthetic", "synthesized", "synthesised",
+               "deepfake", "generated", "tts", "machine"}
+_REAL_WORDS = {"real", "bonafide", "genuine", "human", "authentic", "natural"}
+_NEGATIONS = {"not", "non", "no"}
+_GENERIC_LABEL = re.compile(r"^label[_ ]?([01])$", re.IGNORECASE)
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _resources_root() -> Path:
+    """``resources/`` of a source checkout, or of a PyInstaller bundle when frozen."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+BUILTIN_MODEL_DIR: Path = _resources_root() / "models" / BUILTIN_MODEL_NAME
+
+
+class ModelState(str, Enum):
+    NOT_LOADED = "not-loaded"
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What was loaded, for the window's model panel, ``faik model-info`` and provenance."""
+
+    name: str
+    source: str
+    source_kind: str  # "built-in" | "folder" | "hub"
+    architecture: str
+    num_parameters: int
+    sample_rate: int
+    labels: dict[int, str]
+    ai_index: int
+    real_index: int
+    weights_sha256: str
+    load_time_s: float
+    device: str
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["labels"] = {str(k): v for k, v in self.labels.items()}  # JSON object keys are strings
+        return d
+
+
+def _words(label: str) -> list[str]:
+    text = label.lower().replace("bona fide", "bonafide").replace("bona-fide", "bonafide")
+    return [w for w in re.split(r"[^a-z0-9]+", text) if w]
+
+
+def _meaning(label: str) -> str | None:
+    """'ai', 'real' or None (unreadable or contradictory) for one label name."""
+    words = _words(label)
+    if any(w in _NEGATIONS for w in words):
+        return None  # "not real", "non-synthetic": too easy to get backwards; refuse
+    fake = any(w in _FAKE_WORDS for w in words)
+    real = any(w in _REAL_WORDS for w in words)
+    if fake == real:
+        return None
+    return "ai" if fake else "real"
+
+
+def resolve_label_mapping(id2label: Mapping[Any, str] | None) -> tuple[int, int]:
+    """Return ``(ai_index, real_index)`` from a model's ``id2label``.
+
+    Names are read by meaning, case-insensitively (fake/spoof/AI/synthetic/
+    deepfake/generated vs real/bonafide/bona fide/genuine/human/authentic).
+    transformers' generic ``LABEL_0``/``LABEL_1`` fall back to the seed's order
+    (0 = AI-generated, 1 = real). Anything else — other names, more or fewer
+    than two classes, both names meaning the same — raises
+    :class:`ModelLoadError`: a wrong guess would invert every verdict.
+    """
+    if not id2label:
+        raise ModelLoadError("the model's config.json has no id2label; add one that names the fake and real classes")
+    try:
+        labels = {int(k): str(v) for k, v in id2label.items()}
+    except (TypeError, ValueError):
+        raise ModelLoadError(f"the model's id2label has non-integer class ids: {dict(id2label)!r}") from None
+    shown = ", ".join(f"{k}={v!r}" for k, v in sorted(labels.items()))
+    if len(labels) != 2 or set(labels) != {0, 1}:
+        raise ModelLoadError(
+            f"the model has {len(labels)} classes ({shown}); fAIk needs a two-class fake/real detector"
+        )
+    if all(_GENERIC_LABEL.match(v.strip()) for v in labels.values()):
+        generic = {int(_GENERIC_LABEL.match(v.strip()).group(1)): k for k, v in labels.items()}
+        if generic == {0: 0, 1: 1}:
+            return 0, 1  # the seed's order
+    meanings = {k: _meaning(v) for k, v in labels.items()}
+    ai = [k for k, m in meanings.items() if m == "ai"]
+    real = [k for k, m in meanings.items() if m == "real"]
+    if len(ai) != 1 or len(real) != 1:
+        raise ModelLoadError(
+            f"cannot tell which class is AI-generated from the model's labels ({shown}); "
+            "name them e.g. 'fake' and 'real' in config.json's id2label"
+        )
+    return ai[0], real[0]
+
+
+def _sha256_files(paths: Sequence[Path]) -> str:
+    """sha256 of one weights file; for sharded weights, of the shards' names and hashes in order."""
+    digests = []
+    for p in paths:
+        h = hashlib.sha256()
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        digests.append((p.name, h.hexdigest()))
+    if len(digests) == 1:
+        return digests[0][1]
+    combined = hashlib.sha256("".join(f"{n}:{d}\n" for n, d in digests).encode())
+    return combined.hexdigest()
+
+
+def _weights_files(folder: Path) -> list[Path]:
+    """The safetensors weights of ``folder``; a clear ModelLoadError when there are none."""
+    single = folder / "model.safetensors"
+    if single.is_file():
+        return [single]
+    index = folder / "model.safetensors.index.json"
+    if index.is_file():
+        import json
+
+        try:
+            shards = sorted(set(json.loads(index.read_text("utf-8"))["weight_map"].values()))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelLoadError(f"{index} is unreadable ({exc}); re-save the model") from None
+        missing = [s for s in shards if not (folder / s).is_file()]
+        if missing:
+            raise ModelLoadError(f"{folder} lacks weight shard(s) {', '.join(missing)}; copy the whole model folder")
+        return [folder / s for s in shards]
+    if (folder / "pytorch_model.bin").exists() or list(folder.glob("pytorch_model-*.bin")):
+        raise ModelLoadError(
+            f"{folder} has only pytorch_model.bin (pickle weights, which can run code when loaded); "
+            "fAIk reads safetensors only: convert it with model.save_pretrained(folder, safe_serialization=True)"
+        )
+    raise ModelLoadError(f"{folder} has no model.safetensors; copy the model's weights into the folder")
+
+
+def _check_folder(folder: Path) -> list[Path]:
+    if not (folder / "config.json").is_file():
+        raise ModelLoadError(
+            f"{folder} has no config.json: not a Hugging Face model folder "
+            "(it needs config.json, preprocessor_config.json and model.safetensors)"
+        )
+    if not (folder / "preprocessor_config.json").is_file():
+        raise ModelLoadError(
+            f"{folder} has no preprocessor_config.json (the model's feature extractor); copy it from the model's source"
+        )
+    return _weights_files(folder)
+
+
+def _env_true(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _hub_cache_dir() -> str:
+    """The hub cache as the environment says *now* (huggingface_hub reads it only at import)."""
+    for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if os.environ.get(var):
+            return os.path.expanduser(os.environ[var])
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface"
+    )
+    return os.path.join(os.path.expanduser(home), "hub")
+
+
+def _is_offline() -> bool:
+    return _env_true("HF_HUB_OFFLINE") or _env_true("TRANSFORMERS_OFFLINE")
+
+
+def _hub_reachable(timeout: float = HUB_TIMEOUT_S) -> bool:
+    """Can a TCP connection to the hub be opened within ``timeout`` seconds (DNS included)?
+
+    huggingface_hub retries an unreachable host five times with back-off (about
+    25 s); this probe answers "offline" at once when there is no route or no DNS,
+    and within ``timeout`` on a network that silently drops packets.
+    """
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host, port = url.hostname or "huggingface.co", url.port or (443 if url.scheme == "https" else 80)
+    ok: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                ok.append(True)
+        except OSError:
+            pass
+
+    t = threading.Thread(target=probe, daemon=True, name="faik-hub-probe")
+    t.start()
+    t.join(timeout + 0.5)  # DNS lookups have no timeout of their own: bound them here
+    return bool(ok)
+
+
+def _hub_snapshot(repo_id: str) -> Path:
+    """A local folder with the repo's files: from the cache, else (if allowed) downloaded."""
+    from huggingface_hub import hf_hub_download, snapshot_download
+
+    cache = _hub_cache_dir()
+    try:
+        folder = Path(snapshot_download(repo_id, cache_dir=cache, local_files_only=True))
+        _check_folder(folder)
+        return folder
+    except ModelLoadError:
+        if _is_offline():
+            raise
+    except Exception:  # noqa: BLE001 - any failure here just means "no usable cached copy"
+        pass
+    if _is_offline():
+        raise ModelLoadError(
+            f"{repo_id} is not in the local Hugging Face cache ({cache}) and HF_HUB_OFFLINE is set: "
+            "loading it needs network or a cached copy; or load a local model folder instead"
+        )
+    if not _hub_reachable():
+        raise ModelLoadError(
+            f"{repo_id} is not in the local Hugging Face cache ({cache}) and the hub cannot be reached: "
+            "loading it needs network or a cached copy; or load a local model folder instead"
+        )
+    # Online: fetch only the files we read (never pytorch_model.bin), each request with a short
+    # timeout; repo_info / snapshot_download would wait without a timeout on a silent network.
+    try:
+        cfg = hf_hub_download(repo_id, "config.json", cache_dir=cache, etag_timeout=HUB_TIMEOUT_S)
+        hf_hub_download(repo_id, "preprocessor_config.json", cache_dir=cache, etag_timeout=HUB_TIMEOUT_S)
+        try:
+            hf_hub_download(repo_id, "model.safetensors", cache_dir=cache, etag_timeout=HUB_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001
+            if type(exc).__name__ != "EntryNotFoundError":
+                raise
+            import json
+
+            idx = hf_hub_download(repo_id, "model.safetensors.index.json", cache_dir=cache,
+                                  etag_timeout=HUB_TIMEOUT_S)
+            for shard in sorted(set(json.loads(Path(idx).read_text("utf-8"))["weight_map"].values())):
+                hf_hub_download(repo_id, shard, cache_dir=cache, etag_timeout=HUB_TIMEOUT_S)
+    except Exception as exc:  # noqa: BLE001 - turn the hub's many error types into one message
+        name = type(exc).__name__
+        if name in {"RepositoryNotFoundError", "GatedRepoError"}:
+            raise ModelLoadError(f"{repo_id} was not found on the Hugging Face hub (or is private)") from None
+        if name == "EntryNotFoundError":
+            raise ModelLoadError(f"{repo_id} has no model.safetensors; fAIk reads safetensors weights only") from None
+        raise ModelLoadError(
+            f"could not download {repo_id} ({name}): loading a hub model needs network or a cached copy; "
+            "or load a local model folder instead"
+        ) from None
+    return Path(cfg).parent
+
+
+def classify_source(source: str | os.PathLike | None) -> tuple[str, Path | str]:
+    """``("built-in" | "folder" | "hub", folder path or repo id)`` for a user's ``source``."""
+    if source is None or str(source).strip() in {"", "builtin", "built-in", BUILTIN_MODEL_NAME}:
+        return "built-in", BUILTIN_MODEL_DIR
+    if isinstance(source, Path):
+        return "folder", source.expanduser()
+    text = str(source).strip()
+    path = Path(text).expanduser()
+    if path.exists():
+        return "folder", path
+    looks_like_path = text.startswith((".", "/", "~", "\\")) or "\\" in text or (len(text) > 1 and text[1] == ":")
+    if not looks_like_path and _HUB_ID.match(text):
+        return "hub", text
+    return "folder", path
+
+
+class ModelService:
+    """Holds one loaded model; thread-safe.
+
+    ``load`` runs in the caller's thread (the window calls it from a worker);
+    the state, error and info can be read from any thread while it runs.
+    ``predict_proba`` uses the model that was ready when it was called, so a
+    load started meanwhile never mixes two models in one answer.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._load_lock = threading.Lock()  # one load at a time
+        self._state = ModelState.NOT_LOADED
+        self._error: str | None = None
+        self._info: ModelInfo | None = None
+        self._model: Any = None
+        self._extractor: Any = None
+
+    # -- state -----------------------------------------------------------------
+    @property
+    def state(self) -> ModelState:
+        with self._lock:
+            return self._state
+
+    @property
+    def error(self) -> str | None:
+        with self._lock:
+            return self._error
+
+    @property
+    def info(self) -> ModelInfo | None:
+        with self._lock:
+            return self._info
+
+    def is_ready(self) -> bool:
+        return self.state is ModelState.READY
+
+    def unload(self) -> None:
+        with self._lock:
+            self._state, self._error, self._info = ModelState.NOT_LOADED, None, None
+            self._model = self._extractor = None
+
+    @staticmethod
+    def set_num_threads(n: int | None) -> None:
+        """Limit torch's intra-op threads (process-wide); ``None`` leaves torch's default."""
+        if n is None:
+            return
+        if not isinstance(n, int) or n < 1:
+            from detector.errors import SettingsError
+
+            raise SettingsError(f"thread count must be a whole number of at least 1 (got {n!r})")
+        import torch
+
+        torch.set_num_threads(n)
+
+    # -- loading ---------------------------------------------------------------
+    def load(self, source: str | os.PathLike | None = None) -> ModelInfo:
+        """Load ``source`` (see the module docstring); blocking. Raises :class:`ModelLoadError`."""
+        with self._load_lock:
+            with self._lock:
+                self._state, self._error = ModelState.LOADING, None
+            try:
+                model, extractor, info = self._load(source)
+            except BaseException as exc:
+                msg = str(exc) if isinstance(exc, FaikError) else f"could not load the model: {type(exc).__name__}: {exc}"
+                msg = " ".join(msg.split())  # one line
+                with self._lock:
+                    self._state, self._error, self._info = ModelState.FAILED, msg, None
+                    self._model = self._extractor = None
+                if isinstance(exc, FaikError):
+                    raise
+                if isinstance(exc, Exception):
+                    raise ModelLoadError(msg) from exc
+                raise
+            with self._lock:
+                self._model, self._extractor, self._info = model, extractor, info
+                self._state, self._error = ModelState.READY, None
+            return info
+
+    def _load(self, source: str | os.PathLike | None) -> tuple[Any, Any, ModelInfo]:
+        t0 = time.perf_counter()
+        kind, where = classify_source(source)
+        if kind == "built-in":
+            folder = Path(where)
+            if not folder.is_dir():
+                raise ModelLoadError(
+                    f"the built-in model {BUILTIN_MODEL_NAME} is not installed (expected at {folder}); "
+                    f"load a model folder or a hub id instead (e.g. --model {SEED_HUB_MODEL_ID})"
+                )
+            name, shown_source = BUILTIN_MODEL_NAME, str(folder)
+        elif kind == "hub":
+            folder = _hub_snapshot(str(where))
+            name = shown_source = str(where)
+        else:
+            folder = Path(where)
+            if not folder.exists():
+                raise ModelLoadError(f"model folder {folder} does not exist; check the path or give a hub id (owner/name)")
+            if not folder.is_dir():
+                raise ModelLoadError(f"{folder} is a file; give the folder that holds config.json and model.safetensors")
+            name, shown_source = folder.resolve().name, str(folder.resolve())
+        weights = _check_folder(folder)
+
+        import torch
+        from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
+
+        try:
+            import detector.faik_model  # noqa: F401 - registers the built-in architecture with the Auto classes
+            builtin_arch_missing = None
+        except ModuleNotFoundError as exc:
+            if exc.name != "detector.faik_model":
+                raise
+            builtin_arch_missing = "detector.faik_model is missing from this installation"
+
+        try:
+            config = AutoConfig.from_pretrained(folder, trust_remote_code=False, local_files_only=True)
+        except (ValueError, KeyError, OSError) as exc:
+            hint = f" ({builtin_arch_missing})" if builtin_arch_missing else ""
+            raise ModelLoadError(f"unsupported or unreadable config.json in {folder}{hint}: {_first_line(exc)}") from None
+        ai_index, real_index = resolve_label_mapping(getattr(config, "id2label", None))
+        try:
+            extractor = AutoFeatureExtractor.from_pretrained(folder, trust_remote_code=False, local_files_only=True)
+        except (ValueError, KeyError, OSError) as exc:
+            raise ModelLoadError(f"unreadable preprocessor_config.json in {folder}: {_first_line(exc)}") from None
+        sr = int(getattr(extractor, "sampling_rate", 0) or 0)
+        if sr != EXPECTED_SAMPLE_RATE:
+            raise ModelLoadError(
+                f"the model expects {sr or 'an unknown'} Hz audio; fAIk feeds 16000 Hz: use a 16 kHz model"
+            )
+        try:
+            model = AutoModelForAudioClassification.from_pretrained(
+                folder, config=config, use_safetensors=True, trust_remote_code=False, local_files_only=True
+            )
+        except (ValueError, KeyError, OSError, RuntimeError) as exc:
+            raise ModelLoadError(f"could not read the weights in {folder}: {_first_line(exc)}") from None
+        model.eval()
+        model.to(torch.device("cpu"))
+        info = ModelInfo(
+            name=name,
+            source=shown_source,
+            source_kind=kind,
+            architecture=type(model).__name__,
+            num_parameters=int(sum(p.numel() for p in model.parameters())),
+            sample_rate=sr,
+            labels={int(k): str(v) for k, v in config.id2label.items()},
+            ai_index=ai_index,
+            real_index=real_index,
+            weights_sha256=_sha256_files(weights),
+            load_time_s=round(time.perf_counter() - t0, 3),
+            device="cpu",
+        )
+        return model, extractor, info
+
+    # -- inference -------------------------------------------------------------
+    def predict_proba(self, chunks: Sequence[np.ndarray]) -> np.ndarray:
+        """Class probabilities for a batch of 16 kHz mono chunks: shape ``(n, 2)``, columns ``[P(AI), P(real)]``.
+
+        The model's own feature extractor prepares the batch as the model expects
+        (``sampling_rate`` from the extractor, padding, attention mask when the
+        extractor returns one); softmax turns the logits into probabilities.
+        """
+        with self._lock:
+            if self._state is not ModelState.READY:
+                raise ModelNotReadyError(
+                    "no model is loaded" + (f" (last load failed: {self._error})" if self._error else "")
+                    + "; load a model first"
+                )
+            model, extractor, info = self._model, self._extractor, self._info
+        if len(chunks) == 0:
+            return np.empty((0, 2), dtype=np.float64)
+        import torch
+
+        arrays = [np.ascontiguousarray(c, dtype=np.float32).reshape(-1) for c in chunks]
+        if any(a.size == 0 for a in arrays):
+            raise ValueError("empty chunk")
+        inputs = extractor(arrays, sampling_rate=extractor.sampling_rate, return_tensors="pt", padding=True)
+        with torch.inference_mode():
+            logits = model(**dict(inputs)).logits
+            probs = torch.softmax(logits.float(), dim=-1).cpu().numpy().astype(np.float64)
+        if probs.shape != (len(arrays), 2) or not np.isfinite(probs).all():
+            raise FaikError("the model returned invalid scores for this audio (non-finite or wrong shape)")
+        return probs[:, [info.ai_index, info.real_index]]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
