@@ -1,0 +1,178 @@
+"""One recording in, one :class:`~detector.result.AnalysisResult` out.
+
+``analyze_file`` decodes (:mod:`detector.audio`) and calls ``analyze_audio``,
+which plans chunks (:func:`detector.chunking.plan_chunks`: the tail and short
+clips are covered), classifies them in batches with a loaded
+:class:`~detector.model_service.ModelService`, reports progress, checks for
+cancellation between batches, streams each chunk's answer, and aggregates
+them with :func:`detector.result.aggregate`. The provenance block records what
+was analysed, with which model and settings, and when.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable
+
+import detector
+from detector.chunking import ChunkSettings, plan_chunks
+from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyError, SettingsError
+from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from detector.audio import DecodedAudio
+    from detector.model_service import ModelService
+
+APP_NAME = "fAIk Desktop"
+MAX_BATCH_SIZE = 256
+STATEMENT = (
+    "This is statistical evidence from one detection model, not proof: it can miss generators it has "
+    "not seen and can flag real speech after heavy processing (codecs, phone lines, noise); "
+    "corroborate with other evidence before acting on it."
+)
+
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+ChunkFn = Callable[[ChunkResult], None]
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """How to analyse: the seed's chunk settings plus batch size and thread count."""
+
+    settings: ChunkSettings = field(default_factory=ChunkSettings)
+    batch_size: int = 8
+    num_threads: int | None = None
+
+    def __post_init__(self) -> None:
+        b = self.batch_size
+        if isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= MAX_BATCH_SIZE:
+            raise SettingsError(f"batch size must be a whole number from 1 to {MAX_BATCH_SIZE} (got {b!r})")
+        t = self.num_threads
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int) or not 1 <= t <= 1024):
+            raise SettingsError(f"thread count must be a whole number of at least 1 (got {t!r})")
+
+
+def utc_now_iso() -> str:
+    """Current UTC time as ISO 8601 with a ``Z`` suffix, to the millisecond."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def analyze_audio(
+    audio: "DecodedAudio",
+    service: "ModelService",
+    options: AnalysisOptions = AnalysisOptions(),
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    on_chunk: ChunkFn | None = None,
+) -> AnalysisResult:
+    """Classify every chunk of ``audio`` and aggregate (see the module docstring).
+
+    ``progress(done, total)`` is called once with ``(0, total)`` and after each
+    batch; ``cancel()`` is polled before each batch and raises
+    :class:`AnalysisCancelled` when it returns True; ``on_chunk`` receives each
+    chunk's result as soon as its batch is done (for a live display).
+    """
+    started = utc_now_iso()
+    info = service.info
+    if info is None or not service.is_ready():
+        raise ModelNotReadyError("no model is loaded; load a model before analysing")
+    if audio.sample_rate != info.sample_rate:
+        raise SettingsError(
+            f"audio is at {audio.sample_rate} Hz but the model expects {info.sample_rate} Hz; decode with load_audio()"
+        )
+    samples = audio.samples
+    if samples.ndim != 1 or samples.size == 0:
+        raise AudioDecodeError(f"{audio.info.name}: no audio samples to analyse")
+    if options.num_threads is not None:
+        service.set_num_threads(options.num_threads)
+
+    settings = options.settings
+    spans = plan_chunks(int(samples.size), audio.sample_rate, settings)
+    total = len(spans)
+    results: list[ChunkResult] = []
+    if progress is not None:
+        progress(0, total)
+    for first in range(0, total, options.batch_size):
+        if cancel is not None and cancel():
+            raise AnalysisCancelled(f"analysis of {audio.info.name} cancelled after {len(results)} of {total} chunks")
+        batch = spans[first:first + options.batch_size]
+        # Slices are views: a 3-hour recording is never copied chunk by chunk.
+        probs = service.predict_proba([samples[s.start:s.end] for s in batch])
+        for span, (p_ai, p_real) in zip(batch, probs):
+            chunk = ChunkResult.from_probabilities(span, float(p_ai), float(p_real), DEFAULT_THRESHOLD)
+            results.append(chunk)
+            if on_chunk is not None:
+                on_chunk(chunk)
+        if progress is not None:
+            progress(len(results), total)
+
+    provenance = build_provenance(audio, info.to_dict(), options, started, list(audio.warnings))
+    return aggregate(results, settings, model_loaded=True, provenance=provenance)
+
+
+def build_provenance(
+    audio: "DecodedAudio",
+    model: dict[str, Any],
+    options: AnalysisOptions,
+    started_at: str,
+    warnings: list[str],
+) -> dict[str, Any]:
+    """The ``provenance`` block: what was analysed, with what, how, when, and what it means."""
+    i = audio.info
+    return {
+        "input": {
+            "name": i.name,
+            "path": i.path,
+            "size_bytes": int(i.size_bytes),
+            "sha256": i.sha256,
+            "container": i.container,
+            "codec": i.codec,
+            "sample_rate": int(i.sample_rate),
+            "channels": int(i.channels),
+            "duration_s": float(i.duration_s),
+        },
+        "decoded": {
+            "sample_rate": int(audio.sample_rate),
+            "duration_s": float(audio.duration_s),
+            "num_samples": int(audio.samples.size),
+        },
+        "model": model,
+        "settings": {
+            "chunk_duration": float(options.settings.chunk_duration),
+            "overlap": float(options.settings.overlap),
+            "batch_size": int(options.batch_size),
+            "num_threads": options.num_threads,
+            "threshold": DEFAULT_THRESHOLD,
+        },
+        "app": {"name": APP_NAME, "version": detector.__version__},
+        "started_at": started_at,
+        "finished_at": utc_now_iso(),
+        "warnings": list(warnings),
+        "statement": STATEMENT,
+    }
+
+
+def analyze_file(
+    path: str | os.PathLike,
+    service: "ModelService",
+    options: AnalysisOptions = AnalysisOptions(),
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    on_chunk: ChunkFn | None = None,
+    decode_progress: Callable[[float], None] | None = None,
+) -> AnalysisResult:
+    """Decode ``path`` to 16 kHz mono and :func:`analyze_audio` it; the file is only read.
+
+    ``decode_progress(fraction)`` reports decoding (0..1) before chunk progress starts.
+    """
+    from detector.audio import load_audio
+
+    if not service.is_ready():
+        raise ModelNotReadyError("no model is loaded; load a model before analysing")
+    audio = load_audio(path, progress=decode_progress, cancel=cancel)
+    return analyze_audio(audio, service, options, progress=progress, cancel=cancel, on_chunk=on_chunk)
