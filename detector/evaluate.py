@@ -142,3 +142,271 @@ def accuracy(labels: ArrayLike, predictions: ArrayLike) -> float:
     if y.size == 0:
         return float("nan")
     return float((y == (p >= 0.5)).mean())
+
+
+# --------------------------------------------------------------------------- labelled-set evaluation
+
+LABELS = {"real": 0, "fake": 1}
+
+
+@dataclass(frozen=True)
+class EvaluatedItem:
+    """One file of the set: its label and the app's answer for it."""
+
+    file: str
+    label: int  # 1 = fake
+    family: str
+    language: str
+    prob_ai: float  # file-level score: mean P(AI) over chunks
+    is_deepfake: bool  # the app's verdict (majority vote of chunks)
+    verdict: str  # ai-generated | real | inconclusive
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    n: int
+    n_fake: int
+    accuracy: float
+    mean_prob_ai: float
+    eer: float | None  # only where both classes occur
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class EvaluationReport:
+    """Figures for one labelled set, model and channel; ``to_dict()`` is JSON-ready (NaN -> null)."""
+
+    index: str
+    split: str | None
+    channel: str
+    model: dict[str, Any]
+    items: list[EvaluatedItem]
+    failed: list[tuple[str, str]]
+    audio_seconds: float
+    wall_seconds: float
+    n: int = 0
+    n_real: int = 0
+    n_fake: int = 0
+    eer: float | None = None
+    eer_threshold: float | None = None
+    roc_auc: float | None = None
+    accuracy: float | None = None
+    ece: float | None = None
+    false_alarm_rate: float | None = None
+    miss_rate: float | None = None
+    inconclusive_rate: float | None = None
+    per_family: dict[str, GroupStats] = field(default_factory=dict)
+    per_language_false_alarm: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    @property
+    def x_real_time(self) -> float:
+        return self.audio_seconds / self.wall_seconds if self.wall_seconds > 0 else float("nan")
+
+    @classmethod
+    def build(cls, items: list[EvaluatedItem], **kw: Any) -> "EvaluationReport":
+        rep = cls(items=items, **kw)
+        y = np.array([it.label for it in items], dtype=np.int64)
+        s = np.array([it.prob_ai for it in items], dtype=np.float64)
+        verdict = np.array([1.0 if it.is_deepfake else 0.0 for it in items])
+        rep.n, rep.n_fake = int(y.size), int(y.sum())
+        rep.n_real = rep.n - rep.n_fake
+        if y.size:
+            rep.accuracy = accuracy(y, verdict)
+            rep.ece = expected_calibration_error(y, s)
+            rep.inconclusive_rate = float(np.mean([it.verdict == "inconclusive" for it in items]))
+            rep.false_alarm_rate = _none_if_nan(false_alarm_rate(y, verdict))
+            rep.miss_rate = _none_if_nan(miss_rate(y, verdict))
+        if rep.n_real and rep.n_fake:
+            rep.eer, rep.eer_threshold = eer(y, s)
+            rep.roc_auc = roc_auc(y, s)
+        for fam in sorted({it.family for it in items}):
+            idx = [i for i, it in enumerate(items) if it.family == fam]
+            fy, fs, fv = y[idx], s[idx], verdict[idx]
+            both = 0 < fy.sum() < fy.size
+            rep.per_family[fam] = GroupStats(
+                n=len(idx), n_fake=int(fy.sum()), accuracy=accuracy(fy, fv), mean_prob_ai=float(fs.mean()),
+                eer=eer(fy, fs)[0] if both else None,
+            )
+        for lang in sorted({it.language for it in items if it.label == 0}):
+            idx = [i for i, it in enumerate(items) if it.label == 0 and it.language == lang]
+            rep.per_language_false_alarm[lang] = (len(idx), float(verdict[idx].mean()))
+        return rep
+
+    def to_dict(self) -> dict[str, Any]:
+        return _json_safe({
+            "index": self.index, "split": self.split, "channel": self.channel, "model": self.model,
+            "n": self.n, "n_real": self.n_real, "n_fake": self.n_fake,
+            "eer": self.eer, "eer_threshold": self.eer_threshold, "roc_auc": self.roc_auc,
+            "accuracy": self.accuracy, "ece": self.ece,
+            "false_alarm_rate": self.false_alarm_rate, "miss_rate": self.miss_rate,
+            "inconclusive_rate": self.inconclusive_rate,
+            "audio_seconds": self.audio_seconds, "wall_seconds": self.wall_seconds, "x_real_time": self.x_real_time,
+            "per_family": {k: v.to_dict() for k, v in self.per_family.items()},
+            "per_language_false_alarm": {k: {"n": n, "false_alarm_rate": r}
+                                         for k, (n, r) in self.per_language_false_alarm.items()},
+            "failed": [{"file": f, "error": e} for f, e in self.failed],
+            "items": [dict(it.__dict__) for it in self.items],
+        })
+
+
+def _none_if_nan(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return None if not math.isfinite(obj) else obj
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def _pct(x: float | None) -> str:
+    return "   n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:5.1f}%"
+
+
+def _num(x: float | None, fmt: str = "{:.3f}") -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
+
+
+def format_report(rep: EvaluationReport) -> str:
+    """A plain-text summary and per-family / per-language tables for a terminal."""
+    name = rep.model.get("name", "?")
+    lines = [
+        f"model {name} ({rep.model.get('source_kind', '?')}), set {rep.index}"
+        + (f" split={rep.split}" if rep.split else "") + f", channel {rep.channel}",
+        f"files: {rep.n} ({rep.n_real} real, {rep.n_fake} fake)" + (f", {len(rep.failed)} failed" if rep.failed else ""),
+        f"EER            {_pct(rep.eer)}   (threshold {_num(rep.eer_threshold)})",
+        f"ROC AUC        {_num(rep.roc_auc)}",
+        f"accuracy       {_pct(rep.accuracy)}   (the app's verdict: majority of chunks at P(AI) >= 0.5)",
+        f"false alarms   {_pct(rep.false_alarm_rate)}   (real called AI-generated)",
+        f"misses         {_pct(rep.miss_rate)}   (fake called real)",
+        f"inconclusive   {_pct(rep.inconclusive_rate)}",
+        f"ECE            {_num(rep.ece)}   (15 bins, file score = mean P(AI) over chunks)",
+        f"speed          {_num(rep.x_real_time, '{:.1f}')}x real time "
+        f"({rep.audio_seconds:.0f} s of audio in {rep.wall_seconds:.1f} s, decoding included)",
+        "",
+        f"{'family':<28} {'n':>5} {'fake':>5} {'accuracy':>9} {'mean P(AI)':>11} {'EER':>7}",
+    ]
+    for fam, g in rep.per_family.items():
+        lines.append(f"{fam[:28]:<28} {g.n:>5} {g.n_fake:>5} {_pct(g.accuracy):>9} {g.mean_prob_ai:>11.3f} "
+                     f"{_pct(g.eer) if g.eer is not None else '-':>7}")
+    if rep.per_language_false_alarm:
+        lines += ["", f"{'language (real clips)':<28} {'n':>5} {'false alarms':>13}"]
+        for lang, (n, r) in rep.per_language_false_alarm.items():
+            lines.append(f"{lang[:28]:<28} {n:>5} {_pct(r):>13}")
+    if rep.failed:
+        lines += ["", "failed:"] + [f"  {f}: {e}" for f, e in rep.failed]
+    return "\n".join(lines)
+
+
+def read_index(index_csv: str | Path, *, split: str | None = None) -> list[dict[str, str]]:
+    """Rows of a labelled index (columns at least ``file``, ``label`` real|fake, ``family``)."""
+    p = Path(index_csv)
+    try:
+        with open(p, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except FileNotFoundError:
+        raise FaikError(f"index {p} not found") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise FaikError(f"cannot read index {p}: {exc}") from None
+    if not rows:
+        raise FaikError(f"index {p} has no rows")
+    missing = {"file", "label", "family"} - set(rows[0])
+    if missing:
+        raise FaikError(f"index {p} lacks column(s) {', '.join(sorted(missing))}; it needs file, label, family")
+    for i, r in enumerate(rows, start=2):
+        if r["label"] not in LABELS:
+            raise FaikError(f"index {p} line {i}: label must be 'real' or 'fake', not {r['label']!r}")
+    if split is not None:
+        if "split" not in rows[0]:
+            raise FaikError(f"index {p} has no 'split' column; drop --split")
+        rows = [r for r in rows if r["split"] == split]
+        if not rows:
+            raise FaikError(f"index {p} has no rows with split {split!r}")
+    return rows
+
+
+def _subset(rows: list[dict[str, str]], limit: int | None) -> list[dict[str, str]]:
+    """``limit`` rows spread evenly over the index (it is sorted by label/family, so the head is one class)."""
+    if limit is None or limit >= len(rows):
+        return rows
+    if limit < 1:
+        raise FaikError("limit must be at least 1")
+    picks = np.linspace(0, len(rows) - 1, limit).round().astype(int)
+    return [rows[i] for i in sorted(set(picks.tolist()))]
+
+
+def evaluate_index(
+    index_csv: str | Path,
+    root: str | Path,
+    service: Any,
+    options: Any = None,
+    *,
+    split: str | None = None,
+    channel: str = "clean",
+    limit: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> EvaluationReport:
+    """Analyse every listed file as the app would and score the answers.
+
+    File score = mean P(AI) over chunks (``result.mean_prob_ai``), used for EER,
+    ROC AUC and ECE; accuracy, false alarms and misses use the app's verdict
+    (``is_deepfake``). With ``channel`` other than ``clean`` the decoded audio
+    first goes through :func:`detector.channels.apply_channel` (deterministic).
+    A file that fails to decode is listed under ``failed`` and left out of the
+    figures. ``progress(done, total, file)`` follows the files.
+    """
+    from detector.analysis import AnalysisOptions, analyze_audio
+    from detector.audio import DecodedAudio, load_audio
+    from detector.errors import SettingsError
+
+    options = options or AnalysisOptions()
+    rows = _subset(read_index(index_csv, split=split), limit)
+    root = Path(root)
+    if not root.is_dir():
+        raise FaikError(f"audio root {root} is not a folder; give --root the folder the index paths start from")
+    apply = None
+    if channel != "clean":
+        from detector.channels import CHANNEL_NAMES, apply_channel
+
+        if channel not in CHANNEL_NAMES:
+            raise SettingsError(f"unknown channel {channel!r}; choose one of: {', '.join(CHANNEL_NAMES)}")
+        apply = apply_channel
+    items: list[EvaluatedItem] = []
+    failed: list[tuple[str, str]] = []
+    audio_s = 0.0
+    t0 = time.perf_counter()
+    for i, r in enumerate(rows):
+        if progress is not None:
+            progress(i, len(rows), r["file"])
+        try:
+            audio = load_audio(root / r["file"])
+            if apply is not None:
+                x = apply(audio.samples, audio.sample_rate, channel, rng=np.random.default_rng(i))
+                x = np.clip(np.nan_to_num(x.astype(np.float32, copy=False)), -1.0, 1.0)
+                audio = DecodedAudio(samples=x, sample_rate=audio.sample_rate, info=audio.info, warnings=audio.warnings)
+            res = analyze_audio(audio, service, options)
+        except FaikError as exc:
+            failed.append((r["file"], str(exc)))
+            continue
+        audio_s += audio.duration_s
+        items.append(EvaluatedItem(
+            file=r["file"], label=LABELS[r["label"]], family=r["family"], language=r.get("language") or "?",
+            prob_ai=float(res.mean_prob_ai), is_deepfake=bool(res.is_deepfake), verdict=res.verdict.value,
+            duration_s=float(audio.duration_s),
+        ))
+    wall = time.perf_counter() - t0
+    if progress is not None:
+        progress(len(rows), len(rows), "")
+    info = getattr(service, "info", None)
+    return EvaluationReport.build(
+        items, index=str(index_csv), split=split, channel=channel,
+        model=info.to_dict() if info is not None else {}, failed=failed,
+        audio_seconds=audio_s, wall_seconds=wall,
+    )

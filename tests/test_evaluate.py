@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -86,3 +88,132 @@ def test_metrics_need_both_classes():
         roc_auc([0, 0], [0.2, 0.3])
     with pytest.raises(ValueError):
         roc_auc([0, 2], [0.2, 0.3])
+
+
+# --------------------------------------------------------------------------- evaluate_index on a toy set
+
+class PeakService:
+    """A stand-in model whose P(AI) for a chunk is its peak amplitude: known scores per file."""
+
+    class _Info:
+        sample_rate = 16000
+
+        def to_dict(self):
+            return {"name": "peak-stub", "source_kind": "test"}
+
+    info = _Info()
+
+    def is_ready(self):
+        return True
+
+    def set_num_threads(self, n):
+        pass
+
+    def predict_proba(self, chunks):
+        p = np.array([float(np.max(np.abs(c))) for c in chunks])
+        return np.stack([p, 1 - p], axis=1)
+
+
+TOY = [  # file, label, family, language, peak amplitude (= P(AI))
+    ("real/a1.flac", "real", "corpA", "en", 0.12),
+    ("real/a2.flac", "real", "corpA", "en", 0.25),
+    ("real/b1.flac", "real", "corpB", "fr", 0.62),
+    ("fake/x1.flac", "fake", "genX", "en", 0.42),
+    ("fake/x2.flac", "fake", "genX", "en", 0.72),
+    ("fake/y1.flac", "fake", "genY", "zh", 0.92),
+]
+
+
+@pytest.fixture
+def toy_set(tmp_path):
+    import soundfile as sf
+
+    root = tmp_path / "data"
+    t = np.arange(2 * 16000) / 16000
+    lines = ["file,label,system,family,language,split"]
+    for f, label, fam, lang, amp in TOY:
+        (root / f).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(root / f), (amp * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000)
+        lines.append(f"{f},{label},{fam}-sys,{fam},{lang},val")
+    lines.append("fake/train-only.flac,fake,genZ-sys,genZ,en,train")
+    (root / "fake/train-only.flac").write_bytes(b"%PDF-1.4 not audio" * 100)
+    index = tmp_path / "index.csv"
+    index.write_text("\n".join(lines) + "\n")
+    return index, root
+
+
+def test_evaluate_index_toy_figures(toy_set):
+    from detector.evaluate import evaluate_index, format_report
+
+    index, root = toy_set
+    rep = evaluate_index(index, root, PeakService(), split="val")
+    assert (rep.n, rep.n_real, rep.n_fake) == (6, 3, 3) and not rep.failed
+    assert [it.prob_ai for it in rep.items] == pytest.approx([r[4] for r in TOY], abs=1e-3)
+    assert rep.roc_auc == pytest.approx(8 / 9)
+    assert rep.eer == pytest.approx(1 / 3) and rep.eer_threshold == pytest.approx(0.62, abs=1e-3)
+    assert rep.accuracy == pytest.approx(4 / 6)  # b1 (real, 0.62) and x1 (fake, 0.42) are wrong
+    assert rep.false_alarm_rate == pytest.approx(1 / 3) and rep.miss_rate == pytest.approx(1 / 3)
+    # Each score in its own bin: ECE = mean |p - y|.
+    assert rep.ece == pytest.approx((0.12 + 0.25 + 0.62 + 0.58 + 0.28 + 0.08) / 6, abs=1e-3)
+    fam = rep.per_family
+    assert fam["corpA"].accuracy == 1.0 and fam["corpA"].eer is None
+    assert fam["corpB"].accuracy == 0.0 and fam["corpB"].mean_prob_ai == pytest.approx(0.62, abs=1e-3)
+    assert fam["genX"].n == 2 and fam["genX"].accuracy == 0.5 and fam["genX"].mean_prob_ai == pytest.approx(0.57, abs=1e-3)
+    assert rep.per_language_false_alarm == {"en": (2, 0.0), "fr": (1, 1.0)}
+    assert rep.x_real_time > 0 and rep.audio_seconds == pytest.approx(12.0)
+    text = format_report(rep)
+    for needle in ("EER", "ROC AUC", "accuracy", "false alarms", "ECE", "corpB", "genX", "fr"):
+        assert needle in text
+    d = rep.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["per_family"]["corpA"]["eer"] is None and len(d["items"]) == 6
+
+
+def test_evaluate_index_failures_and_limit(toy_set):
+    from detector.evaluate import evaluate_index
+
+    index, root = toy_set
+    rep = evaluate_index(index, root, PeakService())  # all splits: the PDF is included and fails
+    assert rep.n == 6 and len(rep.failed) == 1 and rep.failed[0][0] == "fake/train-only.flac"
+    few = evaluate_index(index, root, PeakService(), limit=3)
+    assert few.n + len(few.failed) == 3
+    assert {it.label for it in few.items} == {0, 1}  # spread over the index, not its head
+
+
+def test_evaluate_index_applies_channel(toy_set, monkeypatch):
+    import detector.channels
+    from detector.evaluate import evaluate_index
+
+    calls = []
+
+    def halve(x, sr, name, rng=None):
+        calls.append(name)
+        return x * 0.5
+
+    monkeypatch.setattr(detector.channels, "apply_channel", halve)
+    index, root = toy_set
+    rep = evaluate_index(index, root, PeakService(), split="val", channel="mp3-32k")
+    assert calls == ["mp3-32k"] * 6
+    assert [it.prob_ai for it in rep.items] == pytest.approx([r[4] / 2 for r in TOY], abs=1e-3)
+
+
+def test_evaluate_index_bad_inputs(toy_set, tmp_path):
+    from detector.errors import FaikError, SettingsError
+    from detector.evaluate import evaluate_index
+
+    index, root = toy_set
+    with pytest.raises(SettingsError, match="unknown channel"):
+        evaluate_index(index, root, PeakService(), channel="carrier-pigeon")
+    with pytest.raises(FaikError, match="not found"):
+        evaluate_index(tmp_path / "nope.csv", root, PeakService())
+    with pytest.raises(FaikError, match="not a folder"):
+        evaluate_index(index, tmp_path / "nope", PeakService())
+    with pytest.raises(FaikError, match="split 'test'"):
+        evaluate_index(index, root, PeakService(), split="test")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file,label\nx.flac,real\n")
+    with pytest.raises(FaikError, match="family"):
+        evaluate_index(bad, root, PeakService())
+    bad.write_text("file,label,family\nx.flac,maybe,f\n")
+    with pytest.raises(FaikError, match="real' or 'fake"):
+        evaluate_index(bad, root, PeakService())
