@@ -1,0 +1,391 @@
+"""A self-contained, printable HTML report of one analysis, for filing.
+
+One file, no external assets, no JavaScript: inline CSS and an inline SVG of
+the waveform (min/max envelope) with colour-coded chunk regions and a
+P(AI)-over-time line. Every number is read from the :class:`AnalysisResult`
+(and its ``provenance``); nothing is recomputed here. Every string that comes
+from the user or a file (file names, paths, model sources, warnings) is
+HTML-escaped.
+
+Colours are colour-blind safe (Okabe-Ito): AI-generated = vermillion
+``#D55E00``, real = blue ``#0072B2``; a region's opacity grows with the
+chunk's confidence.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+import numpy as np
+
+from detector.atomic import atomic_write_text
+from detector.result import AnalysisResult, ChunkResult, Verdict
+
+if TYPE_CHECKING:
+    from detector.audio import DecodedAudio
+
+AI_COLOUR = "#D55E00"
+REAL_COLOUR = "#0072B2"
+INCONCLUSIVE_COLOUR = "#5F5F5F"
+DEFAULT_STATEMENT = (
+    "A verdict is statistical evidence from one model, not proof: it can miss generators it has not "
+    "seen and can flag real speech after heavy processing (compression, noise, editing); "
+    "corroborate it with other evidence before publishing."
+)
+
+_SVG_W = 960
+_WAVE_H = 120
+_LANE_H = 14
+_PLOT_H = 110
+_PAD_L = 48
+_PAD_R = 12
+
+
+def _e(value: Any) -> str:
+    """Escape anything for HTML text or a quoted attribute."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def format_time(seconds: float) -> str:
+    """``mm:ss.s`` (``h:mm:ss.s`` from one hour), as in the chunk table."""
+    if not math.isfinite(seconds):
+        return "?"
+    tenths = int(round(max(0.0, seconds) * 10))
+    s, t = divmod(tenths, 10)
+    m, s = divmod(s, 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}.{t}" if h else f"{m:02d}:{s:02d}.{t}"
+
+
+def _human_size(n: Any) -> str:
+    try:
+        n = int(n)
+    except (TypeError, ValueError):
+        return "?"
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{n:,} bytes" if unit == "bytes" else f"{size:.1f} {unit} ({n:,} bytes)"
+        size /= 1000
+    return f"{n:,} bytes"
+
+
+def _pct(x: Any) -> str:
+    try:
+        return f"{100 * float(x):.1f} %"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _num(x: Any, fmt: str = ".3f") -> str:
+    try:
+        return format(float(x), fmt)
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _labels(labels: Any) -> str:
+    """``{0: "fake", 1: "real"}`` -> ``0 = fake, 1 = real``."""
+    if isinstance(labels, dict) and labels:
+        return ", ".join(f"{k} = {v}" for k, v in sorted(labels.items(), key=lambda kv: str(kv[0])))
+    return "?" if labels is None else str(labels)
+
+
+def _input_info(result: AnalysisResult, audio: "DecodedAudio | None") -> dict[str, Any]:
+    """File facts: provenance ``input`` first (what was analysed), the decoded audio's info as fallback."""
+    info: dict[str, Any] = {}
+    if audio is not None:
+        info.update({k: v for k, v in vars(audio.info).items()})
+    prov = result.provenance.get("input")
+    if isinstance(prov, dict):
+        info.update({k: v for k, v in prov.items() if v is not None})
+    return info
+
+
+def _duration(result: AnalysisResult, audio: "DecodedAudio | None") -> float:
+    dec = result.provenance.get("decoded")
+    if isinstance(dec, dict) and isinstance(dec.get("duration_s"), (int, float)) and dec["duration_s"] > 0:
+        return float(dec["duration_s"])
+    if audio is not None and audio.duration_s > 0:
+        return float(audio.duration_s)
+    return max((c.end_time for c in result.chunks), default=0.0)
+
+
+def _lanes(chunks: Iterable[ChunkResult]) -> list[int]:
+    """Greedy lane per chunk (in start order) so overlapping chunks never hide each other."""
+    ends: list[float] = []
+    out: list[int] = []
+    for c in sorted(chunks, key=lambda c: (c.start_time, c.chunk_index)):
+        for i, end in enumerate(ends):
+            if end <= c.start_time + 1e-9:
+                ends[i] = c.end_time
+                out.append(i)
+                break
+        else:
+            ends.append(c.end_time)
+            out.append(len(ends) - 1)
+    return out
+
+
+def _opacity(confidence: float) -> float:
+    """0.5 confidence -> faint, 1.0 -> solid."""
+    c = min(1.0, max(0.5, float(confidence)))
+    return round(0.2 + 0.8 * (c - 0.5) / 0.5, 3)
+
+
+def _time_ticks(duration: float) -> list[float]:
+    if duration <= 0:
+        return [0.0]
+    for step in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
+        if duration / step <= 10:
+            break
+    return [i * step for i in range(int(duration // step) + 1)]
+
+
+def render_svg(result: AnalysisResult, audio: "DecodedAudio | None" = None, n_bins: int = 900) -> str:
+    """The waveform + chunk lanes + P(AI) line as one inline SVG element."""
+    from detector.audio import waveform_envelope
+
+    duration = _duration(result, audio)
+    chunks = sorted(result.chunks, key=lambda c: (c.start_time, c.chunk_index))
+    lanes = _lanes(chunks)
+    n_lanes = max(lanes, default=-1) + 1
+    inner_w = _SVG_W - _PAD_L - _PAD_R
+    scale = inner_w / duration if duration > 0 else 0.0
+
+    def x(t: float) -> float:
+        return round(_PAD_L + t * scale, 2)
+
+    parts: list[str] = []
+    y0 = 6
+    # Waveform (min/max envelope), drawn as one path of vertical strokes.
+    if audio is not None and len(audio.samples):
+        bins = min(n_bins, len(audio.samples))
+        mins, maxs = waveform_envelope(audio.samples, bins)
+        mid = y0 + _WAVE_H / 2
+        # Drawn normalised to the loudest bin (like any waveform view), so quiet recordings stay readable.
+        peak = float(max(np.max(np.abs(mins)), np.max(np.abs(maxs)), 1e-6))
+        half = (_WAVE_H / 2 - 4) / min(1.0, peak)
+        xs = _PAD_L + (np.arange(bins) + 0.5) * (inner_w / bins)
+        d = " ".join(
+            f"M{xv:.1f} {mid - hi * half:.1f}V{mid - lo * half:.1f}"
+            for xv, lo, hi in zip(xs, np.clip(mins, -1, 1), np.clip(maxs, -1, 1))
+        )
+        parts.append(f'<rect x="{_PAD_L}" y="{y0}" width="{inner_w}" height="{_WAVE_H}" fill="#f6f6f6"/>')
+        parts.append(f'<path d="{d}" stroke="#333" stroke-width="{max(0.6, inner_w / bins):.2f}" fill="none"/>')
+        parts.append(f'<text x="4" y="{mid + 4:.0f}" class="ax">audio</text>')
+        y0 += _WAVE_H + 6
+    # Chunk regions, one lane per overlap phase.
+    lanes_top = y0
+    for c, lane in zip(chunks, lanes):
+        colour = AI_COLOUR if c.is_ai_generated else REAL_COLOUR
+        w = max(0.8, (c.end_time - c.start_time) * scale)
+        label = "AI-generated" if c.is_ai_generated else "real"
+        parts.append(
+            f'<rect x="{x(c.start_time)}" y="{lanes_top + lane * _LANE_H}" width="{w:.2f}" '
+            f'height="{_LANE_H - 2}" fill="{colour}" fill-opacity="{_opacity(c.confidence)}" '
+            f'stroke="#fff" stroke-width="1">'
+            f"<title>chunk {c.chunk_index}: {format_time(c.start_time)}–{format_time(c.end_time)}, "
+            f"{label}, P(AI) {c.prob_ai:.2f}</title></rect>"
+        )
+    if n_lanes:
+        parts.append(f'<text x="4" y="{lanes_top + n_lanes * _LANE_H / 2 + 4:.0f}" class="ax">chunks</text>')
+    y0 = lanes_top + n_lanes * _LANE_H + 8
+    # P(AI) over time: one point per chunk at its centre, threshold line at 0.5.
+    plot_top = y0
+    parts.append(f'<rect x="{_PAD_L}" y="{plot_top}" width="{inner_w}" height="{_PLOT_H}" fill="#fbfbfb" '
+                 f'stroke="#ccc"/>')
+    for p in (0.0, 0.5, 1.0):
+        yy = plot_top + (1 - p) * _PLOT_H
+        dash = ' stroke-dasharray="5 4"' if p == 0.5 else ""
+        parts.append(f'<line x1="{_PAD_L}" x2="{_PAD_L + inner_w}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#999"{dash}/>')
+        parts.append(f'<text x="{_PAD_L - 4}" y="{yy + 4:.1f}" class="ax" text-anchor="end">{p:.1f}</text>')
+    parts.append(f'<text x="4" y="{plot_top + _PLOT_H / 2 - 14:.0f}" class="ax">P(AI)</text>')
+    if chunks:
+        pts = " ".join(
+            f"{x((c.start_time + c.end_time) / 2)},{plot_top + (1 - min(1.0, max(0.0, c.prob_ai))) * _PLOT_H:.1f}"
+            for c in chunks
+        )
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="#222" stroke-width="1.5"/>')
+        if len(chunks) <= 400:
+            for c in chunks:
+                colour = AI_COLOUR if c.is_ai_generated else REAL_COLOUR
+                cy = plot_top + (1 - min(1.0, max(0.0, c.prob_ai))) * _PLOT_H
+                parts.append(f'<circle cx="{x((c.start_time + c.end_time) / 2)}" cy="{cy:.1f}" r="2.5" '
+                             f'fill="{colour}" stroke="none"/>')
+    y0 = plot_top + _PLOT_H
+    for t in _time_ticks(duration):
+        parts.append(f'<line x1="{x(t)}" x2="{x(t)}" y1="{y0}" y2="{y0 + 4}" stroke="#666"/>')
+        parts.append(f'<text x="{x(t)}" y="{y0 + 16}" class="ax" text-anchor="middle">{format_time(t)[:-2]}</text>')
+    height = y0 + 22
+    title = "Waveform, chunk verdicts and P(AI) over time"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} {height}" width="100%" '
+        f'role="img" aria-label="{_e(title)}"><title>{_e(title)}</title>'
+        f'<style>.ax{{font:11px sans-serif;fill:#444}}</style>{"".join(parts)}</svg>'
+    )
+
+
+def _rows(pairs: Iterable[tuple[str, Any]]) -> str:
+    return "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in pairs)
+
+
+_CSS = """
+@page { size: A4; margin: 14mm; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #111; max-width: 1000px;
+       margin: 0 auto; padding: 16px; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 22px 0 6px; border-bottom: 1px solid #ddd; }
+.sub { color: #555; margin: 0 0 12px; }
+.banner { color: #fff; padding: 14px 18px; border-radius: 6px; margin: 12px 0; print-color-adjust: exact;
+          -webkit-print-color-adjust: exact; }
+.banner .v { font-size: 22px; font-weight: 700; } .banner .r { margin-top: 4px; }
+table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 3px 8px; vertical-align: top; }
+table.kv th { width: 190px; color: #444; font-weight: 600; }
+table.chunks th { border-bottom: 2px solid #999; } table.chunks td { border-bottom: 1px solid #eee; }
+table.chunks td.n { text-align: right; font-variant-numeric: tabular-nums; }
+tr { break-inside: avoid; } .mono { font-family: ui-monospace, Menlo, Consolas, monospace; word-break: break-all; }
+.sw { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -1px; margin-right: 4px;
+      print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+.warn { background: #fff4e5; border-left: 4px solid #D55E00; padding: 6px 10px; margin: 8px 0; }
+.statement { background: #f2f2f2; padding: 10px 14px; border-radius: 4px; }
+svg { display: block; margin: 6px 0; } footer { color: #666; font-size: 12px; margin-top: 24px; }
+"""
+
+_VERDICT_TEXT = {
+    Verdict.AI_GENERATED: ("AI-generated speech detected", AI_COLOUR),
+    Verdict.REAL: ("No AI-generated speech detected", REAL_COLOUR),
+    Verdict.INCONCLUSIVE: ("Inconclusive", INCONCLUSIVE_COLOUR),
+}
+
+
+def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = None) -> str:
+    """The report as one HTML string (UTF-8 text, self-contained).
+
+    ``audio`` (a :class:`detector.audio.DecodedAudio`) adds the waveform; without it the
+    report still shows the chunk lanes, the P(AI) line and all tables.
+    """
+    prov = result.provenance
+    info = _input_info(result, audio)
+    name = info.get("name") or (Path(str(info["path"])).name if info.get("path") else "recording")
+    model = prov.get("model") if isinstance(prov.get("model"), dict) else {}
+    settings = prov.get("settings") if isinstance(prov.get("settings"), dict) else {}
+    app = prov.get("app") if isinstance(prov.get("app"), dict) else {}
+    decoded = prov.get("decoded") if isinstance(prov.get("decoded"), dict) else {}
+    warnings = list(prov.get("warnings") or [])
+    if audio is not None:
+        warnings += [w for w in audio.warnings if w not in warnings]
+    statement = prov.get("statement") or DEFAULT_STATEMENT
+    s = result.summary
+    verdict_text, colour = _VERDICT_TEXT[result.verdict]
+
+    fmt_bits = [info.get("container"), info.get("codec")]
+    fmt = " / ".join(str(b) for b in fmt_bits if b)
+    if info.get("sample_rate"):
+        fmt += f", {int(info['sample_rate']):,} Hz"
+    if info.get("channels"):
+        ch = int(info["channels"])
+        fmt += f", {ch} channel{'s' if ch != 1 else ''}"
+    file_rows = _rows([
+        ("File name", _e(name)),
+        ("Location", f'<span class="mono">{_e(info.get("path", ""))}</span>'),
+        ("SHA-256", f'<span class="mono">{_e(info.get("sha256", "?"))}</span>'),
+        ("Size", _e(_human_size(info.get("size_bytes")))),
+        ("Format", _e(fmt or "?")),
+        ("Duration (file)", _e(format_time(float(info["duration_s"]))) if info.get("duration_s") else "?"),
+        ("Duration analysed", _e(format_time(_duration(result, audio)))
+         + (f" ({_e(decoded.get('num_samples'))} samples at {_e(decoded.get('sample_rate'))} Hz)"
+            if decoded.get("num_samples") else "")),
+    ])
+    summary_rows = _rows([
+        ("Verdict", _e(result.verdict.value)),
+        ("Reason", _e(result.verdict_reason)),
+        ("Overall confidence", _e(_pct(result.overall_confidence))),
+        ("Mean P(AI) over chunks", _e(_num(result.mean_prob_ai))),
+        ("Majority vote (is_deepfake)", _e("yes" if result.is_deepfake else "no")),
+        ("Chunks", _e(f"{s.total_chunks} total: {s.ai_generated_chunks} AI-generated, {s.real_chunks} real "
+                      f"({_pct(s.ai_generated_ratio)} AI)")),
+        ("Average chunk confidence", _e(_pct(s.average_confidence))),
+    ])
+    model_rows = _rows([
+        ("Model", _e(model.get("name", "?"))),
+        ("Source", f'<span class="mono">{_e(model.get("source", "?"))}</span>'
+         + (f" ({_e(model['source_kind'])})" if model.get("source_kind") else "")),
+        ("Architecture", _e(model.get("architecture", "?"))),
+        ("Parameters", _e(f"{int(model['num_parameters']):,}") if model.get("num_parameters") else "?"),
+        ("Weights SHA-256", f'<span class="mono">{_e(model.get("weights_sha256", "?"))}</span>'),
+        ("Labels", _e(_labels(model.get("labels")))),
+        ("Model loaded", _e("yes" if result.model_loaded else "no")),
+    ])
+    settings_rows = _rows([
+        ("Chunk duration", _e(f"{s.chunk_duration_seconds:g} s")),
+        ("Overlap", _e(f"{s.overlap_ratio:.0%}")),
+        ("Decision threshold", _e(settings.get("threshold", 0.5))),
+        ("Batch size", _e(settings.get("batch_size", "?"))),
+        ("App", _e(f"{app.get('name', 'fAIk Desktop')} {app.get('version', '?')}")),
+        ("Analysis started", _e(prov.get("started_at", "?"))),
+        ("Analysis finished", _e(prov.get("finished_at", "?"))),
+    ])
+    chunk_rows = "".join(
+        f"<tr><td class=n>{c.chunk_index}</td><td class=n>{format_time(c.start_time)}–{format_time(c.end_time)}</td>"
+        f"<td class=n>{c.prob_ai:.3f}</td><td class=n>{c.prob_real:.3f}</td>"
+        f'<td><span class="sw" style="background:{AI_COLOUR if c.is_ai_generated else REAL_COLOUR};'
+        f'opacity:{_opacity(c.confidence)}"></span>{"AI-generated" if c.is_ai_generated else "real"}</td>'
+        f"<td class=n>{_pct(c.confidence)}</td></tr>"
+        for c in result.chunks
+    )
+    warn_html = "".join(f'<div class="warn">⚠ {_e(w)}</div>' for w in warnings)
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    legend = (f'<span class="sw" style="background:{AI_COLOUR}"></span>AI-generated chunk &nbsp; '
+              f'<span class="sw" style="background:{REAL_COLOUR}"></span>real chunk &nbsp; '
+              "(fainter = less confident; overlapping chunks are drawn on separate rows; "
+              "dashed line = 0.5 threshold)")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="{_e(app.get('name', 'fAIk Desktop'))} {_e(app.get('version', ''))}">
+<title>fAIk report: {_e(name)}</title>
+<style>{_CSS}</style></head>
+<body>
+<h1>AI-generated speech analysis</h1>
+<p class="sub">{_e(name)} — SHA-256 <span class="mono">{_e(info.get("sha256", "?"))}</span></p>
+<div class="banner" style="background:{colour}" data-verdict="{_e(result.verdict.value)}">
+<div class="v">{_e(verdict_text)}</div>
+<div class="r">{_e(result.verdict_reason)}</div>
+<div class="r">Overall confidence {_e(_pct(result.overall_confidence))} · {s.ai_generated_chunks} of {s.total_chunks} chunks AI-generated</div>
+</div>
+{warn_html}
+<h2>What this means</h2>
+<p class="statement">{_e(statement)}</p>
+<h2>Result</h2>
+<table class="kv">{summary_rows}</table>
+<h2>Timeline</h2>
+{render_svg(result, audio)}
+<p class="sub">{legend}</p>
+<h2>Recording</h2>
+<table class="kv">{file_rows}</table>
+<h2>Model and settings</h2>
+<table class="kv">{model_rows}{settings_rows}</table>
+<h2>Chunks</h2>
+<table class="chunks"><thead><tr><th>#</th><th>Time (mm:ss.s)</th><th>P(AI)</th><th>P(real)</th><th>Label</th>
+<th>Confidence</th></tr></thead><tbody>{chunk_rows}</tbody></table>
+<footer>Report generated {generated} by {_e(app.get('name', 'fAIk Desktop'))} {_e(app.get('version', ''))}.
+A chunk is AI-generated when P(AI) ≥ {_e(settings.get('threshold', 0.5))}; the file verdict is the majority of
+chunks, inconclusive when the vote or the mean P(AI) is close to even.</footer>
+</body></html>
+"""
+
+
+def write_html_report(path: str | os.PathLike, result: AnalysisResult, audio: "DecodedAudio | None" = None) -> Path:
+    """Write the report atomically; never over the analysed recording (raises ``FaikError``)."""
+    protect: list[str] = []
+    inp = result.provenance.get("input")
+    if isinstance(inp, dict) and inp.get("path"):
+        protect.append(str(inp["path"]))
+    if audio is not None and getattr(audio.info, "path", None):
+        protect.append(str(audio.info.path))
+    return atomic_write_text(path, render_html_report(result, audio), protect=protect)

@@ -1,0 +1,267 @@
+"""detector.report: a self-contained HTML report that reads (never recomputes) the result."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import time
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from conftest import synth_speechlike
+from detector import report as report_mod
+from detector.audio import load_audio
+from detector.chunking import ChunkSettings, plan_chunks
+from detector.errors import FaikError
+from detector.report import (
+    AI_COLOUR,
+    DEFAULT_STATEMENT,
+    REAL_COLOUR,
+    format_time,
+    render_html_report,
+    render_svg,
+    write_html_report,
+)
+from detector.result import AnalysisResult, ChunkResult, Verdict, aggregate
+
+EVIL = 'Zoë <script>alert("x")</script> & \'quotes\'.wav'
+
+
+def make_result(probs, settings=ChunkSettings(), sr=16000, n=None, provenance=None) -> AnalysisResult:
+    n = n if n is not None else int((len(probs) + 1) * settings.chunk_duration * (1 - settings.overlap) * sr)
+    spans = plan_chunks(n, sr, settings)[: len(probs)]
+    chunks = [ChunkResult.from_probabilities(s, p, 1 - p) for s, p in zip(spans, probs)]
+    return aggregate(chunks, settings, provenance=provenance or {})
+
+
+def provenance(path="/data/in.wav", name="in.wav", statement="Custom statement for the test."):
+    return {
+        "input": {"name": name, "path": path, "size_bytes": 123456, "sha256": "f" * 64, "container": "wav",
+                  "codec": "pcm_s16le", "sample_rate": 44100, "channels": 2, "duration_s": 20.0},
+        "decoded": {"sample_rate": 16000, "duration_s": 20.0, "num_samples": 320000},
+        "model": {"name": "faik-detector-v1", "source": "resources/models/<x>", "source_kind": "built-in",
+                  "architecture": "FaikDetector", "num_parameters": 1234567, "weights_sha256": "a" * 64,
+                  "labels": {"0": "fake", "1": "real"}},
+        "settings": {"chunk_duration": 5.0, "overlap": 0.5, "batch_size": 8, "threshold": 0.5},
+        "app": {"name": "fAIk Desktop", "version": "9.8.7"},
+        "started_at": "2026-11-25T10:00:00.000Z",
+        "finished_at": "2026-11-25T10:00:02.500Z",
+        "warnings": ["file appears truncated; analysed the first 20.0 s"],
+        "statement": statement,
+    }
+
+
+class _TagCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += attrs
+
+
+def test_format_time():
+    assert format_time(0) == "00:00.0"
+    assert format_time(5.04) == "00:05.0"
+    assert format_time(62.46) == "01:02.5"
+    assert format_time(3599.96) == "1:00:00.0"
+    assert format_time(3 * 3600 + 61.2) == "3:01:01.2"
+
+
+def test_report_contains_verdict_hash_settings_model_statement():
+    r = make_result([0.9, 0.95, 0.8, 0.97, 0.2], provenance=provenance())
+    assert r.verdict == Verdict.AI_GENERATED
+    doc = render_html_report(r)
+    assert 'data-verdict="ai-generated"' in doc and "AI-generated speech detected" in doc
+    assert report_mod.html.escape(r.verdict_reason) in doc
+    assert f"{100 * r.overall_confidence:.1f} %" in doc
+    assert "f" * 64 in doc and "a" * 64 in doc  # file and weights hashes
+    assert "Custom statement for the test." in doc and DEFAULT_STATEMENT not in doc
+    assert "faik-detector-v1" in doc and "FaikDetector" in doc and "1,234,567" in doc
+    assert "0 = fake, 1 = real" in doc
+    assert "9.8.7" in doc and "2026-11-25T10:00:00.000Z" in doc and "2026-11-25T10:00:02.500Z" in doc
+    assert "file appears truncated" in doc
+    assert "123,456 bytes" in doc and "pcm_s16le" in doc and "44,100 Hz" in doc and "2 channels" in doc
+    assert "4 AI-generated, 1 real" in doc
+
+
+@pytest.mark.parametrize(
+    "probs, verdict, text, colour",
+    [([0.1, 0.05, 0.2, 0.1], "real", "No AI-generated speech detected", REAL_COLOUR),
+     ([0.9, 0.1, 0.8, 0.2], "inconclusive", "Inconclusive", "#5F5F5F"),
+     ([0.9, 0.95, 0.99], "ai-generated", "AI-generated speech detected", AI_COLOUR)],
+)
+def test_banner_per_verdict(probs, verdict, text, colour):
+    r = make_result(probs)
+    assert r.verdict.value == verdict
+    doc = render_html_report(r)
+    assert f'<div class="banner" style="background:{colour}" data-verdict="{verdict}">' in doc
+    assert f'<div class="v">{text}</div>' in doc
+
+
+def test_default_statement_when_absent():
+    doc = render_html_report(make_result([0.1, 0.2]))
+    assert report_mod.html.escape(DEFAULT_STATEMENT) in doc
+    assert DEFAULT_STATEMENT.startswith("A verdict is statistical evidence from one model, not proof")
+
+
+def test_numbers_are_read_not_recomputed():
+    r = make_result([0.9, 0.95, 0.8])
+    fake = dataclasses.replace(r, overall_confidence=0.4242, verdict_reason="reason from the result object",
+                               summary=dataclasses.replace(r.summary, average_confidence=0.1357))
+    doc = render_html_report(fake)
+    assert "42.4 %" in doc and "13.6 %" in doc and "reason from the result object" in doc
+
+
+def test_user_strings_are_escaped():
+    prov = provenance(path=f"/tmp/{EVIL}", name=EVIL)
+    prov["warnings"] = ["<img src=x onerror=alert(1)>"]
+    prov["model"]["source"] = '"><script>bad()</script>'
+    doc = render_html_report(make_result([0.2, 0.3], provenance=prov))
+    assert "<script" not in doc and "<img" not in doc
+    assert "Zoë &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;quotes&#x27;.wav" in doc
+    parser = _TagCollector()
+    parser.feed(doc)
+    assert "script" not in parser.tags and "img" not in parser.tags
+
+
+def test_self_contained_no_external_assets_no_js():
+    doc = render_html_report(make_result([0.2, 0.7, 0.9], provenance=provenance()))
+    parser = _TagCollector()
+    parser.feed(doc)
+    assert not {"script", "link", "img", "iframe", "object"} & set(parser.tags)
+    for name, value in parser.attrs:
+        assert name != "src" and not (name.startswith("on"))
+        if name == "href":
+            assert not value or not value.startswith(("http", "//"))
+    assert "http://" not in doc.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in doc
+    assert "@import" not in doc and "url(" not in doc
+    assert doc.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in doc
+    assert "@page" in doc  # printable
+
+
+def test_chunk_table_rows_and_times():
+    r = make_result([0.9, 0.2, 0.7, 0.4], provenance=provenance())
+    doc = render_html_report(r)
+    body = doc.split('<table class="chunks">')[1]
+    rows = re.findall(r"<tr><td class=n>(\d+)</td><td class=n>([^<]+)</td><td class=n>([\d.]+)</td>"
+                      r"<td class=n>([\d.]+)</td><td>.*?</span>([^<]+)</td>", body)
+    assert len(rows) == 4
+    for (idx, times, pai, preal, label), c in zip(rows, r.chunks):
+        assert int(idx) == c.chunk_index
+        assert times == f"{format_time(c.start_time)}–{format_time(c.end_time)}"
+        assert float(pai) == pytest.approx(c.prob_ai, abs=5e-4) and float(preal) == pytest.approx(c.prob_real, abs=5e-4)
+        assert label == ("AI-generated" if c.is_ai_generated else "real")
+    assert rows[1][1] == "00:02.5–00:07.5"
+
+
+def test_svg_regions_colours_opacity_and_lanes():
+    r = make_result([0.99, 0.55, 0.1, 0.45, 0.9], provenance=provenance())
+    svg = render_svg(r)
+    root = ET.fromstring(svg)  # well-formed XML
+    ns = "{http://www.w3.org/2000/svg}"
+    regions = [e for e in root.iter(f"{ns}rect") if e.find(f"{ns}title") is not None]
+    assert len(regions) == len(r.chunks)
+    by_index = {int(e.find(f"{ns}title").text.split(":")[0].split()[1]): e for e in regions}
+    for c in r.chunks:
+        e = by_index[c.chunk_index]
+        assert e.get("fill") == (AI_COLOUR if c.is_ai_generated else REAL_COLOUR)
+    # More confident -> more opaque.
+    assert float(by_index[0].get("fill-opacity")) > float(by_index[1].get("fill-opacity"))
+    assert float(by_index[2].get("fill-opacity")) > float(by_index[3].get("fill-opacity"))
+    # 50 % overlap: neighbours are on different rows, so no region hides another.
+    ys = [float(by_index[i].get("y")) for i in range(5)]
+    assert ys[0] != ys[1] and ys[0] == ys[2] and ys[1] == ys[3]
+    # P(AI) line: one point per chunk; a 0.5 threshold line is drawn dashed.
+    pts = root.find(f"{ns}polyline").get("points").split()
+    assert len(pts) == len(r.chunks)
+    assert any(e.get("stroke-dasharray") for e in root.iter(f"{ns}line"))
+
+
+def test_lanes_never_overlap_including_end_aligned_tail():
+    settings = ChunkSettings(chunk_duration=4.0, overlap=0.75)
+    spans = plan_chunks(16000 * 23 + 123, 16000, settings)  # tail chunk aligned to the end
+    chunks = [ChunkResult.from_probabilities(s, 0.3, 0.7) for s in spans]
+    lanes = report_mod._lanes(chunks)
+    for lane in set(lanes):
+        mine = sorted((c.start_time, c.end_time) for c, l in zip(chunks, lanes) if l == lane)
+        assert all(a[1] <= b[0] + 1e-9 for a, b in zip(mine, mine[1:]))
+    assert max(lanes) + 1 == 5  # 4 phases + the off-grid tail
+
+
+def test_waveform_drawn_with_audio_and_absent_without(write_audio):
+    a = load_audio(write_audio("w.wav", 3.0))
+    spans = plan_chunks(len(a.samples), 16000, ChunkSettings(chunk_duration=1.0, overlap=0.5))
+    r = aggregate([ChunkResult.from_probabilities(s, 0.8, 0.2) for s in spans], ChunkSettings(1.0, 0.5))
+    with_audio = render_svg(r, a)
+    without = render_svg(r)
+    assert with_audio.count("<path") == 1 and without.count("<path") == 0
+    path = ET.fromstring(with_audio).find("{http://www.w3.org/2000/svg}path").get("d")
+    assert path.count("M") == 900  # one stroke per envelope bin
+    # Report with audio uses the decoded file's facts when provenance has none.
+    doc = render_html_report(r, a)
+    assert a.info.sha256 in doc and "w.wav" in doc
+
+
+def test_long_result_renders_fast():
+    probs = np.random.default_rng(0).uniform(0, 1, 4320).tolist()  # 3 h at 5 s / 50 %
+    r = make_result(probs, n=16000 * 3 * 3600)
+    t = time.perf_counter()
+    doc = render_html_report(r)
+    assert time.perf_counter() - t < 3.0
+    assert len(r.chunks) == 4319 and doc.count("<tr><td class=n>") == 4319
+
+
+def test_write_report_atomically(tmp_path):
+    r = make_result([0.9, 0.8], provenance=provenance())
+    out = tmp_path / "report.html"
+    got = write_html_report(out, r)
+    assert got == out and out.read_text("utf-8") .startswith("<!DOCTYPE html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_failed_write_leaves_previous_report_intact(tmp_path, monkeypatch):
+    out = tmp_path / "report.html"
+    out.write_text("previous report", "utf-8")
+
+    def broken_replace(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        write_html_report(out, make_result([0.9, 0.8]))
+    assert out.read_text("utf-8") == "previous report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no temp file left
+
+
+def test_refuses_to_overwrite_the_input(write_audio):
+    wav = write_audio("evidence.wav", 1.0)
+    before = hashlib.sha256(wav.read_bytes()).hexdigest()
+    a = load_audio(wav)
+    r = make_result([0.9], provenance=provenance(path=str(wav), name=wav.name))
+    with pytest.raises(FaikError, match="refusing to overwrite the input"):
+        write_html_report(wav, r)  # via provenance
+    with pytest.raises(FaikError, match="refusing to overwrite the input"):
+        write_html_report(wav, make_result([0.9]), a)  # via the decoded audio
+    assert hashlib.sha256(wav.read_bytes()).hexdigest() == before
+
+
+def test_report_for_real_analysis_of_generated_audio(write_audio):
+    """End to end with a signal: the svg envelope follows the audio (silence then tone)."""
+    sig = np.concatenate([np.zeros(16000, np.float32) + 1e-5, synth_speechlike(1.0)])
+    a = load_audio(write_audio("half.wav", 2.0, subtype="FLOAT", signal=sig))
+    r = aggregate([ChunkResult.from_probabilities(s, 0.2, 0.8) for s in plan_chunks(32000, 16000, ChunkSettings(1.0, 0.0))],
+                  ChunkSettings(1.0, 0.0))
+    d = ET.fromstring(render_svg(r, a)).find("{http://www.w3.org/2000/svg}path").get("d")
+    strokes = re.findall(r"M([\d.]+) ([\d.]+)V([\d.]+)", d)
+    heights = [float(v) - float(u) for _, u, v in strokes]
+    first, second = np.mean(heights[: len(heights) // 2]), np.mean(heights[len(heights) // 2:])
+    assert second > 20 * max(first, 0.01)
