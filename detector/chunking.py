@@ -17,6 +17,7 @@ exact to the sample.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from detector.errors import SettingsError
@@ -38,20 +39,28 @@ class ChunkSettings:
 
     def __post_init__(self) -> None:
         d, o = self.chunk_duration, self.overlap
-        if not isinstance(d, (int, float)) or not math.isfinite(d) or not (
+        if not _is_number(d) or not math.isfinite(d) or not (
             MIN_CHUNK_DURATION_S <= d <= MAX_CHUNK_DURATION_S
         ):
             raise SettingsError(
                 f"chunk duration must be between {MIN_CHUNK_DURATION_S:g} and "
                 f"{MAX_CHUNK_DURATION_S:g} seconds (got {d!r})"
             )
-        if not isinstance(o, (int, float)) or not math.isfinite(o) or not (
+        if not _is_number(o) or not math.isfinite(o) or not (
             MIN_OVERLAP <= o <= MAX_OVERLAP
         ):
             raise SettingsError(
                 f"overlap must be a ratio between {MIN_OVERLAP:g} and {MAX_OVERLAP:g} "
                 f"(e.g. 0.5 for 50 %; got {o!r})"
             )
+        # Store plain floats: numpy scalars would leak into JSON (np.float32 is not serialisable).
+        object.__setattr__(self, "chunk_duration", float(d))
+        object.__setattr__(self, "overlap", float(o))
+
+
+def _is_number(x: object) -> bool:
+    """A real number (numpy scalars included), but not a bool (``True`` is not a duration)."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 @dataclass(frozen=True)
