@@ -1,0 +1,638 @@
+"""The main window: assembles the widgets and drives the workers.
+
+Layout: the model panel across the top; on the left the file queue (a drop
+zone while empty), the chunk settings, progress and Cancel; on the right the
+result: verdict banner, waveform/lanes/P(AI) plots and the chunk table.
+
+Flow: files are queued (drop, File → Open, recent files); whenever the model
+is ready and no analysis runs, the next queued file goes to an
+:class:`~desktop.workers.AnalysisWorker` on its own QThread. A failed file
+shows its message in its row and the queue goes on. Cancel stops the running
+file and the files still waiting. Everything shown comes from the
+:class:`~detector.result.AnalysisResult` as the detector returned it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Iterable
+
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
+                               QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+
+from desktop import style
+from desktop.chunk_table import ChunkTable
+from desktop.file_queue import FileQueue, ItemState, QueueItem, supported_extensions
+from desktop.model_panel import ModelPanel, ModelSourceDialog
+from desktop.playback import ChunkPlayer
+from desktop.settings_panel import SettingsPanel, app_settings
+from desktop.verdict_banner import VerdictBanner
+from desktop.waveform_view import WaveformView
+from desktop.workers import AnalysisWorker, ModelLoadWorker, WorkerThread
+from detector.atomic import atomic_write_text
+from detector.chunking import ChunkSettings
+from detector.errors import FaikError
+
+APP_TITLE = "fAIk Desktop"
+DROP_TEXT = "Drop audio or video files here, or File → Open"
+RECENT_KEY = "recent/files"
+MAX_RECENT = 10
+
+
+def _legend_html() -> str:
+    sw = "<span style='color:{c}; font-size:14pt;'>■</span>"
+    return (f"{sw.format(c=style.AI_COLOR)} AI-generated &nbsp; {sw.format(c=style.REAL_COLOR)} real "
+            "&nbsp;·&nbsp; darker = more confident &nbsp;·&nbsp; overlapping chunks on separate rows "
+            "&nbsp;·&nbsp; scroll to zoom, drag to pan, click a chunk to select it")
+
+
+class DropZone(QLabel):
+    """The queue's placeholder while it is empty."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(DROP_TEXT, parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setStyleSheet("QLabel { border: 2px dashed #999; border-radius: 8px; color: #555; "
+                           "font-size: 13pt; padding: 16px; background: #fafafa; }")
+
+
+class _JobRelay(QObject):
+    """Receives one analysis worker's signals in the GUI thread and tags them with the queue item.
+
+    Slots must be methods of an object living in the GUI thread: a lambda connected to a
+    worker's signal would run in the worker's thread and touch widgets from there.
+    """
+
+    def __init__(self, window: "MainWindow", item: QueueItem) -> None:
+        super().__init__(window)
+        self.window, self.item = window, item
+
+    @Slot(str, int, int)
+    def progress(self, stage: str, done: int, total: int) -> None:
+        self.window._on_progress(stage, done, total)
+
+    @Slot(object, object)
+    def audio_ready(self, audio, pyramid) -> None:
+        self.window._on_audio_ready(self.item, audio, pyramid)
+
+    @Slot(object)
+    def chunk_ready(self, chunk) -> None:
+        self.window._on_chunk(self.item, chunk)
+
+    @Slot(object)
+    def finished(self, result) -> None:
+        self.window._on_finished(self.item, result)
+
+    @Slot(str)
+    def failed(self, message: str) -> None:
+        self.window._on_failed(self.item, message)
+
+    @Slot()
+    def cancelled(self) -> None:
+        self.window._on_cancelled(self.item)
+
+
+class MainWindow(QMainWindow):
+    """fAIk Desktop's window. ``service`` is a :class:`detector.model_service.ModelService`."""
+
+    model_state_changed = Signal(str)     # "loading" | "ready" | "failed"
+    analysis_finished = Signal(object)    # QueueItem (done, error or cancelled)
+    queue_idle = Signal()
+
+    def __init__(self, service=None, *, model_source: str | None = None, batch_delay_s: float = 0.0) -> None:
+        super().__init__()
+        if service is None:
+            from detector.model_service import ModelService
+
+            service = ModelService()
+        self.service = service
+        self.model_source = model_source
+        self.batch_delay_s = batch_delay_s
+        self._model_thread: WorkerThread | None = None
+        self._analysis_thread: WorkerThread | None = None
+        self._old_threads: list[WorkerThread] = []
+        self._running: QueueItem | None = None
+        self._shown: QueueItem | None = None
+        self._started_at = 0.0
+        self.setWindowTitle(APP_TITLE)
+        self.setAcceptDrops(True)
+        self.resize(1360, 860)
+        self._build_widgets()
+        self._build_menus()
+        self._set_idle()
+
+    # -- construction -----------------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.model_panel = ModelPanel()
+        self.model_panel.retry_requested.connect(lambda: self.load_model(self.model_source))
+        self.model_panel.choose_requested.connect(self.choose_model)
+
+        self.queue = FileQueue()
+        self.queue.item_selected.connect(self.show_item)
+        self.drop_zone = DropZone()
+        self.queue_stack = QStackedWidget()
+        self.queue_stack.addWidget(self.drop_zone)
+        self.queue_stack.addWidget(self.queue)
+        self.settings_panel = SettingsPanel()
+        self.settings_panel.reanalyse_requested.connect(self.reanalyse_shown)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running analysis and the files still waiting")
+        self.cancel_button.clicked.connect(self.cancel_analysis)
+        prog_row = QHBoxLayout()
+        prog_row.addWidget(self.progress, 1)
+        prog_row.addWidget(self.cancel_button)
+        left = QWidget()
+        left_lay = QVBoxLayout(left)
+        left_lay.setContentsMargins(0, 0, 0, 0)
+        queue_title = QLabel("<b>Files</b>")
+        left_lay.addWidget(queue_title)
+        left_lay.addWidget(self.queue_stack, 1)
+        left_lay.addWidget(self.settings_panel)
+        left_lay.addLayout(prog_row)
+
+        self.banner = VerdictBanner()
+        self.legend = QLabel(_legend_html())
+        self.legend.setStyleSheet("color: #444;")
+        self.play_button = QPushButton("▶ Play chunk")
+        self.play_button.clicked.connect(self.toggle_playback)
+        self.player = ChunkPlayer(self)
+        self.player.position_changed.connect(lambda s: self.waveform.set_cursor(s))
+        self.player.playing_changed.connect(self._on_playing_changed)
+        legend_row = QHBoxLayout()
+        legend_row.addWidget(self.legend, 1)
+        legend_row.addWidget(self.play_button)
+        self.waveform = WaveformView()
+        self.waveform.setMinimumHeight(260)
+        self.table = ChunkTable()
+        self.waveform.chunk_selected.connect(self._on_plot_chunk)
+        self.table.chunk_selected.connect(self._on_table_chunk)
+        plots = QWidget()
+        plots_lay = QVBoxLayout(plots)
+        plots_lay.setContentsMargins(0, 0, 0, 0)
+        plots_lay.addLayout(legend_row)
+        plots_lay.addWidget(self.waveform, 1)
+        right_split = QSplitter(Qt.Orientation.Vertical)
+        right_split.addWidget(plots)
+        right_split.addWidget(self.table)
+        right_split.setStretchFactor(0, 3)
+        right_split.setStretchFactor(1, 1)
+        right = QWidget()
+        right_lay = QVBoxLayout(right)
+        right_lay.setContentsMargins(0, 0, 0, 0)
+        right_lay.addWidget(self.banner)
+        right_lay.addWidget(right_split, 1)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setSizes([330, 1030])
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(8, 6, 8, 6)
+        lay.addWidget(self.model_panel)
+        lay.addWidget(split, 1)
+        self.setCentralWidget(central)
+        self._update_play_button()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.open_files_dialog)
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        self.export_json_action = QAction("&Export JSON…", self, shortcut=QKeySequence("Ctrl+E"))
+        self.export_json_action.triggered.connect(self.export_json_dialog)
+        self.export_report_action = QAction("Export &Report (HTML)…", self, shortcut=QKeySequence("Ctrl+Shift+E"))
+        self.export_report_action.triggered.connect(self.export_report_dialog)
+        file_menu.addAction(self.export_json_action)
+        file_menu.addAction(self.export_report_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        model_menu = self.menuBar().addMenu("&Model")
+        choose = QAction("&Choose…", self)
+        choose.triggered.connect(self.choose_model)
+        model_menu.addAction(choose)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About fAIk Desktop", self)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+        self._update_export_actions()
+
+    # -- model ------------------------------------------------------------------------------------
+    def load_model(self, source: str | None = None) -> None:
+        """Load a model in the background (None = built-in)."""
+        if self._model_thread is not None and self._model_thread.is_running():
+            self.statusBar().showMessage("A model is already loading; wait for it to finish.", 5000)
+            return
+        self.model_source = source
+        worker = ModelLoadWorker(self.service, source)
+        wt = WorkerThread(worker, [worker.finished, worker.failed], self)
+        worker.started.connect(self._on_model_loading)
+        worker.finished.connect(self._on_model_ready)
+        worker.failed.connect(self._on_model_failed)
+        self._retire(self._model_thread)
+        self._model_thread = wt
+        self.model_panel.set_loading("built-in model" if source is None else source)
+        wt.start()
+
+    def _on_model_loading(self, _source: str) -> None:
+        self.model_state_changed.emit("loading")
+
+    def _on_model_ready(self, info) -> None:
+        self.model_panel.set_ready(info)
+        self.statusBar().showMessage(f"Model {info.name} ready (loaded in {info.load_time_s:.1f} s)", 8000)
+        self.model_state_changed.emit("ready")
+        self._start_next()
+
+    def _on_model_failed(self, reason: str) -> None:
+        self.model_panel.set_failed(reason)
+        self.model_state_changed.emit("failed")
+        if self._running is None and self.queue.next_queued() is not None:
+            self.progress.setFormat("Waiting for a model")
+
+    def choose_model(self) -> None:
+        dlg = ModelSourceDialog(self, self.model_source)
+        if dlg.exec():
+            self.load_model(dlg.source())
+
+    # -- input ------------------------------------------------------------------------------------
+    def add_files(self, paths: Iterable[str | os.PathLike]) -> list[QueueItem]:
+        """Queue files/folders (from a drop, File → Open or the recent list) and start if possible."""
+        added = self.queue.add_paths(paths)
+        if not added:
+            self.statusBar().showMessage("No supported audio or video files found there.", 6000)
+            return added
+        self.queue_stack.setCurrentWidget(self.queue)
+        self._remember_recent([it.path for it in added])
+        if self._shown is None or self._running is None:
+            self.queue.select_item(added[0])
+        self._start_next()
+        return added
+
+    def handle_drop_urls(self, urls: Iterable[QUrl]) -> list[QueueItem]:
+        paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        return self.add_files(paths) if paths else []
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+            # Queue after the drop returns, so the source application is not kept waiting.
+            urls = list(event.mimeData().urls())
+            QTimer.singleShot(0, lambda: self.handle_drop_urls(urls))
+
+    def open_files_dialog(self) -> None:
+        exts = " ".join(f"*{e}" for e in sorted(supported_extensions()))
+        files, _ = QFileDialog.getOpenFileNames(self, "Open audio or video files", self._last_dir(),
+                                                f"Audio and video ({exts});;All files (*)")
+        if files:
+            self.add_files(files)
+
+    def _last_dir(self) -> str:
+        recent = self.recent_files()
+        return str(Path(recent[0]).parent) if recent else str(Path.home())
+
+    def recent_files(self) -> list[str]:
+        value = app_settings().value(RECENT_KEY, [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _remember_recent(self, paths: list[Path]) -> None:
+        recent = self.recent_files()
+        for p in reversed(paths):
+            s = str(Path(p).resolve())
+            if s in recent:
+                recent.remove(s)
+            recent.insert(0, s)
+        store = app_settings()
+        store.setValue(RECENT_KEY, recent[:MAX_RECENT])
+        store.sync()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        if not recent:
+            act = self.recent_menu.addAction("(no recent files)")
+            act.setEnabled(False)
+            return
+        for path in recent:
+            act = self.recent_menu.addAction(path)
+            act.triggered.connect(lambda _=False, p=path: self.add_files([p]))
+        self.recent_menu.addSeparator()
+        clear = self.recent_menu.addAction("Clear list")
+        clear.triggered.connect(lambda: app_settings().remove(RECENT_KEY))
+
+    # -- analysis ---------------------------------------------------------------------------------
+    def is_busy(self) -> bool:
+        return self._running is not None
+
+    def _start_next(self) -> None:
+        if self._running is not None:
+            return
+        item = self.queue.next_queued()
+        if item is None:
+            self._set_idle()
+            self.queue_idle.emit()
+            return
+        if not self.service.is_ready():
+            self.progress.setFormat("Waiting for the model…")
+            return
+        self._start_analysis(item)
+
+    def _start_analysis(self, item: QueueItem) -> None:
+        from detector.analysis import AnalysisOptions
+
+        options = AnalysisOptions(settings=self.settings_panel.chunk_settings())
+        worker = AnalysisWorker(item.path, self.service, options, batch_delay_s=self.batch_delay_s)
+        wt = WorkerThread(worker, [worker.finished, worker.failed, worker.cancelled], self)
+        relay = _JobRelay(self, item)
+        worker.progress.connect(relay.progress)
+        worker.audio_ready.connect(relay.audio_ready)
+        worker.chunk_ready.connect(relay.chunk_ready)
+        worker.finished.connect(relay.finished)
+        worker.failed.connect(relay.failed)
+        worker.cancelled.connect(relay.cancelled)
+        wt.relay = relay
+        self._retire(self._analysis_thread)
+        self._analysis_thread = wt
+        self._running = item
+        item.result, item.audio, item.pyramid = None, None, None
+        item.extra["chunks"] = []
+        self.queue.set_state(item, ItemState.RUNNING, "decoding…")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat(f"Decoding {item.path.name}… %p%")
+        self.cancel_button.setEnabled(True)
+        self._started_at = time.perf_counter()
+        if self._shown is item or self._shown is None or self._shown.state != ItemState.DONE:
+            self.queue.select_item(item)
+            self.show_item(item)
+        wt.start()
+
+    def _on_progress(self, stage: str, done: int, total: int) -> None:
+        if self._running is None:
+            return
+        if stage == "decoding":
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(done)
+        else:
+            self.progress.setRange(0, max(1, total))
+            self.progress.setValue(done)
+            self.progress.setFormat(f"Analysing {self._running.path.name}: chunk %v of %m")
+            self.queue.set_state(self._running, ItemState.RUNNING, f"analysing {done}/{total}")
+
+    def _on_audio_ready(self, item: QueueItem, audio, pyramid) -> None:
+        item.audio, item.pyramid = audio, pyramid
+        if self._shown is item:
+            self.waveform.set_audio(pyramid)
+            self._update_play_button()
+
+    def _on_chunk(self, item: QueueItem, chunk) -> None:
+        item.extra.setdefault("chunks", []).append(chunk)
+        if self._shown is item:
+            self.waveform.add_chunk(chunk)
+            self.table.table_model.append(chunk)
+
+    def _on_finished(self, item: QueueItem, result) -> None:
+        item.result = result
+        item.extra["elapsed_s"] = time.perf_counter() - self._started_at
+        self.queue.set_state(item, ItemState.DONE)
+        if self._shown is item:
+            self.show_item(item)
+        self.statusBar().showMessage(
+            f"{item.path.name}: analysed in {item.extra['elapsed_s']:.1f} s ({result.total_chunks} chunks)", 10000)
+        self._end_run(item)
+
+    def _on_failed(self, item: QueueItem, message: str) -> None:
+        self.queue.set_state(item, ItemState.ERROR, message)
+        if self._shown is item:
+            self.show_item(item)
+        self.statusBar().showMessage(f"{item.path.name}: {message}", 10000)
+        self._end_run(item)
+
+    def _on_cancelled(self, item: QueueItem) -> None:
+        self.queue.set_state(item, ItemState.CANCELLED, "")
+        for other in self.queue.items:
+            if other.state == ItemState.QUEUED:
+                self.queue.set_state(other, ItemState.CANCELLED, "")
+        if self._shown is item:
+            self.show_item(item)
+        self.statusBar().showMessage("Analysis cancelled.", 6000)
+        self._end_run(item)
+
+    def _end_run(self, item: QueueItem) -> None:
+        self._running = None
+        self._set_idle()
+        self.analysis_finished.emit(item)
+        self._start_next()
+
+    def cancel_analysis(self) -> None:
+        """Stop the running file (between batches) and the files still waiting."""
+        if self._analysis_thread is not None and self._running is not None:
+            self._analysis_thread.worker.cancel()
+            self.cancel_button.setEnabled(False)
+            self.progress.setFormat("Cancelling…")
+        else:
+            for other in self.queue.items:
+                if other.state == ItemState.QUEUED:
+                    self.queue.set_state(other, ItemState.CANCELLED, "")
+
+    def reanalyse_shown(self) -> None:
+        """Queue the file on screen again with the current chunk settings."""
+        item = self._shown
+        if item is None or item is self._running:
+            return
+        self.queue.set_state(item, ItemState.QUEUED)
+        item.result = None
+        self.queue.update_item(item)
+        self._start_next()
+
+    def _set_idle(self) -> None:
+        if self._running is None:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            waiting = self.queue.next_queued() is not None and not self.service.is_ready()
+            self.progress.setFormat("Waiting for the model…" if waiting else "Idle")
+            self.cancel_button.setEnabled(False)
+        self._update_export_actions()
+
+    def _retire(self, wt: WorkerThread | None) -> None:
+        """Keep a finished pair until its thread has really ended, then drop it."""
+        if wt is not None:
+            self._old_threads.append(wt)
+        self._old_threads = [t for t in self._old_threads if t.is_running()]
+
+    # -- showing results --------------------------------------------------------------------------
+    def show_item(self, item: QueueItem) -> None:
+        """Show one queue entry: its result, its progress so far, or its error."""
+        self._shown = item
+        self.player.stop()
+        self.waveform.clear_result()
+        self.table.table_model.set_chunks([])
+        if item.pyramid is not None:
+            self.waveform.set_audio(item.pyramid)
+        name = item.path.name
+        if item.state == ItemState.DONE and item.result is not None:
+            r = item.result
+            self.banner.show_result(r, name)
+            self.waveform.set_chunks(r.chunks)
+            self.table.table_model.set_chunks(r.chunks)
+            self.settings_panel.set_result_settings(
+                ChunkSettings(r.summary.chunk_duration_seconds, r.summary.overlap_ratio))
+        else:
+            self.settings_panel.set_result_settings(None)
+            chunks = item.extra.get("chunks", [])
+            if item.state == ItemState.RUNNING:
+                self.banner.show_message(f"Analysing {name}…", "Chunks appear on the timeline as they are classified.",
+                                         icon="…")
+                for c in chunks:
+                    self.waveform.add_chunk(c)
+                self.table.table_model.set_chunks(chunks)
+            elif item.state == ItemState.ERROR:
+                self.banner.show_message(f"Could not analyse {name}", item.message, color=style.FAIL_COLOR, icon="✖")
+            elif item.state == ItemState.CANCELLED:
+                self.banner.show_message(f"Cancelled: {name}", "Select it and use Re-analyse, or drop it again.",
+                                         icon="■")
+            else:
+                self.banner.show_message(f"Waiting: {name}", "Queued; it starts when the model is ready and the "
+                                         "files before it are done.", icon="…")
+        self._update_export_actions()
+        self._update_play_button()
+
+    def _on_plot_chunk(self, idx: int) -> None:
+        self.table.select_chunk(idx)
+        self._play_chunk(idx)
+
+    def _on_table_chunk(self, idx: int) -> None:
+        self.waveform.select_chunk(idx)
+        self._update_play_button()
+
+    # -- playback ---------------------------------------------------------------------------------
+    def _chunk(self, idx: int | None):
+        item = self._shown
+        if item is None or idx is None:
+            return None
+        chunks = item.result.chunks if item.result is not None else item.extra.get("chunks", [])
+        return next((c for c in chunks if c.chunk_index == idx), None)
+
+    def _play_chunk(self, idx: int) -> None:
+        chunk = self._chunk(idx)
+        item = self._shown
+        if chunk is None or item is None or item.audio is None or not self.player.available:
+            self._update_play_button()
+            return
+        self.player.play(item.audio.samples, item.audio.sample_rate, chunk.start_time, chunk.end_time)
+
+    def toggle_playback(self) -> None:
+        if self.player.is_playing():
+            self.player.stop()
+        elif self.waveform.selected_chunk is not None:
+            self._play_chunk(self.waveform.selected_chunk)
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        if not playing:
+            self.waveform.set_cursor(None)
+        self._update_play_button()
+
+    def _update_play_button(self) -> None:
+        playing = self.player.is_playing()
+        self.play_button.setText("■ Stop" if playing else "▶ Play chunk")
+        if not self.player.available:
+            self.play_button.setEnabled(False)
+            self.play_button.setToolTip(self.player.unavailable_reason)
+            return
+        item = self._shown
+        ok = item is not None and item.audio is not None and self.waveform.selected_chunk is not None
+        self.play_button.setEnabled(ok or playing)
+        self.play_button.setToolTip("Play the selected chunk (clicking a chunk also plays it)" if ok
+                                    else "Select a chunk of the file on screen to play it")
+
+    # -- export -----------------------------------------------------------------------------------
+    def _update_export_actions(self) -> None:
+        has = self._shown is not None and self._shown.result is not None
+        if hasattr(self, "export_json_action"):
+            self.export_json_action.setEnabled(has)
+            self.export_report_action.setEnabled(has)
+
+    def export_json(self, path: str | os.PathLike) -> Path:
+        """Write the shown result's JSON (the contract + provenance), atomically, never over the input."""
+        item = self._require_result()
+        return atomic_write_text(path, item.result.to_json(), protect=[item.path])
+
+    def export_report(self, path: str | os.PathLike) -> Path:
+        """Write the human-readable HTML report of the shown result."""
+        from detector.report import write_html_report
+
+        item = self._require_result()
+        return write_html_report(path, item.result, item.audio)
+
+    def _require_result(self) -> QueueItem:
+        item = self._shown
+        if item is None or item.result is None:
+            raise FaikError("no result to export yet; analyse a file first")
+        return item
+
+    def _export_dialog(self, kind: str) -> None:
+        item = self._shown
+        if item is None or item.result is None:
+            return
+        suffix, filt, func = ((".faik.json", "JSON (*.json)", self.export_json) if kind == "json"
+                              else (".faik-report.html", "HTML report (*.html)", self.export_report))
+        default = str(item.path.with_name(item.path.stem + suffix))
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", default, filt)
+        if not path:
+            return
+        try:
+            out = func(path)
+        except FaikError as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed", f"could not write {path}: {exc.strerror or exc}")
+        else:
+            self.statusBar().showMessage(f"Saved {out}", 8000)
+
+    def export_json_dialog(self) -> None:
+        self._export_dialog("json")
+
+    def export_report_dialog(self) -> None:
+        self._export_dialog("report")
+
+    # -- misc -------------------------------------------------------------------------------------
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About fAIk Desktop",
+                          "<h3>fAIk Desktop</h3><p>Offline detection of AI-generated speech, chunk by chunk.</p>"
+                          f"<p><b>Limitations.</b> {style.LIMITATION_STATEMENT}</p>")
+
+    def shutdown(self, timeout_ms: int = 60000) -> None:
+        """Stop playback, cancel the analysis and join every worker thread."""
+        self.player.stop()
+        for wt in [self._analysis_thread, self._model_thread, *self._old_threads]:
+            if wt is not None:
+                wt.stop(timeout_ms)
+        self._old_threads = []
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
+

@@ -1,0 +1,197 @@
+"""Compact model status (dot + name + busy bar) with expandable details, Retry and Choose….
+
+The panel only displays :class:`detector.model_service.ModelInfo`; loading is
+done by :class:`desktop.workers.ModelLoadWorker`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QFrame,
+                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QRadioButton,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from desktop import style
+
+
+class ModelPanel(QFrame):
+    """States: loading (busy), ready (green dot + info), failed (reason + Retry)."""
+
+    retry_requested = Signal()
+    choose_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.state = "not-loaded"
+        self.dot = QLabel("●")
+        self.dot.setFixedWidth(16)
+        self.title = QLabel("Model: not loaded")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # indeterminate
+        self.busy.setFixedWidth(80)
+        self.busy.setMaximumHeight(12)
+        self.busy.setTextVisible(False)
+        self.details_button = QToolButton()
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.retry_button = QPushButton("Retry")
+        self.choose_button = QPushButton("Choose model…")
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(f"color: {style.FAIL_COLOR};")
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details = QWidget()
+        self.form = QFormLayout(self.details)
+        self.form.setContentsMargins(20, 0, 0, 0)
+        self._fields: dict[str, QLabel] = {}
+        for key in ("Name", "Source", "Architecture", "Parameters", "Labels", "Sample rate", "Weights SHA-256",
+                    "Load time", "Device"):
+            lab = QLabel("—")
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            lab.setWordWrap(True)
+            self.form.addRow(key + ":", lab)
+            self._fields[key] = lab
+        self.details.setVisible(False)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.dot)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.busy)
+        top.addWidget(self.details_button)
+        top.addWidget(self.retry_button)
+        top.addWidget(self.choose_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        lay.setSpacing(2)
+        lay.addLayout(top)
+        lay.addWidget(self.error)
+        lay.addWidget(self.details)
+        self.details_button.toggled.connect(self._toggle_details)
+        self.retry_button.clicked.connect(self.retry_requested)
+        self.choose_button.clicked.connect(self.choose_requested)
+        self._set_dot(style.NEUTRAL_COLOR)
+        self.busy.setVisible(False)
+        self.retry_button.setVisible(False)
+        self.error.setVisible(False)
+
+    def _toggle_details(self, on: bool) -> None:
+        self.details.setVisible(on)
+        self.details_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+
+    def _set_dot(self, color: str) -> None:
+        self.dot.setStyleSheet(f"color: {color}; font-size: 14pt;")
+
+    def set_loading(self, source: str) -> None:
+        self.state = "loading"
+        self._set_dot(style.BUSY_COLOR)
+        self.title.setText(f"Loading model: {source}…")
+        self.busy.setVisible(True)
+        self.retry_button.setVisible(False)
+        self.error.setVisible(False)
+
+    def set_ready(self, info: Any) -> None:
+        self.state = "ready"
+        self._set_dot(style.OK_COLOR)
+        self.title.setText(f"Model ready: <b>{info.name}</b> ({info.source_kind})")
+        self.busy.setVisible(False)
+        self.retry_button.setVisible(False)
+        self.error.setVisible(False)
+        labels = ", ".join(f"{k}: {v}" for k, v in sorted(info.labels.items()))
+        values = {
+            "Name": info.name,
+            "Source": f"{info.source} ({info.source_kind})",
+            "Architecture": info.architecture,
+            "Parameters": f"{info.num_parameters:,}".replace(",", " "),
+            "Labels": f"{labels} (AI = {info.ai_index}, real = {info.real_index})",
+            "Sample rate": f"{info.sample_rate} Hz",
+            "Weights SHA-256": info.weights_sha256,
+            "Load time": f"{info.load_time_s:.2f} s",
+            "Device": info.device,
+        }
+        for k, v in values.items():
+            self._fields[k].setText(str(v))
+
+    def set_failed(self, reason: str) -> None:
+        self.state = "failed"
+        self._set_dot(style.FAIL_COLOR)
+        self.title.setText("Model failed to load")
+        self.busy.setVisible(False)
+        self.retry_button.setVisible(True)
+        self.error.setText(reason)
+        self.error.setVisible(True)
+        for lab in self._fields.values():
+            lab.setText("—")
+
+    def field_text(self, key: str) -> str:
+        return self._fields[key].text()
+
+
+class ModelSourceDialog(QDialog):
+    """Pick the built-in model, a local folder, or a Hugging Face hub id."""
+
+    def __init__(self, parent: QWidget | None = None, current: str | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Choose model")
+        self.builtin = QRadioButton("Built-in model (offline)")
+        self.folder = QRadioButton("Local folder (config.json + model.safetensors + preprocessor_config.json)")
+        self.hub = QRadioButton("Hugging Face hub id")
+        group = QButtonGroup(self)
+        for b in (self.builtin, self.folder, self.hub):
+            group.addButton(b)
+        self.folder_edit = QLineEdit()
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.hub_edit = QLineEdit()
+        from detector.model_service import SEED_HUB_MODEL_ID
+
+        self.hub_edit.setPlaceholderText(SEED_HUB_MODEL_ID)
+        note = QLabel("A hub id needs network access the first time, or a copy already in the "
+                      "Hugging Face cache; without either, loading fails and the previous choice can be retried.")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #666;")
+        row = QHBoxLayout()
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(browse)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.builtin)
+        lay.addWidget(self.folder)
+        lay.addLayout(row)
+        lay.addWidget(self.hub)
+        lay.addWidget(self.hub_edit)
+        lay.addWidget(note)
+        lay.addWidget(buttons)
+        self.builtin.setChecked(True)
+        if current:
+            from pathlib import Path
+
+            if Path(current).exists():
+                self.folder.setChecked(True)
+                self.folder_edit.setText(current)
+            else:
+                self.hub.setChecked(True)
+                self.hub_edit.setText(current)
+        self.folder_edit.textEdited.connect(lambda _: self.folder.setChecked(True))
+        self.hub_edit.textEdited.connect(lambda _: self.hub.setChecked(True))
+
+    def _browse(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Model folder", self.folder_edit.text())
+        if d:
+            self.folder_edit.setText(d)
+            self.folder.setChecked(True)
+
+    def source(self) -> str | None:
+        """None for the built-in model, else a folder path or hub id."""
+        if self.folder.isChecked() and self.folder_edit.text().strip():
+            return self.folder_edit.text().strip()
+        if self.hub.isChecked():
+            return self.hub_edit.text().strip() or self.hub_edit.placeholderText()
+        return None

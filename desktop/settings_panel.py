@@ -1,0 +1,112 @@
+"""Chunk settings (duration, overlap) with QSettings persistence.
+
+The values are validated by :class:`detector.chunking.ChunkSettings`; the
+spin boxes only offer the valid ranges. Tests point QSettings at a temporary
+folder with ``QSettings.setPath(IniFormat, UserScope, tmp)``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from detector.chunking import (DEFAULT_CHUNK_DURATION_S, DEFAULT_OVERLAP, MAX_CHUNK_DURATION_S,
+                               MAX_OVERLAP, MIN_CHUNK_DURATION_S, MIN_OVERLAP, ChunkSettings)
+
+ORGANIZATION = "fAIk"
+APPLICATION = "fAIk Desktop"
+KEY_CHUNK = "analysis/chunk_duration_s"
+KEY_OVERLAP = "analysis/overlap_percent"
+
+
+def app_settings() -> QSettings:
+    """The app's settings store (an INI file under the user's config folder)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+
+
+def load_chunk_settings(store: QSettings | None = None) -> ChunkSettings:
+    """Saved settings, or the seed's defaults when missing or invalid."""
+    store = store or app_settings()
+    try:
+        return ChunkSettings(
+            chunk_duration=float(store.value(KEY_CHUNK, DEFAULT_CHUNK_DURATION_S)),
+            overlap=float(store.value(KEY_OVERLAP, DEFAULT_OVERLAP * 100)) / 100.0,
+        )
+    except (TypeError, ValueError):  # SettingsError is a ValueError: a hand-edited file falls back
+        return ChunkSettings()
+
+
+def save_chunk_settings(settings: ChunkSettings, store: QSettings | None = None) -> None:
+    store = store or app_settings()
+    store.setValue(KEY_CHUNK, float(settings.chunk_duration))
+    store.setValue(KEY_OVERLAP, int(round(settings.overlap * 100)))
+    store.sync()
+
+
+class SettingsPanel(QGroupBox):
+    """Chunk duration 1–30 s and overlap 0–90 %; offers re-analysis when they change."""
+
+    settings_changed = Signal(object)      # ChunkSettings
+    reanalyse_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Chunk settings", parent)
+        initial = load_chunk_settings()
+        self.duration = QDoubleSpinBox()
+        self.duration.setRange(MIN_CHUNK_DURATION_S, MAX_CHUNK_DURATION_S)
+        self.duration.setDecimals(1)
+        self.duration.setSingleStep(0.5)
+        self.duration.setSuffix(" s")
+        self.duration.setValue(initial.chunk_duration)
+        self.duration.setToolTip("Length of each piece of audio the model judges (default 5 s).")
+        self.overlap = QSpinBox()
+        self.overlap.setRange(int(MIN_OVERLAP * 100), int(MAX_OVERLAP * 100))
+        self.overlap.setSingleStep(5)
+        self.overlap.setSuffix(" %")
+        self.overlap.setValue(int(round(initial.overlap * 100)))
+        self.overlap.setToolTip("How much consecutive chunks overlap (default 50 %).")
+        self.reanalyse = QPushButton("Re-analyse with these settings")
+        self.reanalyse.setVisible(False)
+        self.reanalyse.clicked.connect(self.reanalyse_requested)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #666;")
+        self.hint.setVisible(False)
+        form = QFormLayout()
+        form.addRow("Chunk duration", self.duration)
+        form.addRow("Overlap", self.overlap)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.hint)
+        lay.addWidget(self.reanalyse)
+        self._shown_settings: ChunkSettings | None = None
+        self.duration.valueChanged.connect(self._on_changed)
+        self.overlap.valueChanged.connect(self._on_changed)
+
+    def chunk_settings(self) -> ChunkSettings:
+        return ChunkSettings(chunk_duration=float(self.duration.value()), overlap=self.overlap.value() / 100.0)
+
+    def set_chunk_settings(self, settings: ChunkSettings) -> None:
+        self.duration.setValue(settings.chunk_duration)
+        self.overlap.setValue(int(round(settings.overlap * 100)))
+
+    def set_result_settings(self, settings: ChunkSettings | None) -> None:
+        """Tell the panel which settings produced the result on screen (None: no result)."""
+        self._shown_settings = settings
+        self._update_offer()
+
+    def _on_changed(self) -> None:
+        current = self.chunk_settings()
+        save_chunk_settings(current)
+        self._update_offer()
+        self.settings_changed.emit(current)
+
+    def _update_offer(self) -> None:
+        differs = self._shown_settings is not None and self._shown_settings != self.chunk_settings()
+        self.reanalyse.setVisible(differs)
+        self.hint.setVisible(differs)
+        if differs:
+            s = self._shown_settings
+            self.hint.setText(f"The result shown used {s.chunk_duration:g} s chunks, "
+                              f"{s.overlap:.0%} overlap.")

@@ -1,0 +1,99 @@
+"""The verdict banner at the top of the result area.
+
+It shows the :class:`~detector.result.AnalysisResult` fields as they are
+(verdict, reason, overall confidence, summary counts) and never re-derives a
+number. Colour is always paired with an icon and text.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from desktop import style
+from detector.result import AnalysisResult, Verdict
+
+_VERDICT_TEXT = {
+    Verdict.AI_GENERATED: ("Likely AI-generated", "⚠", style.AI_COLOR),
+    Verdict.REAL: ("Likely real", "✔", style.REAL_COLOR),
+    Verdict.INCONCLUSIVE: ("Inconclusive", "?", style.INCONCLUSIVE_COLOR),
+}
+
+
+class VerdictBanner(QFrame):
+    """Big verdict text + icon, confidence and counts, and the 'evidence, not proof' line."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("verdictBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._icon = QLabel()
+        self._icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._icon.setFixedWidth(56)
+        self._title = QLabel()
+        self._title.setObjectName("verdictTitle")
+        self._details = QLabel()
+        self._details.setObjectName("verdictDetails")
+        self._details.setWordWrap(True)
+        self._evidence = QLabel()
+        self._evidence.setObjectName("verdictEvidence")
+        self._evidence.setWordWrap(True)
+        text_col = QVBoxLayout()
+        text_col.setSpacing(2)
+        text_col.addWidget(self._title)
+        text_col.addWidget(self._details)
+        text_col.addWidget(self._evidence)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 8, 10, 8)
+        row.addWidget(self._icon)
+        row.addLayout(text_col, 1)
+        self.verdict: Verdict | None = None
+        self.show_message("No result yet", "Drop audio or video files here, or use File → Open.")
+
+    # -- states -----------------------------------------------------------------------------------
+    def _paint(self, color: str, icon: str) -> None:
+        r, g, b, _ = style.rgba(color, 1.0)
+        self.setStyleSheet(
+            f"#verdictBanner {{ border: 2px solid {color}; border-radius: 6px; background: rgba({r},{g},{b},20); }}"
+            f"#verdictTitle {{ color: {color}; font-size: 22pt; font-weight: 600; }}"
+            "#verdictDetails { font-size: 11pt; }"
+            "#verdictEvidence { color: #444; }"
+        )
+        self._icon.setText(icon)
+        self._icon.setStyleSheet(f"color: {color}; font-size: 30pt; font-weight: 700;")
+
+    def show_message(self, title: str, details: str = "", *, color: str = style.NEUTRAL_COLOR,
+                     icon: str = "♪") -> None:
+        """A neutral state (no result, analysing, error)."""
+        self.verdict = None
+        self._paint(color, icon)
+        self._title.setText(title)
+        self._details.setText(details)
+        self._details.setVisible(bool(details))
+        self._evidence.setVisible(False)
+
+    def show_result(self, result: AnalysisResult, file_name: str = "") -> None:
+        """Show a finished analysis exactly as the detector reported it."""
+        title, icon, color = _VERDICT_TEXT[result.verdict]
+        self.verdict = result.verdict
+        self._paint(color, icon)
+        self._title.setText(title)
+        s = result.summary
+        prefix = f"{file_name} — " if file_name else ""
+        self._details.setText(
+            f"{prefix}confidence {result.overall_confidence:.0%} · {s.ai_generated_chunks} of "
+            f"{s.total_chunks} chunks sound AI-generated ({s.ai_generated_ratio:.0%}), "
+            f"{s.real_chunks} sound real"
+        )
+        self._details.setVisible(True)
+        self._evidence.setText(f"<b>Evidence, not proof:</b> {result.verdict_reason}.")
+        self._evidence.setVisible(True)
+
+    def title_text(self) -> str:
+        return self._title.text()
+
+    def details_text(self) -> str:
+        return self._details.text()
+
+    def evidence_text(self) -> str:
+        return self._evidence.text()

@@ -1,0 +1,366 @@
+"""Waveform, chunk lanes and P(AI)-over-time, drawn with pyqtgraph.
+
+Three plots share one time axis (mm:ss):
+
+* the waveform as a min/max envelope recomputed for the visible range, from a
+  coarse :class:`EnvelopePyramid` level when zoomed out (a 3-hour file draws
+  a few thousand points, not 170 million) and from the samples when zoomed in;
+* chunk *lanes*: overlapping chunks go to different rows, so every chunk stays
+  visible; all chunks are one ``BarGraphItem`` (one brush per bar: vermillion
+  AI / blue real, opacity by confidence) instead of hundreds of items;
+* P(AI) per chunk (at its centre) with the 0.5 decision threshold.
+
+Clicking anywhere selects the chunk under the cursor (in the lanes, the chunk
+of that lane). Nothing here derives a number from the audio: the chunk fields
+are drawn as the detector gave them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QWidget
+
+from desktop import style
+from detector.result import DEFAULT_THRESHOLD, ChunkResult
+
+BASE_BIN = 256  # samples per bin of the pyramid's base level (16 ms at 16 kHz)
+
+
+def _envelope(samples: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    from detector.audio import waveform_envelope
+
+    n_bins = max(1, min(int(n_bins), len(samples)))
+    return waveform_envelope(samples, n_bins)
+
+
+@dataclass
+class EnvelopePyramid:
+    """A base min/max level (``BASE_BIN`` samples per bin) plus, optionally, the samples.
+
+    Built once per file (in the analysis worker, off the GUI thread); every
+    redraw then reduces at most a few hundred thousand numbers.
+    """
+
+    mins: np.ndarray
+    maxs: np.ndarray
+    n_samples: int
+    sample_rate: int
+    samples: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, samples: np.ndarray, sample_rate: int, keep_samples: bool = True) -> "EnvelopePyramid":
+        n = len(samples)
+        mins, maxs = _envelope(samples, math.ceil(n / BASE_BIN)) if n else (np.zeros(0), np.zeros(0))
+        return cls(np.asarray(mins, np.float32), np.asarray(maxs, np.float32), n, sample_rate,
+                   samples if keep_samples else None)
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_samples / self.sample_rate if self.sample_rate else 0.0
+
+    def view(self, t0: float, t1: float, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(times, mins, maxs)`` for ``[t0, t1]`` in about ``n_bins`` bins.
+
+        When there are fewer samples than bins, ``mins == maxs == samples``.
+        """
+        sr, n = self.sample_rate, self.n_samples
+        i0 = int(max(0, min(n, math.floor(t0 * sr))))
+        i1 = int(max(0, min(n, math.ceil(t1 * sr))))
+        span = i1 - i0
+        empty = np.zeros(0, np.float32)
+        if span <= 0 or n_bins <= 0:
+            return empty, empty, empty
+        if self.samples is not None and span <= n_bins:
+            seg = self.samples[i0:i1]
+            return (np.arange(i0, i1) / sr), seg, seg
+        if self.samples is not None and span < n_bins * BASE_BIN * 2:
+            mins, maxs = _envelope(self.samples[i0:i1], n_bins)
+            k = len(mins)
+            centres = i0 + (np.arange(k) + 0.5) * span / k
+            return centres / sr, np.asarray(mins), np.asarray(maxs)
+        # Zoomed out (or samples dropped): reduce the base level.
+        b0, b1 = i0 // BASE_BIN, min(len(self.mins), math.ceil(i1 / BASE_BIN))
+        if b1 <= b0:
+            return empty, empty, empty
+        k = min(n_bins, b1 - b0)
+        edges = np.unique(np.linspace(0, b1 - b0, k + 1).astype(np.int64)[:-1])
+        mins = np.minimum.reduceat(self.mins[b0:b1], edges)
+        maxs = np.maximum.reduceat(self.maxs[b0:b1], edges)
+        ends = np.append(edges[1:], b1 - b0)
+        centres = (b0 + (edges + ends) / 2.0) * BASE_BIN
+        return centres / sr, mins, maxs
+
+
+class TimeAxis(pg.AxisItem):
+    """Bottom axis in mm:ss (h:mm:ss past an hour) with tick steps that suit clock time."""
+
+    _STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(orientation="bottom", **kwargs)
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float):  # noqa: N802 (pyqtgraph API)
+        span = maxVal - minVal
+        if span <= 0 or size <= 0:
+            return []
+        target = span / max(2.0, size / 90.0)
+        major = next((s for s in self._STEPS if s >= target), self._STEPS[-1])
+        minor = next((s for s in reversed(self._STEPS) if s <= major / 4), major / 5)
+        return [(major, 0), (minor, 0)]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802
+        precise = spacing < 1
+        return [style.format_mmss(v, precise=precise) for v in values]
+
+
+def assign_lanes(chunks: Sequence[ChunkResult], lane_ends: list[float] | None = None) -> list[int]:
+    """Greedy lanes: a chunk goes to the first lane whose last chunk ended before it starts.
+
+    ``lane_ends`` is updated in place, so chunks that stream in can be placed one by one.
+    """
+    ends = lane_ends if lane_ends is not None else []
+    lanes = []
+    for c in chunks:
+        for i, e in enumerate(ends):
+            if e <= c.start_time + 1e-9:
+                ends[i] = c.end_time
+                lanes.append(i)
+                break
+        else:
+            ends.append(c.end_time)
+            lanes.append(len(ends) - 1)
+    return lanes
+
+
+class WaveformView(pg.GraphicsLayoutWidget):
+    """The result plots. Emits ``chunk_selected(chunk_index)`` on a click."""
+
+    chunk_selected = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.ci.setSpacing(2)
+        self.ci.setContentsMargins(4, 4, 12, 4)
+        self.wave_plot = self.addPlot(row=0, col=0)
+        self.lane_plot = self.addPlot(row=1, col=0)
+        self.prob_plot = self.addPlot(row=2, col=0, axisItems={"bottom": TimeAxis()})
+        self.ci.layout.setRowStretchFactor(0, 5)
+        self.ci.layout.setRowStretchFactor(1, 2)
+        self.ci.layout.setRowStretchFactor(2, 3)
+        for p, label in ((self.wave_plot, "Audio"), (self.lane_plot, "Chunks"), (self.prob_plot, "P(AI)")):
+            p.setMenuEnabled(False)
+            p.hideButtons()
+            p.setMouseEnabled(x=True, y=False)
+            p.getAxis("left").setWidth(58)
+            p.setLabel("left", label)
+            p.showGrid(x=True, y=False, alpha=0.15)
+            if p is not self.prob_plot:
+                p.getAxis("bottom").setStyle(showValues=False)
+                p.getAxis("bottom").setHeight(4)
+            if p is not self.wave_plot:
+                p.setXLink(self.wave_plot)
+        self.prob_plot.setLabel("bottom", "time (mm:ss)")
+        self.wave_plot.setYRange(-1.0, 1.0, padding=0.02)
+        self.wave_plot.getAxis("left").setTicks([[(-1, "-1"), (0, "0"), (1, "1")]])
+        self.prob_plot.setYRange(0.0, 1.0, padding=0.05)
+        self.prob_plot.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])
+        self.lane_plot.getAxis("left").setTicks([[]])
+
+        self._wave_curve = pg.PlotDataItem(pen=pg.mkPen("#444444", width=1), connect="pairs",
+                                           antialias=False, skipFiniteCheck=True)
+        self._wave_line = pg.PlotDataItem(pen=pg.mkPen("#444444", width=1), antialias=False)
+        self.wave_plot.addItem(self._wave_curve)
+        self.wave_plot.addItem(self._wave_line)
+        self._bars = pg.BarGraphItem(x0=[], x1=[], y0=[], y1=[], brushes=[],
+                                     pen=pg.mkPen(255, 255, 255, 255, width=1))
+        self.lane_plot.addItem(self._bars)
+        self._prob_curve = pg.PlotDataItem(pen=pg.mkPen("#666666", width=1))
+        self._prob_points = pg.ScatterPlotItem(size=6, pen=None)
+        self.prob_plot.addItem(self._prob_curve)
+        self.prob_plot.addItem(self._prob_points)
+        self._threshold = pg.InfiniteLine(pos=DEFAULT_THRESHOLD, angle=0, movable=False,
+                                          pen=pg.mkPen("#888888", width=1, style=Qt.PenStyle.DashLine),
+                                          label="threshold 0.5",
+                                          labelOpts={"position": 0.02, "color": "#666666", "anchors": [(0, 1), (0, 1)]})
+        self.prob_plot.addItem(self._threshold)
+        self._selection = []
+        for p in (self.wave_plot, self.lane_plot, self.prob_plot):
+            region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(255, 200, 0, 70),
+                                         pen=pg.mkPen(200, 140, 0, 255, width=1))
+            region.setZValue(-10 if p is not self.lane_plot else 10)
+            region.setVisible(False)
+            p.addItem(region)
+            self._selection.append(region)
+        self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#009E73", width=2))
+        self._cursor.setVisible(False)
+        self.wave_plot.addItem(self._cursor)
+
+        self._pyramid: EnvelopePyramid | None = None
+        self._chunks: list[ChunkResult] = []
+        self._lanes: list[int] = []
+        self._lane_ends: list[float] = []
+        self._duration = 0.0
+        self.selected_chunk: int | None = None
+        self._envelope_timer = QTimer(self, singleShot=True, interval=0)
+        self._envelope_timer.timeout.connect(self._redraw_envelope)
+        self._chunk_timer = QTimer(self, singleShot=True, interval=100)  # coalesce streamed chunks
+        self._chunk_timer.timeout.connect(self._redraw_chunks)
+        self.wave_plot.sigXRangeChanged.connect(lambda *_: self._envelope_timer.start())
+        self.scene().sigMouseClicked.connect(self._on_click)
+        self.clear_result()
+
+    # -- data -------------------------------------------------------------------------------------
+    def clear_result(self) -> None:
+        """Back to empty plots."""
+        self._pyramid = None
+        self._chunks, self._lanes, self._lane_ends = [], [], []
+        self._duration = 0.0
+        self.selected_chunk = None
+        for r in self._selection:
+            r.setVisible(False)
+        self._cursor.setVisible(False)
+        self._wave_curve.setData([], [])
+        self._wave_line.setData([], [])
+        self._redraw_chunks()
+        self._set_x_extent(1.0)
+
+    def set_audio(self, pyramid: EnvelopePyramid) -> None:
+        """Draw a new recording's waveform (chunks arrive afterwards)."""
+        self.clear_result()
+        self._pyramid = pyramid
+        self._set_x_extent(pyramid.duration_s)
+        self._redraw_envelope()
+
+    def add_chunk(self, chunk: ChunkResult) -> None:
+        """A chunk streamed in from the worker; drawing is batched every 100 ms."""
+        self._chunks.append(chunk)
+        self._lanes.extend(assign_lanes([chunk], self._lane_ends))
+        if chunk.end_time > self._duration:
+            self._set_x_extent(chunk.end_time)
+        if not self._chunk_timer.isActive():
+            self._chunk_timer.start()
+
+    def set_chunks(self, chunks: Sequence[ChunkResult]) -> None:
+        """Replace all chunks (a finished result) and draw them now."""
+        self._chunks = list(chunks)
+        self._lane_ends = []
+        self._lanes = assign_lanes(self._chunks, self._lane_ends)
+        if self._chunks and self._pyramid is None:
+            self._set_x_extent(max(c.end_time for c in self._chunks))
+        self._chunk_timer.stop()
+        self._redraw_chunks()
+
+    def flush(self) -> None:
+        """Draw whatever is pending now (tests, and before a screenshot)."""
+        self._chunk_timer.stop()
+        self._redraw_chunks()
+        self._redraw_envelope()
+
+    def regions(self) -> list[dict]:
+        """The chunk regions as drawn: ``chunk_index, start, end, lane, color (#rrggbb), alpha``."""
+        o = self._bars.opts
+        brushes = o.get("brushes") or []
+        out = []
+        for i, c in enumerate(self._drawn_chunks):
+            col = pg.mkBrush(brushes[i]).color()
+            out.append({"chunk_index": c.chunk_index, "start": float(o["x0"][i]), "end": float(o["x1"][i]),
+                        "lane": int(o["y0"][i]), "color": col.name().upper(), "alpha": col.alphaF()})
+        return out
+
+    @property
+    def lane_count(self) -> int:
+        return len(self._lane_ends)
+
+    # -- selection and playback cursor ------------------------------------------------------------
+    def select_chunk(self, chunk_index: int | None) -> None:
+        """Highlight a chunk (without emitting ``chunk_selected``)."""
+        chunk = next((c for c in self._chunks if c.chunk_index == chunk_index), None)
+        self.selected_chunk = chunk.chunk_index if chunk else None
+        for r in self._selection:
+            r.setVisible(chunk is not None)
+            if chunk is not None:
+                r.setRegion((chunk.start_time, chunk.end_time))
+
+    def set_cursor(self, seconds: float | None) -> None:
+        self._cursor.setVisible(seconds is not None)
+        if seconds is not None:
+            self._cursor.setValue(seconds)
+
+    def chunk_at(self, seconds: float, lane: int | None = None) -> int | None:
+        """Chunk under a time (in a lane, if given); among overlapping ones the nearest centre wins."""
+        best, best_d = None, math.inf
+        for c, ln in zip(self._chunks, self._lanes):
+            if lane is not None and ln != lane:
+                continue
+            if c.start_time <= seconds <= c.end_time:
+                d = abs((c.start_time + c.end_time) / 2 - seconds)
+                if d < best_d:
+                    best, best_d = c.chunk_index, d
+        return best
+
+    def _on_click(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or not self._chunks:
+            return
+        pos = ev.scenePos()
+        for p in (self.wave_plot, self.lane_plot, self.prob_plot):
+            if p.vb.sceneBoundingRect().contains(pos):
+                pt = p.vb.mapSceneToView(pos)
+                lane = int(math.floor(pt.y())) if p is self.lane_plot else None
+                idx = self.chunk_at(pt.x(), lane)
+                if idx is None and lane is not None:
+                    idx = self.chunk_at(pt.x())
+                if idx is not None:
+                    self.select_chunk(idx)
+                    self.chunk_selected.emit(idx)
+                return
+
+    # -- drawing ----------------------------------------------------------------------------------
+    def _set_x_extent(self, duration: float) -> None:
+        self._duration = max(float(duration), 1e-3)
+        for p in (self.wave_plot, self.lane_plot, self.prob_plot):
+            p.setLimits(xMin=0.0, xMax=self._duration, minXRange=min(0.05, self._duration))
+        self.wave_plot.setXRange(0.0, self._duration, padding=0)
+
+    def _redraw_envelope(self) -> None:
+        if self._pyramid is None:
+            return
+        (t0, t1), _ = self.wave_plot.vb.viewRange()
+        width_px = max(200, int(self.wave_plot.vb.width()) or 1000)
+        times, mins, maxs = self._pyramid.view(t0, t1, 2 * width_px)
+        if len(times) and mins is maxs:  # few samples: a plain line
+            self._wave_curve.setData([], [])
+            self._wave_line.setData(times, mins)
+            return
+        self._wave_line.setData([], [])
+        x = np.repeat(times, 2)
+        y = np.empty(2 * len(times), np.float32)
+        y[0::2], y[1::2] = mins, maxs
+        self._wave_curve.setData(x, y, connect="pairs")
+
+    def _redraw_chunks(self) -> None:
+        chunks, lanes = list(self._chunks), list(self._lanes)
+        self._drawn_chunks = chunks
+        n_lanes = max(1, len(self._lane_ends))
+        brushes = []
+        for c in chunks:
+            color = style.AI_COLOR if c.is_ai_generated else style.REAL_COLOR
+            brushes.append(pg.mkBrush(*style.rgba(color, style.confidence_alpha(c.confidence))))
+        self._bars.setOpts(
+            x0=np.array([c.start_time for c in chunks], float), x1=np.array([c.end_time for c in chunks], float),
+            y0=np.array(lanes, float), y1=np.array(lanes, float) + 0.85, brushes=brushes)
+        self.lane_plot.setYRange(-0.1, n_lanes, padding=0)
+        centres = np.array([(c.start_time + c.end_time) / 2 for c in chunks], float)
+        probs = np.array([c.prob_ai for c in chunks], float)
+        order = np.argsort(centres, kind="stable")
+        self._prob_curve.setData(centres[order], probs[order])
+        self._prob_points.setData(
+            x=centres, y=probs,
+            brush=[pg.mkBrush(style.AI_COLOR if c.is_ai_generated else style.REAL_COLOR) for c in chunks],
+            size=6 if len(chunks) <= 600 else 3)

@@ -1,0 +1,209 @@
+"""The window as a user drives it: start-up, drop → analysis → plot, export, errors, cancel, settings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _analyse(qtbot, window, paths, timeout=60000):
+    """Queue files and wait until the queue has nothing left to do."""
+    with qtbot.waitSignal(window.queue_idle, timeout=timeout):
+        window.add_files(paths)
+    return window.queue.items
+
+
+def test_window_shows_before_model_is_loaded(qtbot, make_window, tiny_model_dir):
+    window = make_window(load=False)
+    assert window.isVisible()
+    assert window.model_panel.state == "not-loaded"
+    states = []
+    window.model_state_changed.connect(states.append)
+    t0 = time.perf_counter()
+    window.load_model(str(tiny_model_dir))
+    returned_after = time.perf_counter() - t0
+    # load_model only starts a thread: the panel says "loading" at once and the UI thread is free.
+    assert window.model_panel.state == "loading"
+    assert window.model_panel.busy.isVisibleTo(window)
+    assert returned_after < 0.5
+    with qtbot.waitSignal(window.model_state_changed, timeout=60000, check_params_cb=lambda s: s == "ready"):
+        pass
+    assert states == ["loading", "ready"]
+    assert window.model_panel.state == "ready"
+    assert window.model_panel.field_text("Architecture") == "Wav2Vec2ForSequenceClassification"
+    assert window.model_panel.field_text("Labels").startswith("0: fake, 1: real")
+    assert len(window.model_panel.field_text("Weights SHA-256")) == 64
+    assert not window.model_panel.busy.isVisibleTo(window)
+
+
+def test_failing_model_shows_reason_and_retry_recovers(qtbot, make_window, tiny_model_dir, tmp_path):
+    window = make_window(load=False)
+    missing = tmp_path / "no-such-model"
+    with qtbot.waitSignal(window.model_state_changed, timeout=30000, check_params_cb=lambda s: s == "failed"):
+        window.load_model(str(missing))
+    panel = window.model_panel
+    assert panel.state == "failed"
+    assert panel.retry_button.isVisibleTo(window)
+    assert "does not exist" in panel.error.text() and "Traceback" not in panel.error.text()
+    # The user fixes the problem (the folder appears) and presses Retry: the same source loads.
+    shutil.copytree(tiny_model_dir, missing)
+    with qtbot.waitSignal(window.model_state_changed, timeout=60000, check_params_cb=lambda s: s == "ready"):
+        qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
+    assert panel.state == "ready" and not panel.retry_button.isVisibleTo(window)
+
+
+def test_drop_analyses_and_draws_one_region_per_chunk_coloured_by_verdict(qtbot, make_window, write_audio, pattern_service):
+    from desktop import style
+
+    window = make_window(pattern_service)
+    path = write_audio("speech.wav", 16.0)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    drop = QDropEvent(QPointF(400, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(QPointF(400, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    with qtbot.waitSignal(window.analysis_finished, timeout=60000):
+        window.dropEvent(drop)  # the handler Qt calls on a drop (offscreen Qt has no drag manager)
+    assert drop.isAccepted()
+    item = window.queue.items[0]
+    result = item.result
+    assert result is not None and item.state.value == "done"
+    assert result.total_chunks == 6  # 16 s at 5 s / 50 %: 0, 2.5, 5, 7.5, 10 and the tail 11–16
+    window.waveform.flush()
+    regions = window.waveform.regions()
+    assert len(regions) == result.total_chunks
+    by_index = {c.chunk_index: c for c in result.chunks}
+    for r in regions:
+        c = by_index[r["chunk_index"]]
+        assert r["color"] == (style.AI_COLOR if c.is_ai_generated else style.REAL_COLOR)
+        assert r["start"] == pytest.approx(c.start_time) and r["end"] == pytest.approx(c.end_time)
+    assert {r["color"] for r in regions} == {style.AI_COLOR, style.REAL_COLOR}
+    # A more confident chunk is drawn more opaque.
+    alpha = {r["chunk_index"]: r["alpha"] for r in regions}
+    assert alpha[0] > alpha[4]  # P(AI) 0.92 vs 0.55
+    # Overlapping chunks never share a lane.
+    for a in regions:
+        for b in regions:
+            if a is not b and a["lane"] == b["lane"]:
+                assert a["end"] <= b["start"] + 1e-9 or b["end"] <= a["start"] + 1e-9
+    # The banner and the table show the detector's fields.
+    titles = {"ai-generated": "Likely AI-generated", "real": "Likely real", "inconclusive": "Inconclusive"}
+    assert window.banner.title_text() == titles[result.verdict.value]
+    assert result.verdict_reason in window.banner.evidence_text()
+    assert f"{result.overall_confidence:.0%}" in window.banner.details_text()
+    assert window.table.model().rowCount() == result.total_chunks
+    assert window.queue.row_texts(item)[2].startswith(("⚠", "✔", "?"))
+
+
+def test_click_on_a_chunk_selects_it_in_the_table_and_back(qtbot, make_window, write_audio, pattern_service):
+    window = make_window(pattern_service)
+    _analyse(qtbot, window, [write_audio("speech.wav", 16.0)])
+    wf = window.waveform
+    wf.flush()
+    regions = wf.regions()
+    target = next(r for r in regions if r["chunk_index"] == 3)
+    # Click in the middle of chunk 3's bar in the lanes plot, through the real mouse path.
+    vb = wf.lane_plot.vb
+    scene_pt = vb.mapViewToScene(QPointF((target["start"] + target["end"]) / 2, target["lane"] + 0.4))
+    widget_pt = wf.mapFromScene(scene_pt)
+    qtbot.mouseClick(wf.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(int(widget_pt.x()), int(widget_pt.y())))
+    assert wf.selected_chunk == 3
+    assert window.table.selected_chunk() == 3
+    # And the other way: picking a row highlights the chunk on the plot.
+    window.table.selectRow(1)
+    assert wf.selected_chunk == 1
+
+
+def test_exported_json_validates_and_equals_the_result(qtbot, make_window, write_audio, tmp_path):
+    from detector.errors import FaikError
+    from detector.result import validate_result_dict
+
+    window = make_window()
+    src = write_audio("clip.flac", 7.0)
+    _analyse(qtbot, window, [src])
+    result = window.queue.items[0].result
+    out = window.export_json(tmp_path / "clip.faik.json")
+    exported = json.loads(out.read_text("utf-8"))
+    validate_result_dict(exported)
+    assert exported == json.loads(result.to_json())
+    assert exported["total_chunks"] == result.total_chunks
+    before = src.read_bytes()
+    with pytest.raises(FaikError):
+        window.export_json(src)  # never over the input
+    assert src.read_bytes() == before
+
+
+def test_bad_files_show_an_error_and_the_queue_goes_on(qtbot, make_window, write_audio, tmp_path):
+    pdf = tmp_path / "report.mp3"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n" * 20)
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    good = write_audio("good.wav", 6.0)
+    window = make_window()
+    items = _analyse(qtbot, window, [pdf, empty, good])
+    states = {it.path.name: it.state.value for it in items}
+    assert states == {"report.mp3": "error", "empty.wav": "error", "good.wav": "done"}
+    for it in items[:2]:
+        assert it.message and "Traceback" not in it.message
+        assert window.queue.row_texts(it)[1] == "error"
+        assert window.queue.row_texts(it)[2] == it.message
+    # Selecting a failed file shows its message in the banner; the app stays usable.
+    window.queue.select_item(items[0])
+    assert items[0].message in window.banner.details_text()
+    assert not window.export_json_action.isEnabled()
+    window.queue.select_item(items[2])
+    assert window.export_json_action.isEnabled()
+
+
+def test_cancel_stops_the_worker_and_returns_to_idle(qtbot, make_window, write_audio):
+    window = make_window(batch_delay_s=0.3)
+    long_file = write_audio("long.wav", 120.0)
+    second = write_audio("second.wav", 5.0)
+    with qtbot.waitSignal(window.model_state_changed, timeout=100, raising=False):
+        pass
+    got_chunk = []
+    window.add_files([long_file, second])
+    qtbot.waitUntil(lambda: window.table.model().rowCount() > 0, timeout=30000)
+    got_chunk.append(window.table.model().rowCount())
+    assert window.cancel_button.isEnabled()
+    thread = window._analysis_thread.thread
+    with qtbot.waitSignal(window.analysis_finished, timeout=30000):
+        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+    first, waiting = window.queue.items
+    assert first.state.value == "cancelled" and waiting.state.value == "cancelled"
+    assert first.result is None
+    assert not window.is_busy()
+    assert window.progress.format() == "Idle" and not window.cancel_button.isEnabled()
+    assert thread.wait(10000)
+    # 120 s at 5 s / 50 % is 47 chunks: cancelling stopped it long before the end.
+    assert window.table.model().rowCount() < 47
+
+
+def test_chunk_settings_persist_and_offer_reanalysis(qtbot, make_window, write_audio):
+    window = make_window()
+    _analyse(qtbot, window, [write_audio("a.wav", 8.0)])
+    panel = window.settings_panel
+    assert not panel.reanalyse.isVisibleTo(window)
+    panel.duration.setValue(2.0)
+    panel.overlap.setValue(25)
+    assert panel.reanalyse.isVisibleTo(window)  # the result on screen used 5 s / 50 %
+    with qtbot.waitSignal(window.queue_idle, timeout=60000):
+        qtbot.mouseClick(panel.reanalyse, Qt.MouseButton.LeftButton)
+    s = window.queue.items[0].result.summary
+    assert (s.chunk_duration_seconds, s.overlap_ratio) == (2.0, 0.25)
+    assert not panel.reanalyse.isVisibleTo(window)
+    window.close()
+    again = make_window(load=False)
+    assert again.settings_panel.chunk_settings().chunk_duration == 2.0
+    assert again.settings_panel.chunk_settings().overlap == 0.25
+    assert again.recent_files()[0].endswith("a.wav")
