@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Iterable
@@ -29,6 +30,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, protect: Iterabl
         raise FaikError(f"output folder {folder} does not exist; create it or choose another")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
+        if hasattr(os, "fchmod"):
+            # mkstemp makes 0600 files; an export should get the permissions any new file gets.
+            os.fchmod(fd, _file_mode(target))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -41,6 +45,28 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, protect: Iterabl
             pass
         raise
     return target
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the OS allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (briefly process-wide)
+    os.umask(mask)
+    return mask
+
+
+def _file_mode(target: Path) -> int:
+    """An existing file keeps its permissions; a new one gets ``0o666 & ~umask``, like ``open()``."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, *, protect: Iterable[str | os.PathLike] = ()) -> Path:
