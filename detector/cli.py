@@ -1,0 +1,383 @@
+"""``faik``: the command line over :mod:`detector`.
+
+    faik analyze PATH... [--chunk-duration S] [--overlap R] [--model SRC] [--out DIR|-]
+                         [--batch-size N] [--threads N] [--report] [--quiet]
+    faik model-info [--model SRC] [--json]
+    faik evaluate INDEX.csv [--root DIR] [--split val] [--channel clean|mp3-32k|phone-8k|...] [--json OUT]
+
+Exit codes: 0 everything was done; 1 some (or all) inputs failed — the others
+were still done — or the model could not be loaded; 2 bad usage (unknown
+option, out-of-range setting). A user's mistake prints one line
+``faik: error: ...`` and never a traceback. Analysis reads local files only
+and makes no network connection (a hub id given to ``--model`` uses the local
+cache, see :mod:`detector.model_service`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Sequence, TextIO
+
+import detector
+from detector.errors import AnalysisCancelled, FaikError, ModelLoadError, SettingsError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+PROG = "faik"
+
+
+class _UsageError(Exception):
+    """Bad usage found after argparse (out-of-range values): exit 2."""
+
+
+# --------------------------------------------------------------------------- terminal output
+
+class Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream, self.enabled = stream, enabled
+        self._last = 0.0
+        self._shown = False
+
+    def _draw(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not force and now - self._last < 0.1):
+            return
+        self._last = now
+        width = 78
+        self.stream.write("\r" + text[:width].ljust(width))
+        self.stream.flush()
+        self._shown = True
+
+    def decoding(self, label: str, fraction: float) -> None:
+        self._draw(f"{label}: decoding {fraction:4.0%}")
+
+    def chunks(self, label: str, done: int, total: int) -> None:
+        n = 24
+        filled = int(n * done / total) if total else n
+        self._draw(f"{label}: [{'#' * filled}{'.' * (n - filled)}] {done}/{total} chunks", force=done == total)
+
+    def clear(self) -> None:
+        if self._shown:
+            self.stream.write("\r" + " " * 78 + "\r")
+            self.stream.flush()
+            self._shown = False
+
+
+def _short(name: str, n: int = 32) -> str:
+    return name if len(name) <= n else "…" + name[-(n - 1):]
+
+
+def _err(msg: str) -> None:
+    print(f"{PROG}: {msg}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- argument parsing
+
+def _float_arg(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _int_arg(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from detector.chunking import DEFAULT_CHUNK_DURATION_S, DEFAULT_OVERLAP
+
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="fAIk: offline detector of AI-generated speech. "
+        "A verdict is statistical evidence from one model, not proof.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {detector.__version__}")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    model_help = ("model to use: a folder with config.json + model.safetensors, or a Hugging Face id "
+                  "read from the local cache (default: the built-in model)")
+
+    a = sub.add_parser("analyze", help="analyse recordings and write one JSON result per input",
+                       description="Analyse audio/video files and folders (recursively).")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="audio or video file, or a folder")
+    a.add_argument("--chunk-duration", type=_float_arg, default=DEFAULT_CHUNK_DURATION_S, metavar="S",
+                   help="seconds per chunk, 1-30 (default %(default)s)")
+    a.add_argument("--overlap", type=_float_arg, default=DEFAULT_OVERLAP, metavar="R",
+                   help="overlap ratio between chunks, 0-0.9 (default %(default)s)")
+    a.add_argument("--model", default=None, metavar="SRC", help=model_help)
+    a.add_argument("--out", default=".", metavar="DIR|-",
+                   help="folder for <name>.faik.json files (created if missing; default: current folder); "
+                        "'-' writes JSON lines to standard output")
+    a.add_argument("--batch-size", type=_int_arg, default=8, metavar="N", help="chunks per model call (default 8)")
+    a.add_argument("--threads", type=_int_arg, default=None, metavar="N", help="CPU threads for the model")
+    a.add_argument("--report", action="store_true", help="also write <name>.faik.html, a printable report")
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary lines")
+
+    m = sub.add_parser("model-info", help="load a model and describe it")
+    m.add_argument("--model", default=None, metavar="SRC", help=model_help)
+    m.add_argument("--json", action="store_true", help="print JSON")
+
+    e = sub.add_parser("evaluate", help="score the detector on a labelled set (index.csv)",
+                       description="Analyse every file of a labelled index (columns file, label real|fake, "
+                                   "family; optional language, split) and print EER, ROC AUC, accuracy, "
+                                   "calibration and per-family figures.")
+    e.add_argument("index", metavar="INDEX.csv")
+    e.add_argument("--root", default=None, metavar="DIR",
+                   help="folder the index's file paths start from (default: the index's folder)")
+    e.add_argument("--split", default=None, help="only rows with this split (e.g. val)")
+    e.add_argument("--channel", default="clean",
+                   help="simulate a channel before analysis: clean, mp3-32k, phone-8k, opus-24k, aac-32k, "
+                        "noise-20db, reverb ... (default clean)")
+    e.add_argument("--limit", type=_int_arg, default=None, metavar="N", help="only N files, spread over the index")
+    e.add_argument("--model", default=None, metavar="SRC", help=model_help)
+    e.add_argument("--chunk-duration", type=_float_arg, default=DEFAULT_CHUNK_DURATION_S, metavar="S")
+    e.add_argument("--overlap", type=_float_arg, default=DEFAULT_OVERLAP, metavar="R")
+    e.add_argument("--batch-size", type=_int_arg, default=8, metavar="N")
+    e.add_argument("--threads", type=_int_arg, default=None, metavar="N")
+    e.add_argument("--json", default=None, metavar="OUT", help="also write the full report as JSON")
+    e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _options(args: argparse.Namespace):
+    from detector.analysis import AnalysisOptions
+    from detector.chunking import ChunkSettings
+
+    try:
+        return AnalysisOptions(ChunkSettings(args.chunk_duration, args.overlap), args.batch_size, args.threads)
+    except SettingsError as exc:
+        raise _UsageError(str(exc)) from None
+
+
+def _load_model(source: str | None, quiet: bool):
+    from detector.model_service import ModelService
+
+    svc = ModelService()
+    info = svc.load(source)
+    if not quiet:
+        print(f"model: {info.name} ({info.source_kind}, {info.architecture}, "
+              f"{info.num_parameters:,} parameters, loaded in {info.load_time_s:.1f} s)", file=sys.stderr)
+    return svc
+
+
+# --------------------------------------------------------------------------- analyze
+
+def collect_inputs(paths: Sequence[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files to analyse (folders expanded recursively to supported extensions) and (path, reason) problems."""
+    from detector.audio import SUPPORTED_EXTENSIONS
+
+    files: list[Path] = []
+    problems: list[tuple[str, str]] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(
+                (f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_EXTENSIONS
+                 and not f.name.startswith(".")),
+                key=lambda f: str(f).lower(),
+            )
+            if not found:
+                problems.append((raw, "no supported audio or video files in this folder "
+                                      f"({', '.join(sorted(SUPPORTED_EXTENSIONS))})"))
+            candidates = found
+        elif p.exists():
+            candidates = [p]  # named explicitly: try it whatever its extension (decoding sniffs the content)
+        else:
+            problems.append((raw, "no such file or folder"))
+            continue
+        for f in candidates:
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(f)
+    return files, problems
+
+
+def _output_name(path: Path, used: set[str]) -> str:
+    """``<stem>.faik`` unless another input of this run already took it (same stem, other folder)."""
+    for base in (path.stem, path.name):
+        if base not in used:
+            used.add(base)
+            return base
+    i = 2
+    while f"{path.stem}-{i}" in used:
+        i += 1
+    used.add(f"{path.stem}-{i}")
+    return f"{path.stem}-{i}"
+
+
+def _summary_line(name: str, result, target: str | None) -> str:
+    s = result.summary
+    verdict = result.verdict.value.upper()
+    line = (f"{name}: {verdict} (is_deepfake={str(result.is_deepfake).lower()}, "
+            f"confidence {result.overall_confidence:.2f}, {s.ai_generated_chunks}/{s.total_chunks} chunks AI)")
+    return line + (f" -> {target}" if target else "")
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from detector.analysis import analyze_audio
+    from detector.atomic import atomic_write_text
+    from detector.audio import load_audio
+
+    options = _options(args)
+    to_stdout = args.out == "-"
+    if to_stdout and args.report:
+        raise _UsageError("--report needs an output folder; use --out DIR with --report")
+    out_dir = None if to_stdout else Path(args.out)
+    if out_dir is not None:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise _UsageError(f"--out {out_dir} is a file; give a folder or '-'")
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FaikError(f"cannot create output folder {out_dir}: {exc.strerror or exc}") from None
+
+    files, problems = collect_inputs(args.paths)
+    for raw, why in problems:
+        _err(f"{raw}: {why}")
+    if not files:
+        _err("error: nothing to analyse")
+        return EXIT_FAILED
+    svc = _load_model(args.model, args.quiet)
+    bar = Progress(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
+    failed = len(problems)
+    used: set[str] = set()
+    for i, path in enumerate(files, start=1):
+        label = f"[{i}/{len(files)}] {_short(path.name)}"
+        try:
+            audio = load_audio(path, progress=lambda f: bar.decoding(label, f))
+            result = analyze_audio(audio, svc, options, progress=lambda d, t: bar.chunks(label, d, t))
+            if to_stdout:
+                bar.clear()
+                sys.stdout.write(result.to_json(indent=None) + "\n")
+                sys.stdout.flush()
+                target = None
+            else:
+                base = _output_name(path, used)
+                target_path = atomic_write_text(out_dir / f"{base}.faik.json", result.to_json() + "\n",
+                                                protect=[path])
+                target = str(target_path)
+                if args.report:
+                    from detector.report import write_html_report
+
+                    write_html_report(out_dir / f"{base}.faik.html", result, audio)
+            bar.clear()
+            if not args.quiet:
+                print(_summary_line(path.name, result, target), file=sys.stderr)
+            for w in result.provenance.get("warnings", []):
+                if not args.quiet:
+                    print(f"  warning: {w}", file=sys.stderr)
+        except FaikError as exc:
+            bar.clear()
+            failed += 1
+            _err(f"{path}: {exc}")
+        except (KeyboardInterrupt, AnalysisCancelled):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
+            if args.debug:
+                raise
+            bar.clear()
+            failed += 1
+            _err(f"{path}: unexpected error ({type(exc).__name__}: {exc}); please report it")
+    if failed and not args.quiet:
+        _err(f"{len(files) + len(problems) - failed} done, {failed} failed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+# --------------------------------------------------------------------------- model-info
+
+def cmd_model_info(args: argparse.Namespace) -> int:
+    svc = _load_model(args.model, quiet=True)
+    info = svc.info
+    if args.json:
+        print(json.dumps(info.to_dict(), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    rows = [
+        ("name", info.name), ("source", f"{info.source} ({info.source_kind})"),
+        ("architecture", info.architecture), ("parameters", f"{info.num_parameters:,}"),
+        ("sample rate", f"{info.sample_rate} Hz"),
+        ("labels", ", ".join(f"{k}={v}" for k, v in sorted(info.labels.items()))),
+        ("AI-generated class", f"{info.ai_index} ({info.labels[info.ai_index]})"),
+        ("real class", f"{info.real_index} ({info.labels[info.real_index]})"),
+        ("weights sha256", info.weights_sha256), ("load time", f"{info.load_time_s:.2f} s"),
+        ("device", info.device),
+    ]
+    for k, v in rows:
+        print(f"{k + ':':<20} {v}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- evaluate
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from detector.evaluate import evaluate_index, format_report
+
+    options = _options(args)
+    if args.limit is not None and args.limit < 1:
+        raise _UsageError("--limit must be at least 1")
+    index = Path(args.index)
+    root = Path(args.root) if args.root else index.parent
+    if args.channel != "clean":
+        from detector.channels import CHANNEL_NAMES
+
+        if args.channel not in CHANNEL_NAMES:
+            raise _UsageError(f"unknown channel {args.channel!r}; choose one of: {', '.join(CHANNEL_NAMES)}")
+    svc = _load_model(args.model, args.quiet)
+    bar = Progress(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
+
+    def progress(done: int, total: int, name: str) -> None:
+        bar.chunks("evaluate", done, total)
+
+    rep = evaluate_index(index, root, svc, options, split=args.split, channel=args.channel,
+                         limit=args.limit, progress=progress)
+    bar.clear()
+    print(format_report(rep))
+    if args.json:
+        from detector.atomic import atomic_write_text
+
+        atomic_write_text(args.json, json.dumps(rep.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    return EXIT_FAILED if rep.failed else EXIT_OK
+
+
+# --------------------------------------------------------------------------- entry point
+
+def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")  # odd file names never crash the output
+        except (AttributeError, ValueError):
+            pass
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on bad usage
+    handler = {"analyze": cmd_analyze, "model-info": cmd_model_info, "evaluate": cmd_evaluate}[args.command]
+    try:
+        return handler(args)
+    except _UsageError as exc:
+        parser.exit(EXIT_USAGE, f"{PROG}: error: {exc}\n")
+    except ModelLoadError as exc:
+        _err(f"error: {exc}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except FaikError as exc:
+        _err(f"error: {exc}")
+        return EXIT_FAILED
+    return EXIT_OK  # pragma: no cover
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

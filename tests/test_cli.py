@@ -1,0 +1,198 @@
+"""The ``faik`` command line: outputs, messages and exit codes 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from detector.cli import main
+from detector.result import validate_result_dict
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        rc = main([str(a) for a in argv])
+    except SystemExit as exc:  # argparse usage errors
+        rc = exc.code
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture
+def mixed_folder(tmp_path, write_audio):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    write_audio("in/good.wav", 6.0)
+    write_audio("in/sub/ça va.flac", 3.0, sr=44100, channels=2)
+    (folder / "empty.mp3").write_bytes(b"")
+    (folder / "report.mp3").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 200)
+    (folder / "notes.txt").write_text("not considered: unsupported extension")
+    return folder
+
+
+def test_analyze_mixed_folder_exit_1_with_one_line_reasons(capsys, mixed_folder, tmp_path, tiny_model_dir):
+    out = tmp_path / "out"
+    before = {p: p.read_bytes() for p in mixed_folder.rglob("*") if p.is_file()}
+    rc, stdout, err = run(capsys, "analyze", mixed_folder, "--model", tiny_model_dir, "--out", out)
+    assert rc == 1
+    assert "Traceback" not in err and stdout == ""
+    lines = err.splitlines()
+    assert any("empty.mp3" in line and line.startswith("faik: ") for line in lines)
+    assert any("report.mp3" in line and line.startswith("faik: ") for line in lines)
+    assert not any("notes.txt" in line for line in lines)
+    assert any(line.startswith("good.wav: ") and "chunks AI" in line for line in lines)
+    assert "2 done, 2 failed" in err
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["good.faik.json", "ça va.faik.json"]  # atomic: no temp files left
+    for name in written:
+        d = json.loads((out / name).read_text("utf-8"))
+        validate_result_dict(d)
+        assert d["provenance"]["input"]["name"] in {"good.wav", "ça va.flac"}
+    good = json.loads((out / "good.faik.json").read_text())
+    assert good["total_chunks"] == 2 and good["provenance"]["settings"]["chunk_duration"] == 5.0
+    # The inputs are never written.
+    assert {p: p.read_bytes() for p in mixed_folder.rglob("*") if p.is_file()} == before
+
+
+def test_analyze_all_good_exit_0_and_settings(capsys, write_audio, tmp_path, tiny_model_dir):
+    a = write_audio("a.wav", 7.0)
+    rc, _, err = run(capsys, "analyze", a, "--model", tiny_model_dir, "--out", tmp_path / "o",
+                     "--chunk-duration", "2", "--overlap", "0", "--batch-size", "3", "--threads", "1")
+    assert rc == 0, err
+    d = json.loads((tmp_path / "o" / "a.faik.json").read_text())
+    assert d["total_chunks"] == 4  # 0-2, 2-4, 4-6, and the tail 5-7
+    assert d["summary"]["chunk_duration_seconds"] == 2.0 and d["summary"]["overlap_ratio"] == 0.0
+    assert d["provenance"]["settings"]["batch_size"] == 3
+
+
+def test_out_dash_writes_json_lines(capsys, write_audio, tiny_model_dir):
+    a, b = write_audio("a.wav", 2.0), write_audio("b.flac", 9.0)
+    rc, stdout, err = run(capsys, "analyze", a, b, "--model", tiny_model_dir, "--out", "-")
+    assert rc == 0, err
+    docs = [json.loads(line) for line in stdout.splitlines()]
+    assert [d["provenance"]["input"]["name"] for d in docs] == ["a.wav", "b.flac"]
+    for d in docs:
+        validate_result_dict(d)
+
+
+def test_report_and_same_stem_inputs(capsys, tmp_path, write_audio, tiny_model_dir):
+    x1 = write_audio("x.wav", 2.0)
+    (tmp_path / "other").mkdir()
+    x2 = write_audio("other/x.wav", 3.0)
+    out = tmp_path / "o"
+    rc, _, err = run(capsys, "analyze", x1, x2, "--model", tiny_model_dir, "--out", out, "--report")
+    assert rc == 0, err
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["x.faik.html", "x.faik.json", "x.wav.faik.html", "x.wav.faik.json"]
+    assert "<svg" in (out / "x.faik.html").read_text("utf-8")
+    assert json.loads((out / "x.wav.faik.json").read_text())["provenance"]["decoded"]["duration_s"] == 3.0
+
+
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        (["--chunk-duration", "0.5"], "chunk duration"),
+        (["--chunk-duration", "31"], "chunk duration"),
+        (["--overlap", "0.95"], "overlap"),
+        (["--overlap", "abc"], "not a number"),
+        (["--batch-size", "0"], "batch size"),
+        (["--threads", "0"], "thread count"),
+        (["--out", "-", "--report"], "--report"),
+        (["--frobnicate"], "unrecognized"),
+    ],
+)
+def test_bad_usage_exit_2(capsys, write_audio, tiny_model_dir, extra, needle):
+    a = write_audio("a.wav", 1.0)
+    rc, _, err = run(capsys, "analyze", a, "--model", tiny_model_dir, *extra)
+    assert rc == 2 and needle in err and "Traceback" not in err
+
+
+def test_no_command_or_paths_is_usage(capsys):
+    assert run(capsys)[0] == 2
+    assert run(capsys, "analyze")[0] == 2
+
+
+def test_missing_path_and_empty_folder_exit_1(capsys, tmp_path, write_audio, tiny_model_dir):
+    a = write_audio("a.wav", 2.0)
+    (tmp_path / "empty-dir").mkdir()
+    rc, _, err = run(capsys, "analyze", a, tmp_path / "nope.wav", tmp_path / "empty-dir",
+                     "--model", tiny_model_dir, "--out", tmp_path / "o")
+    assert rc == 1
+    assert "nope.wav: no such file or folder" in err
+    assert "no supported audio" in err
+    assert (tmp_path / "o" / "a.faik.json").is_file()  # the good input was still done
+
+
+def test_model_failure_is_one_line(capsys, tmp_path, write_audio):
+    a = write_audio("a.wav", 2.0)
+    rc, _, err = run(capsys, "analyze", a, "--model", tmp_path / "no-model", "--out", tmp_path)
+    assert rc == 1 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("faik: error: model folder")
+
+
+def test_model_info(capsys, tiny_model_dir):
+    rc, out, _ = run(capsys, "model-info", "--model", tiny_model_dir, "--json")
+    assert rc == 0
+    d = json.loads(out)
+    assert d["architecture"] == "Wav2Vec2ForSequenceClassification" and d["ai_index"] == 0 and d["sample_rate"] == 16000
+    rc, out, _ = run(capsys, "model-info", "--model", tiny_model_dir)
+    assert rc == 0 and "weights sha256:" in out and "AI-generated class:  0 (fake)" in out
+
+
+def test_evaluate_command(capsys, tmp_path, write_audio, tiny_model_dir):
+    write_audio("r1.wav", 2.0)
+    write_audio("f1.wav", 3.0)
+    write_audio("f2.wav", 1.5)
+    (tmp_path / "index.csv").write_text(
+        "file,label,family,language,split\nr1.wav,real,corp,en,val\nf1.wav,fake,gen,en,val\n"
+        "f2.wav,fake,gen,en,val\nmissing.wav,fake,gen,en,train\n"
+    )
+    out_json = tmp_path / "rep.json"
+    rc, out, err = run(capsys, "evaluate", tmp_path / "index.csv", "--root", tmp_path, "--split", "val",
+                       "--model", tiny_model_dir, "--json", out_json)
+    assert rc == 0, err
+    for needle in ("EER", "ROC AUC", "accuracy", "false alarms", "ECE", "corp", "gen"):
+        assert needle in out
+    rep = json.loads(out_json.read_text())
+    assert rep["n"] == 3 and rep["n_real"] == 1 and rep["per_family"]["gen"]["n"] == 2
+    # Without --split the missing file fails: reported, others scored, exit 1.
+    rc, out, err = run(capsys, "evaluate", tmp_path / "index.csv", "--model", tiny_model_dir)
+    assert rc == 1 and "missing.wav" in out
+    rc, _, err = run(capsys, "evaluate", tmp_path / "index.csv", "--channel", "pigeon", "--model", tiny_model_dir)
+    assert rc == 2 and "unknown channel" in err
+
+
+def _unshare_works() -> bool:
+    try:
+        return subprocess.run(["unshare", "-rn", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="unshare -rn (network namespace) not available")
+def test_analyze_works_without_network(tmp_path, write_audio, tiny_model_dir):
+    """`faik analyze` runs in a namespace with no network at all (HF offline flags removed)."""
+    a = write_audio("net.wav", 4.0)
+    env = {k: v for k, v in os.environ.items() if k not in {"HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"}}
+    out = subprocess.run(
+        ["unshare", "-rn", sys.executable, "-m", "detector", "analyze", str(a), "--model", str(tiny_model_dir),
+         "--out", str(tmp_path / "o")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    validate_result_dict(json.loads((tmp_path / "o" / "net.faik.json").read_text()))
+    assert "net.wav: " in out.stderr and "Traceback" not in out.stderr
+
+
+def test_version(capsys):
+    rc, out, _ = run(capsys, "--version")
+    import detector
+
+    assert rc == 0 and detector.__version__ in out
