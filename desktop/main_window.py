@@ -41,6 +41,7 @@ APP_TITLE = "fAIk Desktop"
 DROP_TEXT = "Drop audio or video files here, or File → Open"
 RECENT_KEY = "recent/files"
 MAX_RECENT = 10
+KEEP_AUDIO_SAMPLES = 60 * 60 * 16000  # about one hour of 16 kHz float32 (230 MB) kept across files
 
 
 def _legend_html() -> str:
@@ -183,6 +184,7 @@ class MainWindow(QMainWindow):
         right_split.addWidget(self.table)
         right_split.setStretchFactor(0, 3)
         right_split.setStretchFactor(1, 1)
+        right_split.setSizes([520, 220])
         right = QWidget()
         right_lay = QVBoxLayout(right)
         right_lay.setContentsMargins(0, 0, 0, 0)
@@ -416,6 +418,7 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, item: QueueItem, result) -> None:
         item.result = result
+        self._limit_kept_audio(keep=item)
         item.extra["elapsed_s"] = time.perf_counter() - self._started_at
         self.queue.set_state(item, ItemState.DONE)
         if self._shown is item:
@@ -446,6 +449,24 @@ class MainWindow(QMainWindow):
         self._set_idle()
         self.analysis_finished.emit(item)
         self._start_next()
+
+    def _limit_kept_audio(self, keep: QueueItem) -> None:
+        """Keep decoded audio (for playback, zoomed waveform, report picture) of recent files only.
+
+        A queue of long recordings would otherwise hold every file's samples; older files keep
+        their coarse envelope (enough for the overview) and the shown file is always kept.
+        """
+        budget = KEEP_AUDIO_SAMPLES
+        for it in reversed(self.queue.items):
+            if it.audio is None:
+                continue
+            n = len(it.audio.samples)
+            if it is keep or it is self._shown or n <= budget:
+                budget -= n
+                continue
+            it.audio = None
+            if it.pyramid is not None:
+                it.pyramid.samples = None
 
     def cancel_analysis(self) -> None:
         """Stop the running file (between batches) and the files still waiting."""

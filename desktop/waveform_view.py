@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -30,6 +31,20 @@ from desktop import style
 from detector.result import DEFAULT_THRESHOLD, ChunkResult
 
 BASE_BIN = 256  # samples per bin of the pyramid's base level (16 ms at 16 kHz)
+
+
+@lru_cache(maxsize=512)
+def _brush_for(is_ai: bool, alpha_step: int):
+    color = style.AI_COLOR if is_ai else style.REAL_COLOR
+    return pg.mkBrush(*style.rgba(color, alpha_step / 100.0))
+
+
+def _chunk_brush(is_ai: bool, confidence: float):
+    """Shared brushes (one per colour and 1 % of opacity): thousands of chunks, few objects."""
+    return _brush_for(bool(is_ai), int(round(100 * style.confidence_alpha(confidence))))
+
+
+_POINT_BRUSH = {True: pg.mkBrush(style.AI_COLOR), False: pg.mkBrush(style.REAL_COLOR)}
 
 
 def _envelope(samples: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -348,10 +363,7 @@ class WaveformView(pg.GraphicsLayoutWidget):
         chunks, lanes = list(self._chunks), list(self._lanes)
         self._drawn_chunks = chunks
         n_lanes = max(1, len(self._lane_ends))
-        brushes = []
-        for c in chunks:
-            color = style.AI_COLOR if c.is_ai_generated else style.REAL_COLOR
-            brushes.append(pg.mkBrush(*style.rgba(color, style.confidence_alpha(c.confidence))))
+        brushes = [_chunk_brush(c.is_ai_generated, c.confidence) for c in chunks]
         self._bars.setOpts(
             x0=np.array([c.start_time for c in chunks], float), x1=np.array([c.end_time for c in chunks], float),
             y0=np.array(lanes, float), y1=np.array(lanes, float) + 0.85, brushes=brushes)
@@ -362,5 +374,5 @@ class WaveformView(pg.GraphicsLayoutWidget):
         self._prob_curve.setData(centres[order], probs[order])
         self._prob_points.setData(
             x=centres, y=probs,
-            brush=[pg.mkBrush(style.AI_COLOR if c.is_ai_generated else style.REAL_COLOR) for c in chunks],
+            brush=[_POINT_BRUSH[c.is_ai_generated] for c in chunks],
             size=6 if len(chunks) <= 600 else 3)

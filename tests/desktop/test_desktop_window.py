@@ -207,3 +207,17 @@ def test_chunk_settings_persist_and_offer_reanalysis(qtbot, make_window, write_a
     assert again.settings_panel.chunk_settings().chunk_duration == 2.0
     assert again.settings_panel.chunk_settings().overlap == 0.25
     assert again.recent_files()[0].endswith("a.wav")
+
+
+def test_export_report_writes_html_with_the_verdict_and_hash(qtbot, make_window, write_audio, tmp_path):
+    window = make_window()
+    src = write_audio("clip.wav", 6.0)
+    _analyse(qtbot, window, [src])
+    result = window.queue.items[0].result
+    out = window.export_report(tmp_path / "clip.html")
+    html = out.read_text("utf-8")
+    assert "<svg" in html  # the waveform picture (the decoded audio was passed along)
+    from detector.audio import file_sha256
+
+    assert file_sha256(src) in html
+    assert result.verdict_reason.split(":")[0] in html

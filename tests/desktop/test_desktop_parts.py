@@ -1,0 +1,142 @@
+"""The window's parts on their own: envelope pyramid, lanes, time axis, playback fallback, self-test."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _brute(samples, i0, i1):
+    seg = samples[i0:i1]
+    return float(seg.min()), float(seg.max())
+
+
+def test_envelope_pyramid_bounds_and_size():
+    from desktop.waveform_view import BASE_BIN, EnvelopePyramid
+
+    rng = np.random.default_rng(1)
+    sr = 16000
+    x = (rng.standard_normal(sr * 600) * 0.1).astype(np.float32)  # 10 minutes
+    x[sr * 300] = 0.99  # one spike in the middle must survive any zoom level
+    pyr = EnvelopePyramid.build(x, sr)
+    assert len(pyr.mins) == int(np.ceil(len(x) / BASE_BIN))
+    for keep in (True, False):
+        p = pyr if keep else EnvelopePyramid(pyr.mins, pyr.maxs, pyr.n_samples, sr, None)
+        t, mins, maxs = p.view(0.0, 600.0, 2000)
+        assert len(t) <= 2000 and len(mins) == len(maxs) == len(t)
+        assert maxs.max() == pytest.approx(0.99) and mins.min() == pytest.approx(x.min())
+        assert np.all(np.diff(t) > 0) and t[0] >= 0 and t[-1] <= 600
+    # Zoomed in: envelope from the samples; spans contain the true extremes of the window.
+    t, mins, maxs = pyr.view(299.9, 300.1, 400)
+    lo, hi = _brute(x, int(299.9 * sr), int(300.1 * sr))
+    assert maxs.max() == pytest.approx(hi) and mins.min() == pytest.approx(lo)
+    # Closer than one sample per bin: the samples themselves.
+    t, mins, maxs = pyr.view(300.0, 300.01, 400)
+    assert mins is maxs and len(t) == 160
+
+
+def test_three_hour_overview_draws_from_the_pyramid_quickly():
+    """A 3-hour file: the full view reduces the base level (~675k bins), not 173 M samples."""
+    from desktop.waveform_view import EnvelopePyramid
+
+    sr = 16000
+    n = 3 * 3600 * sr
+    n_base = n // 256
+    rng = np.random.default_rng(0)
+    mins = -np.abs(rng.standard_normal(n_base)).astype(np.float32) * 0.1
+    maxs = -mins
+    pyr = EnvelopePyramid(mins, maxs, n, sr, samples=None)
+    t0 = time.perf_counter()
+    t, lo, hi = pyr.view(0, 3 * 3600, 2800)
+    elapsed = time.perf_counter() - t0
+    assert len(t) == 2800
+    assert elapsed < 0.5, f"overview took {elapsed:.3f} s"
+
+
+def test_lanes_keep_overlapping_chunks_apart():
+    from desktop.waveform_view import assign_lanes
+    from detector.chunking import ChunkSettings, plan_chunks
+    from detector.result import ChunkResult
+
+    spans = plan_chunks(16000 * 61, 16000, ChunkSettings(5.0, 0.5))
+    chunks = [ChunkResult.from_probabilities(s, 0.3, 0.7) for s in spans]
+    lanes = assign_lanes(chunks)
+    assert set(lanes) <= {0, 1, 2}
+    for i, a in enumerate(chunks):
+        for j, b in enumerate(chunks):
+            if i < j and lanes[i] == lanes[j]:
+                assert a.end_time <= b.start_time or b.end_time <= a.start_time
+
+
+def test_time_axis_is_mm_ss():
+    from desktop.style import format_mmss
+    from desktop.waveform_view import TimeAxis
+
+    assert format_mmss(75.3) == "01:15"
+    assert format_mmss(75.3, precise=True) == "01:15.3"
+    assert format_mmss(3723) == "1:02:03"
+    axis = TimeAxis()
+    assert axis.tickStrings([0, 60, 125], 1, 5) == ["00:00", "01:00", "02:05"]
+    major = axis.tickSpacing(0, 3 * 3600, 1000)[0][0]
+    assert major in (900, 1800)  # clock-friendly steps for a 3-hour view
+
+
+def test_playback_unavailable_disables_the_button_with_a_reason(qtbot, monkeypatch):
+    from desktop.main_window import MainWindow
+
+    monkeypatch.setenv("FAIK_NO_AUDIO", "1")
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert not w.player.available
+    assert not w.play_button.isEnabled()
+    assert "disabled" in w.play_button.toolTip()
+
+
+def test_playback_survives_a_broken_qtmultimedia(monkeypatch):
+    import builtins
+
+    from desktop import playback
+
+    monkeypatch.delenv("FAIK_NO_AUDIO", raising=False)
+    real_import = builtins.__import__
+
+    def fake_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if name == "PySide6" and fromlist and "QtMultimedia" in fromlist:
+            raise ImportError("libpulse.so.0: cannot open shared object file")
+        return real_import(name, globals, locals, fromlist, level)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    mm, reason = playback._probe_multimedia()
+    assert mm is None and "libpulse" in reason
+
+
+def test_streamed_chunks_are_drawn_before_the_result_arrives(qtbot, make_window, write_audio):
+    window = make_window(batch_delay_s=0.05)
+    seen = []
+
+    def on_chunk_drawn(*_):
+        if window.is_busy():
+            seen.append(len(window.waveform.regions()))
+
+    window.waveform._chunk_timer.timeout.connect(on_chunk_drawn)
+    with qtbot.waitSignal(window.queue_idle, timeout=60000):
+        window.add_files([write_audio("stream.wav", 40.0)])
+    assert seen and max(seen) > 0  # regions appeared while the worker was still running
+    assert len(window.waveform.regions()) == window.queue.items[0].result.total_chunks
+
+
+def test_self_test_passes_and_fails_with_a_message(tiny_model_dir, write_audio, monkeypatch, capsys, tmp_path):
+    from desktop import app
+
+    sample = write_audio("sample.flac", 6.0)
+    monkeypatch.setattr(app, "sample_path", lambda: sample)
+    assert app.main(["--self-test", "--model", str(tiny_model_dir)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("self-test OK") and "JSON valid" in out and out.count("\n") == 1
+    assert app.main(["--self-test", "--model", str(tmp_path / "missing")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("self-test FAILED") and "Traceback" not in err
