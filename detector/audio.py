@@ -51,6 +51,8 @@ MAX_NONFINITE_SHARE = 0.01
 #: ``_TRUNCATION_SLACK_S`` short) counts as truncated.
 _TRUNCATION_SHARE = 0.9
 _TRUNCATION_SLACK_S = 0.5
+#: This many undecodable packets in a row end decoding (the rest is not audio we can read).
+_MAX_CONSECUTIVE_BAD_PACKETS = 20
 #: Source samples gathered before one resampler call: fewer Python calls per second of audio.
 _BLOCK_SAMPLES = 65536
 
@@ -347,7 +349,6 @@ def load_audio(
         out = _Output(int(math.ceil((declared * 1.05 + 1.0) * target_sr)) if declared > 0 else 60 * target_sr)
         resampler = _Resampler(target_sr)
         block: list[np.ndarray] = []
-        block_len = 0
         block_sr = 0
         nonfinite = 0
         source_values = 0
@@ -357,39 +358,57 @@ def load_audio(
             progress(0.0)
 
         def drain(sr: int) -> None:
-            nonlocal block, block_len
             if block:
                 mono = block[0] if len(block) == 1 else np.concatenate(block)
                 for y in resampler.push(mono, sr):
                     out.append(y)
-            block, block_len = [], 0
+                block.clear()
 
+        def handle(frame) -> None:
+            nonlocal block_sr, nonfinite, source_values, last_reported
+            if frame.samples == 0:
+                return
+            sr = int(frame.sample_rate)
+            if block and sr != block_sr:
+                drain(block_sr)
+            block_sr = sr
+            mono, bad = _frame_to_mono(frame)
+            nonfinite += bad
+            source_values += mono.size * len(frame.layout.channels)
+            block.append(mono)
+            if sum(len(b) for b in block) >= _BLOCK_SAMPLES:
+                drain(sr)
+            if progress is not None and declared > 0 and frame.time is not None:
+                frac = min(1.0, max(0.0, float(frame.time) / declared))
+                if frac - last_reported >= 0.01:
+                    last_reported = frac
+                    progress(frac)
+
+        bad_packets = consecutive_bad = 0
+        last_error: BaseException | None = None
         try:
-            for frame in container.decode(stream):
+            # Packet by packet, so one damaged packet (a glitch, a joint between two
+            # concatenated files) is skipped as FFmpeg's own tools do, instead of ending the decode.
+            for packet in container.demux(stream):
                 if cancel is not None and cancel():
                     raise AnalysisCancelled("decoding cancelled")
-                if frame.samples == 0:
+                try:
+                    frames = packet.decode()
+                except (av.error.FFmpegError, ValueError) as exc:
+                    bad_packets += 1
+                    consecutive_bad += 1
+                    last_error = exc
+                    if consecutive_bad > _MAX_CONSECUTIVE_BAD_PACKETS:
+                        decode_error = exc
+                        break
                     continue
-                sr = int(frame.sample_rate)
-                if block and sr != block_sr:
-                    drain(block_sr)
-                block_sr = sr
-                mono, bad = _frame_to_mono(frame)
-                nonfinite += bad
-                source_values += mono.size * len(frame.layout.channels)
-                block.append(mono)
-                block_len += mono.size
-                if block_len >= _BLOCK_SAMPLES:
-                    drain(sr)
-                if progress is not None and declared > 0 and frame.time is not None:
-                    frac = min(1.0, max(0.0, float(frame.time) / declared))
-                    if frac - last_reported >= 0.01:
-                        last_reported = frac
-                        progress(frac)
+                consecutive_bad = 0
+                for frame in frames:
+                    handle(frame)
         except AnalysisCancelled:
             raise
         except (av.error.FFmpegError, ValueError, OSError) as exc:
-            # Damaged data part-way: keep what decoded; judged below.
+            # The container itself broke off (cut-off file): keep what decoded; judged below.
             decode_error = exc
         if block:
             drain(block_sr)
@@ -399,7 +418,8 @@ def load_audio(
         container.close()
 
     samples = out.finish()
-    return _finish(samples, target_sr, info, declared, nonfinite, source_values, decode_error, progress)
+    return _finish(samples, target_sr, info, declared, nonfinite, source_values,
+                   decode_error, last_error, bad_packets, progress)
 
 
 def _finish(
@@ -410,10 +430,13 @@ def _finish(
     nonfinite: int,
     source_values: int,
     decode_error: BaseException | None,
+    last_error: BaseException | None,
+    bad_packets: int,
     progress: Callable[[float], None] | None,
 ) -> DecodedAudio:
-    """Validate decoded samples: truncation, zero length, NaN share, level, silence."""
+    """Validate decoded samples: truncation, zero length, damage, NaN share, level, silence."""
     name = info.name
+    cause = decode_error or last_error
     warnings: list[str] = []
     got = len(samples) / sr
     truncated = decode_error is not None or (
@@ -423,14 +446,16 @@ def _finish(
         if truncated or declared > 0:
             raise AudioDecodeError(
                 f"{name} appears truncated or damaged: no audio could be decoded"
-            ) from decode_error
+            ) from cause
         raise AudioDecodeError(f"{name} contains no audio (0 s); choose a recording with sound")
     if truncated:
         if got <= MIN_TRUNCATED_DURATION_S:
             raise AudioDecodeError(
                 f"{name} appears truncated or damaged: only {got:.2f} s could be decoded"
-            ) from decode_error
+            ) from cause
         warnings.append(f"file appears truncated; analysed the first {got:.1f} s")
+    elif bad_packets:
+        warnings.append(f"{bad_packets} damaged block(s) could not be decoded and were skipped")
     if nonfinite:
         share = nonfinite / max(source_values, 1)
         if share >= MAX_NONFINITE_SHARE:
