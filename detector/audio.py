@@ -53,6 +53,8 @@ _TRUNCATION_SHARE = 0.9
 _TRUNCATION_SLACK_S = 0.5
 #: This many undecodable packets in a row end decoding (the rest is not audio we can read).
 _MAX_CONSECUTIVE_BAD_PACKETS = 20
+#: Most samples reserved up front (~4.7 h at 16 kHz, 1 GiB of address space, not of RAM).
+_MAX_PREALLOC_SAMPLES = 1 << 28
 #: Source samples gathered before one resampler call: fewer Python calls per second of audio.
 _BLOCK_SAMPLES = 65536
 
@@ -334,6 +336,21 @@ def load_audio(
     ``progress(fraction)`` is called with 0..1 as decoding advances;
     ``cancel()`` returning True stops decoding with :class:`AnalysisCancelled`.
     """
+    try:
+        return _load_audio(path, target_sr, progress, cancel)
+    except MemoryError as exc:
+        name = Path(path).name
+        raise AudioDecodeError(
+            f"{name} is too long to decode in this computer's memory; split it into shorter files"
+        ) from exc
+
+
+def _load_audio(
+    path: str | os.PathLike,
+    target_sr: int,
+    progress: Callable[[float], None] | None,
+    cancel: Callable[[], bool] | None,
+) -> DecodedAudio:
     import av
 
     if target_sr <= 0:
@@ -346,7 +363,9 @@ def load_audio(
         info = _info(p, st, container, stream)
         # A cut-off WAV: its header promises more than the file holds.
         declared = max(info.duration_s, _wav_declared_duration(p, info.size_bytes))
-        out = _Output(int(math.ceil((declared * 1.05 + 1.0) * target_sr)) if declared > 0 else 60 * target_sr)
+        # Sized from the header, capped: a damaged header claiming days must not reserve that much.
+        estimate = int(math.ceil((declared * 1.05 + 1.0) * target_sr)) if declared > 0 else 60 * target_sr
+        out = _Output(min(estimate, _MAX_PREALLOC_SAMPLES))
         resampler = _Resampler(target_sr)
         block: list[np.ndarray] = []
         block_sr = 0

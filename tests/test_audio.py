@@ -552,3 +552,23 @@ def test_bundled_sample():
     assert (a.info.container, a.info.sample_rate, a.info.channels) == ("flac", 16000, 1)
     assert 20.0 <= a.duration_s <= 30.0
     assert a.warnings == ()
+
+
+def test_out_of_memory_is_a_clear_message(write_audio, monkeypatch):
+    class Boom:
+        def __init__(self, capacity):
+            raise MemoryError
+
+    monkeypatch.setattr(audio_mod, "_Output", Boom)
+    with pytest.raises(AudioDecodeError) as ei:
+        load_audio(write_audio("long.wav", 0.5))
+    assert "too long to decode in this computer's memory" in assert_one_line(ei.value)
+    assert isinstance(ei.value.__cause__, MemoryError)
+
+
+def test_output_buffer_grows_past_a_wrong_header_estimate():
+    out = audio_mod._Output(1024)
+    chunks = [np.full(700, i, np.float32) for i in range(10)]
+    for c in chunks:
+        out.append(c)
+    np.testing.assert_array_equal(out.finish(), np.concatenate(chunks))
