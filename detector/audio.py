@@ -59,7 +59,12 @@ _MAX_PREALLOC_SAMPLES = 1 << 28
 _BLOCK_SAMPLES = 65536
 
 # Integer sample formats -> scale to [-1, 1); offset for unsigned 8-bit.
-_INT_SCALE = {"u8": (128.0, 128.0), "s16": (0.0, 32768.0), "s32": (0.0, 2147483648.0), "s64": (0.0, 9223372036854775808.0)}
+_INT_SCALE = {
+    "u8": (128.0, 128.0),
+    "s16": (0.0, 2.0**15),
+    "s32": (0.0, 2.0**31),  # 24-bit PCM decodes as s32 (shifted up), so this scale fits it too
+    "s64": (0.0, 2.0**63),
+}
 
 
 @dataclass(frozen=True)

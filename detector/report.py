@@ -356,7 +356,8 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
 <div class="banner" style="background:{colour}" data-verdict="{_e(result.verdict.value)}">
 <div class="v">{_e(verdict_text)}</div>
 <div class="r">{_e(result.verdict_reason)}</div>
-<div class="r">Overall confidence {_e(_pct(result.overall_confidence))} · {s.ai_generated_chunks} of {s.total_chunks} chunks AI-generated</div>
+<div class="r">Overall confidence {_e(_pct(result.overall_confidence))} ·
+{s.ai_generated_chunks} of {s.total_chunks} chunks AI-generated</div>
 </div>
 {warn_html}
 <h2>What this means</h2>

@@ -32,7 +32,8 @@ from detector.result import AnalysisResult, ChunkResult, Verdict, aggregate
 EVIL = 'Zoë <script>alert("x")</script> & \'quotes\'.wav'
 
 
-def make_result(probs, settings=ChunkSettings(), sr=16000, n=None, provenance=None) -> AnalysisResult:
+def make_result(probs, settings=None, sr=16000, n=None, provenance=None) -> AnalysisResult:
+    settings = settings or ChunkSettings()
     n = n if n is not None else int((len(probs) + 1) * settings.chunk_duration * (1 - settings.overlap) * sr)
     spans = plan_chunks(n, sr, settings)[: len(probs)]
     chunks = [ChunkResult.from_probabilities(s, p, 1 - p) for s, p in zip(spans, probs)]
@@ -192,7 +193,7 @@ def test_lanes_never_overlap_including_end_aligned_tail():
     chunks = [ChunkResult.from_probabilities(s, 0.3, 0.7) for s in spans]
     lanes = report_mod._lanes(chunks)
     for lane in set(lanes):
-        mine = sorted((c.start_time, c.end_time) for c, l in zip(chunks, lanes) if l == lane)
+        mine = sorted((c.start_time, c.end_time) for c, ln in zip(chunks, lanes) if ln == lane)
         assert all(a[1] <= b[0] + 1e-9 for a, b in zip(mine, mine[1:]))
     assert max(lanes) + 1 == 5  # 4 phases + the off-grid tail
 
@@ -258,8 +259,8 @@ def test_report_for_real_analysis_of_generated_audio(write_audio):
     """End to end with a signal: the svg envelope follows the audio (silence then tone)."""
     sig = np.concatenate([np.zeros(16000, np.float32) + 1e-5, synth_speechlike(1.0)])
     a = load_audio(write_audio("half.wav", 2.0, subtype="FLOAT", signal=sig))
-    r = aggregate([ChunkResult.from_probabilities(s, 0.2, 0.8) for s in plan_chunks(32000, 16000, ChunkSettings(1.0, 0.0))],
-                  ChunkSettings(1.0, 0.0))
+    one_s = ChunkSettings(1.0, 0.0)
+    r = aggregate([ChunkResult.from_probabilities(s, 0.2, 0.8) for s in plan_chunks(32000, 16000, one_s)], one_s)
     d = ET.fromstring(render_svg(r, a)).find("{http://www.w3.org/2000/svg}path").get("d")
     strokes = re.findall(r"M([\d.]+) ([\d.]+)V([\d.]+)", d)
     heights = [float(v) - float(u) for _, u, v in strokes]

@@ -22,14 +22,16 @@ GAP_S = 0.25
 FADE_S = 0.01
 TARGET_RMS_DBFS = -23.0
 
+_DV3 = ("audio/fake/deepvoice3/deepvoice3-ljs-r9y9/"
+        "docs_static_audio_deepvoice3_3_keithito_{}_checkpoint_step000210000.flac")
 # (label, file under the data folder)
 CLIPS = [
     ("real", "audio/real/ljspeech/ljspeech-coqui-testdata/tests_data_ljspeech_wavs_LJ001-0001.flac"),
     ("real", "audio/real/ljspeech/ljspeech-coqui-testdata/tests_data_ljspeech_wavs_LJ001-0004.flac"),
     ("real", "audio/real/ljspeech/ljspeech-coqui-testdata/tests_data_ljspeech_wavs_LJ001-0005.flac"),
-    ("fake", "audio/fake/deepvoice3/deepvoice3-ljs-r9y9/docs_static_audio_deepvoice3_3_keithito_0_checkpoint_step000210000.flac"),
-    ("fake", "audio/fake/deepvoice3/deepvoice3-ljs-r9y9/docs_static_audio_deepvoice3_3_keithito_1_checkpoint_step000210000.flac"),
-    ("fake", "audio/fake/deepvoice3/deepvoice3-ljs-r9y9/docs_static_audio_deepvoice3_3_keithito_3_checkpoint_step000210000.flac"),
+    ("fake", _DV3.format(0)),
+    ("fake", _DV3.format(1)),
+    ("fake", _DV3.format(3)),
 ]
 
 
