@@ -61,7 +61,18 @@ def test_analyze_mixed_folder_exit_1_with_one_line_reasons(capsys, mixed_folder,
     assert {p: p.read_bytes() for p in mixed_folder.rglob("*") if p.is_file()} == before
 
 
-def test_analyze_all_good_exit_0_and_settings(capsys, write_audio, tmp_path, tiny_model_dir):
+@pytest.fixture
+def restore_torch_threads():
+    import torch
+
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
+
+
+def test_analyze_all_good_exit_0_and_settings(capsys, write_audio, tmp_path, tiny_model_dir, restore_torch_threads):
+    import torch
+
     a = write_audio("a.wav", 7.0)
     rc, _, err = run(capsys, "analyze", a, "--model", tiny_model_dir, "--out", tmp_path / "o",
                      "--chunk-duration", "2", "--overlap", "0", "--batch-size", "3", "--threads", "1")
@@ -69,7 +80,8 @@ def test_analyze_all_good_exit_0_and_settings(capsys, write_audio, tmp_path, tin
     d = json.loads((tmp_path / "o" / "a.faik.json").read_text())
     assert d["total_chunks"] == 4  # 0-2, 2-4, 4-6, and the tail 5-7
     assert d["summary"]["chunk_duration_seconds"] == 2.0 and d["summary"]["overlap_ratio"] == 0.0
-    assert d["provenance"]["settings"]["batch_size"] == 3
+    assert d["provenance"]["settings"]["batch_size"] == 3 and d["provenance"]["settings"]["num_threads"] == 1
+    assert torch.get_num_threads() == 1
 
 
 def test_out_dash_writes_json_lines(capsys, write_audio, tiny_model_dir):
