@@ -95,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APP_TITLE)
+    icon = resources_dir() / "icons" / "faik-256.png"
+    if icon.is_file():
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     window = MainWindow(model_source=args.model)
     window.show()
     QTimer.singleShot(0, lambda: log("window shown"))

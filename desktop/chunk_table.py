@@ -51,8 +51,8 @@ class ChunkTableModel(QAbstractTableModel):
             )[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 3:
             return QBrush(QColor(style.AI_COLOR if c.is_ai_generated else style.REAL_COLOR))
-        if role == Qt.ItemDataRole.TextAlignmentRole and col != 3:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignCenter)
         return None
 
     def set_chunks(self, chunks: list[ChunkResult] | tuple[ChunkResult, ...]) -> None:

@@ -187,6 +187,7 @@ class WaveformView(pg.GraphicsLayoutWidget):
         self.prob_plot.setYRange(0.0, 1.0, padding=0.05)
         self.prob_plot.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])
         self.lane_plot.getAxis("left").setTicks([[]])
+        self.lane_plot.invertY(True)  # first lane on top, reading order
 
         self._wave_curve = pg.PlotDataItem(pen=pg.mkPen("#444444", width=1), connect="pairs",
                                            antialias=False, skipFiniteCheck=True)
@@ -367,7 +368,7 @@ class WaveformView(pg.GraphicsLayoutWidget):
         self._bars.setOpts(
             x0=np.array([c.start_time for c in chunks], float), x1=np.array([c.end_time for c in chunks], float),
             y0=np.array(lanes, float), y1=np.array(lanes, float) + 0.85, brushes=brushes)
-        self.lane_plot.setYRange(-0.1, n_lanes, padding=0)
+        self.lane_plot.setYRange(-0.05, n_lanes - 0.1, padding=0)
         centres = np.array([(c.start_time + c.end_time) / 2 for c in chunks], float)
         probs = np.array([c.prob_ai for c in chunks], float)
         order = np.argsort(centres, kind="stable")
