@@ -80,10 +80,15 @@ class FileQueue(QTreeWidget):
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # File name takes the room; state fits its text; the verdict/error column is fixed and
+        # elided (full text in its tooltip and in the banner), so no sideways scrolling.
         self.header().setStretchLastSection(False)
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.header().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.header().setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
+        self.header().resizeSection(2, 165)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.items: list[QueueItem] = []
         self._rows: dict[int, QTreeWidgetItem] = {}
         self.currentItemChanged.connect(self._on_current)

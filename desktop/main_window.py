@@ -239,6 +239,10 @@ class MainWindow(QMainWindow):
         if self._model_thread is not None and self._model_thread.is_running():
             self.statusBar().showMessage("A model is already loading; wait for it to finish.", 5000)
             return
+        if self.is_busy():
+            QMessageBox.information(self, "Analysis running",
+                                    "Wait for the running analysis to finish, or cancel it, before changing the model.")
+            return
         self.model_source = source
         worker = ModelLoadWorker(self.service, source)
         wt = WorkerThread(worker, [worker.finished, worker.failed], self)

@@ -174,6 +174,8 @@ class WaveformView(pg.GraphicsLayoutWidget):
             p.hideButtons()
             p.setMouseEnabled(x=True, y=False)
             p.getAxis("left").setWidth(58)
+            p.getAxis("left").enableAutoSIPrefix(False)
+            p.getAxis("bottom").enableAutoSIPrefix(False)
             p.setLabel("left", label)
             p.showGrid(x=True, y=False, alpha=0.15)
             if p is not self.prob_plot:
@@ -245,7 +247,7 @@ class WaveformView(pg.GraphicsLayoutWidget):
         self._wave_curve.setData([], [])
         self._wave_line.setData([], [])
         self._redraw_chunks()
-        self._set_x_extent(1.0)
+        self._set_x_extent(60.0)  # an empty minute rather than a meaningless sub-second axis
 
     def set_audio(self, pyramid: EnvelopePyramid) -> None:
         """Draw a new recording's waveform (chunks arrive afterwards)."""

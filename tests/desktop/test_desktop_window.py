@@ -221,3 +221,16 @@ def test_export_report_writes_html_with_the_verdict_and_hash(qtbot, make_window,
 
     assert file_sha256(src) in html
     assert result.verdict_reason.split(":")[0] in html
+
+
+def test_dropping_a_folder_queues_its_audio_files_only(qtbot, make_window, write_audio, tmp_path):
+    window = make_window(load=False)  # no model: files wait in the queue
+    a = write_audio("a.wav", 1.0)
+    b = write_audio("b.flac", 1.0)
+    (tmp_path / "notes.txt").write_text("not audio")
+    assert window.queue_stack.currentWidget() is window.drop_zone
+    added = window.handle_drop_urls([QUrl.fromLocalFile(str(tmp_path))])
+    assert sorted(it.path.name for it in added) == sorted([a.name, b.name])
+    assert window.queue_stack.currentWidget() is window.queue
+    assert all(it.state.value == "queued" for it in added)
+    assert "Waiting" in window.banner.title_text()
