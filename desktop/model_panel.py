@@ -152,7 +152,7 @@ class ModelSourceDialog(QDialog):
 
         self.hub_edit.setPlaceholderText(SEED_HUB_MODEL_ID)
         note = QLabel("A hub id needs network access the first time, or a copy already in the "
-                      "Hugging Face cache; without either, loading fails and the previous choice can be retried.")
+                      "Hugging Face cache; without either, loading fails with a message and you can choose again.")
         note.setWordWrap(True)
         note.setStyleSheet("color: #666;")
         row = QHBoxLayout()
