@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop import style
-from detector.result import AnalysisResult, Verdict
+from detector.result import DEFAULT_THRESHOLD, INCONCLUSIVE_MARGIN, AnalysisResult, Verdict
 
 _VERDICT_TEXT = {
     Verdict.AI_GENERATED: ("Likely AI-generated", "⚠", style.AI_COLOR),
@@ -48,6 +48,12 @@ class VerdictBanner(QFrame):
         row.addWidget(self._icon)
         row.addLayout(text_col, 1)
         self.verdict: Verdict | None = None
+        m = INCONCLUSIVE_MARGIN
+        self.setToolTip(
+            f"A chunk sounds AI-generated when P(AI) ≥ {DEFAULT_THRESHOLD:g}; the file's verdict is the majority "
+            f"of its chunks.\n'Inconclusive' when the vote is close (AI share of chunks within {m * 100:g} points of 50 %) "
+            f"or the model is unsure on average (mean P(AI) within {m:g} of 0.5).\n"
+            "Confidence: the mean probability, over all chunks, of the class the file was given.")
         self.show_message("No result yet", "Drop audio or video files here, or use File → Open.")
 
     # -- states -----------------------------------------------------------------------------------
