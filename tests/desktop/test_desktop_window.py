@@ -234,3 +234,20 @@ def test_dropping_a_folder_queues_its_audio_files_only(qtbot, make_window, write
     assert window.queue_stack.currentWidget() is window.queue
     assert all(it.state.value == "queued" for it in added)
     assert "Waiting" in window.banner.title_text()
+
+
+def test_cancel_right_after_start_cancels_before_any_chunk(qtbot, make_window, write_audio):
+    window = make_window()
+    path = write_audio("minute.wav", 60.0)
+    with qtbot.waitSignal(window.analysis_finished, timeout=30000):
+        window.add_files([path])
+        assert window.is_busy()
+        window.cancel_analysis()  # while decoding: the flag is checked between decoded blocks
+    item = window.queue.items[0]
+    assert item.state.value == "cancelled" and item.result is None
+    assert "Cancelled" in window.banner.title_text()
+    # The app stays usable: the same file analyses fine afterwards.
+    window.queue.select_item(item)
+    with qtbot.waitSignal(window.queue_idle, timeout=60000):
+        window.reanalyse_shown()
+    assert item.state.value == "done" and item.result.total_chunks == 23
