@@ -18,7 +18,7 @@ are drawn as the detector gave them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Sequence
 
@@ -31,6 +31,7 @@ from desktop import style
 from detector.result import DEFAULT_THRESHOLD, ChunkResult
 
 BASE_BIN = 256  # samples per bin of the pyramid's base level (16 ms at 16 kHz)
+LEVEL_STEP = 32  # each coarser level merges this many bins of the one below
 
 
 @lru_cache(maxsize=512)
@@ -56,10 +57,12 @@ def _envelope(samples: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]
 
 @dataclass
 class EnvelopePyramid:
-    """A base min/max level (``BASE_BIN`` samples per bin) plus, optionally, the samples.
+    """Min/max levels: a base level (``BASE_BIN`` samples per bin), coarser levels
+    (``LEVEL_STEP`` times coarser each) and, optionally, the samples.
 
-    Built once per file (in the analysis worker, off the GUI thread); every
-    redraw then reduces at most a few hundred thousand numbers.
+    Built once per file (in the analysis worker, off the GUI thread); a redraw
+    then reduces the finest level that still has at least two bins per pixel,
+    so its cost depends on the window's width, not on the recording's length.
     """
 
     mins: np.ndarray
@@ -67,6 +70,17 @@ class EnvelopePyramid:
     n_samples: int
     sample_rate: int
     samples: np.ndarray | None = None
+    levels: list = field(default_factory=list)  # [(samples per bin, mins, maxs)], coarser than the base
+
+    def __post_init__(self) -> None:
+        if self.levels:
+            return
+        size, mins, maxs = BASE_BIN, self.mins, self.maxs
+        while len(mins) > 2 * LEVEL_STEP:
+            idx = np.arange(0, len(mins), LEVEL_STEP)
+            mins, maxs = np.minimum.reduceat(mins, idx), np.maximum.reduceat(maxs, idx)
+            size *= LEVEL_STEP
+            self.levels.append((size, mins, maxs))
 
     @classmethod
     def build(cls, samples: np.ndarray, sample_rate: int, keep_samples: bool = True) -> "EnvelopePyramid":
@@ -99,16 +113,21 @@ class EnvelopePyramid:
             k = len(mins)
             centres = i0 + (np.arange(k) + 0.5) * span / k
             return centres / sr, np.asarray(mins), np.asarray(maxs)
-        # Zoomed out (or samples dropped): reduce the base level.
-        b0, b1 = i0 // BASE_BIN, min(len(self.mins), math.ceil(i1 / BASE_BIN))
+        # Zoomed out (or samples dropped): reduce the finest level with >= 2 bins per output bin.
+        size, lmins, lmaxs = BASE_BIN, self.mins, self.maxs
+        for lsize, lm, lx in self.levels:
+            if span / lsize < 2 * n_bins:
+                break
+            size, lmins, lmaxs = lsize, lm, lx
+        b0, b1 = i0 // size, min(len(lmins), math.ceil(i1 / size))
         if b1 <= b0:
             return empty, empty, empty
         k = min(n_bins, b1 - b0)
         edges = np.unique(np.linspace(0, b1 - b0, k + 1).astype(np.int64)[:-1])
-        mins = np.minimum.reduceat(self.mins[b0:b1], edges)
-        maxs = np.maximum.reduceat(self.maxs[b0:b1], edges)
+        mins = np.minimum.reduceat(lmins[b0:b1], edges)
+        maxs = np.maximum.reduceat(lmaxs[b0:b1], edges)
         ends = np.append(edges[1:], b1 - b0)
-        centres = (b0 + (edges + ends) / 2.0) * BASE_BIN
+        centres = (b0 + (edges + ends) / 2.0) * size
         return centres / sr, mins, maxs
 
 
