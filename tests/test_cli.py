@@ -208,3 +208,22 @@ def test_version(capsys):
     import detector
 
     assert rc == 0 and detector.__version__ in out
+
+
+def test_progress_bar_only_on_a_terminal(capsys, write_audio, tmp_path, tiny_model_dir):
+    import io
+
+    from detector.cli import Progress
+
+    a = write_audio("a.wav", 2.0)
+    rc, _, err = run(capsys, "analyze", a, "--model", tiny_model_dir, "--out", tmp_path / "o")
+    assert rc == 0 and "\r" not in err and "chunks AI" in err  # not a TTY: summary lines only
+    buf = io.StringIO()
+    bar = Progress(buf, enabled=True)
+    bar.chunks("x.wav", 3, 6)
+    bar.chunks("x.wav", 6, 6)
+    bar.clear()
+    assert "[############............] 3/6 chunks" in buf.getvalue() and "6/6 chunks" in buf.getvalue()
+    quiet = io.StringIO()
+    Progress(quiet, enabled=False).chunks("x.wav", 1, 2)
+    assert quiet.getvalue() == ""
