@@ -70,7 +70,6 @@ class ChunkPlayer(QObject):
         self._buffer.setData(QByteArray(pcm))
         self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self._sink = mm.QAudioSink(mm.QMediaDevices.defaultAudioOutput(), fmt, self)
-        self._sink.stateChanged.connect(self._on_state)
         self._start_s, self._end_s = start_s, end_s
         self._sink.start(self._buffer)
         self._timer.start()
@@ -90,9 +89,12 @@ class ChunkPlayer(QObject):
             self.playing_changed.emit(False)
 
     def _tick(self) -> None:
-        if self._sink is not None:
-            self.position_changed.emit(min(self._end_s, self._start_s + self._sink.processedUSecs() / 1e6))
-
-    def _on_state(self, state) -> None:
-        if self._mm is not None and state == self._mm.QAudio.State.IdleState:
+        # Polled rather than connected to stateChanged: PySide6 6.12 cannot convert the
+        # QAudio::State argument of that signal to Python ("Cannot call meta function").
+        if self._sink is None:
+            return
+        played = self._start_s + self._sink.processedUSecs() / 1e6
+        self.position_changed.emit(min(self._end_s, played))
+        done = played >= self._end_s - 0.005
+        if done or self._sink.state() in (self._mm.QAudio.State.IdleState, self._mm.QAudio.State.StoppedState):
             self.stop()

@@ -177,3 +177,22 @@ def test_model_source_dialog_maps_choices_to_sources(qtbot, tmp_path):
     again = ModelSourceDialog(None, str(tmp_path))  # reopening shows the current folder
     qtbot.addWidget(again)
     assert again.folder.isChecked() and again.source() == str(tmp_path)
+
+
+def test_player_plays_a_span_and_stops_at_its_end(qtbot, monkeypatch):
+    """Runs only where an audio output exists (e.g. a PulseAudio null sink); skipped otherwise."""
+    from desktop.playback import ChunkPlayer
+
+    monkeypatch.delenv("FAIK_NO_AUDIO", raising=False)
+    player = ChunkPlayer()
+    if not player.available:
+        pytest.skip(player.unavailable_reason)
+    sr = 16000
+    tone = (0.1 * np.sin(2 * np.pi * 440 * np.arange(sr * 3) / sr)).astype(np.float32)
+    positions = []
+    player.position_changed.connect(positions.append)
+    with qtbot.waitSignal(player.playing_changed, timeout=10000, check_params_cb=lambda on: not on):
+        assert player.play(tone, sr, 1.0, 1.5)
+    assert positions and 1.0 <= positions[0] <= positions[-1] <= 1.5
+    assert positions[-1] == pytest.approx(1.5, abs=0.05)
+    assert not player.is_playing()

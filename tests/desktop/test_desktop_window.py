@@ -251,3 +251,21 @@ def test_cancel_right_after_start_cancels_before_any_chunk(qtbot, make_window, w
     with qtbot.waitSignal(window.queue_idle, timeout=60000):
         window.reanalyse_shown()
     assert item.state.value == "done" and item.result.total_chunks == 23
+
+
+def test_clicking_a_chunk_plays_it_when_audio_output_exists(qtbot, make_window, write_audio, monkeypatch):
+    """Skipped without an audio output (the default in tests); run with a PulseAudio null sink."""
+    monkeypatch.delenv("FAIK_NO_AUDIO", raising=False)
+    window = make_window()
+    if not window.player.available:
+        pytest.skip(window.player.unavailable_reason)
+    _analyse(qtbot, window, [write_audio("speech.wav", 12.0)])
+    positions = []
+    window.player.position_changed.connect(positions.append)
+    window.waveform.chunk_selected.emit(2)  # what a click on chunk 2 emits
+    assert window.player.is_playing() and window.play_button.text() == "■ Stop"
+    with qtbot.waitSignal(window.player.playing_changed, timeout=15000, check_params_cb=lambda on: not on):
+        pass
+    chunk = window.queue.items[0].result.chunks[2]
+    assert chunk.start_time <= positions[0] and positions[-1] == pytest.approx(chunk.end_time, abs=0.05)
+    assert window.play_button.text() == "▶ Play chunk"
