@@ -80,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         return self_test(args.model)
 
+    import os
+
+    # QtMultimedia reports at start-up which audio back-ends it could not load (PipeWire when
+    # PulseAudio is used, ...): noise for a user; real playback problems show in the Play tooltip.
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.symbolsresolver=false;qt.multimedia.ffmpeg=false")
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
