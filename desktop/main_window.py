@@ -48,7 +48,7 @@ def _legend_html() -> str:
     sw = "<span style='color:{c}; font-size:14pt;'>■</span>"
     return (f"{sw.format(c=style.AI_COLOR)} AI-generated &nbsp; {sw.format(c=style.REAL_COLOR)} real "
             "&nbsp;·&nbsp; darker = more confident &nbsp;·&nbsp; overlapping chunks on separate rows "
-            "&nbsp;·&nbsp; scroll to zoom, drag to pan, click a chunk to select it")
+            "&nbsp;·&nbsp; - - - 0.5 threshold")
 
 
 class DropZone(QLabel):
@@ -161,6 +161,8 @@ class MainWindow(QMainWindow):
         self.banner = VerdictBanner()
         self.legend = QLabel(_legend_html())
         self.legend.setStyleSheet("color: #444;")
+        self.legend.setWordWrap(True)  # never widens the result area at the file list's expense
+        self.legend.setToolTip("Mouse wheel over the plots: zoom · drag: pan · click a chunk: select and play it")
         self.play_button = QPushButton("▶ Play chunk")
         self.play_button.clicked.connect(self.toggle_playback)
         self.player = ChunkPlayer(self)
@@ -196,7 +198,7 @@ class MainWindow(QMainWindow):
         split.addWidget(right)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        split.setSizes([330, 1030])
+        split.setSizes([370, 990])
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(8, 6, 8, 6)
@@ -428,7 +430,8 @@ class MainWindow(QMainWindow):
         if self._shown is item:
             self.show_item(item)
         self.statusBar().showMessage(
-            f"{item.path.name}: analysed in {item.extra['elapsed_s']:.1f} s ({result.total_chunks} chunks)", 10000)
+            f"{item.path.name}: analysed in {item.extra['elapsed_s']:.1f} s ({result.total_chunks} chunks). "
+            "Tip: mouse wheel zooms the timeline, drag pans, click a chunk to select and play it.", 15000)
         self._end_run(item)
 
     def _on_failed(self, item: QueueItem, message: str) -> None:

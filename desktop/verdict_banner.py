@@ -38,11 +38,16 @@ class VerdictBanner(QFrame):
         self._evidence = QLabel()
         self._evidence.setObjectName("verdictEvidence")
         self._evidence.setWordWrap(True)
+        self._source = QLabel()
+        self._source.setObjectName("verdictSource")
+        self._source.setWordWrap(True)
+        self._source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         text_col = QVBoxLayout()
         text_col.setSpacing(2)
         text_col.addWidget(self._title)
         text_col.addWidget(self._details)
         text_col.addWidget(self._evidence)
+        text_col.addWidget(self._source)
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 8, 10, 8)
         row.addWidget(self._icon)
@@ -64,6 +69,7 @@ class VerdictBanner(QFrame):
             f"#verdictTitle {{ color: {color}; font-size: 22pt; font-weight: 600; }}"
             "#verdictDetails { font-size: 11pt; }"
             "#verdictEvidence { color: #444; }"
+            "#verdictSource { color: #666; font-size: 9pt; }"
         )
         self._icon.setText(icon)
         self._icon.setStyleSheet(f"color: {color}; font-size: 30pt; font-weight: 700;")
@@ -77,6 +83,7 @@ class VerdictBanner(QFrame):
         self._details.setText(details)
         self._details.setVisible(bool(details))
         self._evidence.setVisible(False)
+        self._source.setVisible(False)
 
     def show_result(self, result: AnalysisResult, file_name: str = "") -> None:
         """Show a finished analysis exactly as the detector reported it."""
@@ -94,6 +101,12 @@ class VerdictBanner(QFrame):
         self._details.setVisible(True)
         self._evidence.setText(f"<b>Evidence, not proof:</b> {result.verdict_reason}.")
         self._evidence.setVisible(True)
+        source = source_line(result.provenance)
+        self._source.setText(source)
+        self._source.setVisible(bool(source))
+
+    def source_text(self) -> str:
+        return self._source.text()
 
     def title_text(self) -> str:
         return self._title.text()
@@ -103,3 +116,28 @@ class VerdictBanner(QFrame):
 
     def evidence_text(self) -> str:
         return self._evidence.text()
+
+
+def source_line(provenance: dict) -> str:
+    """One line from the result's provenance: duration, format, file hash, model, warnings."""
+    parts = []
+    inp = provenance.get("input") or {}
+    if inp.get("duration_s") is not None:
+        parts.append(style.format_mmss(float(inp["duration_s"]), precise=True))
+    names = [str(inp[k]) for k in ("container", "codec") if inp.get(k)]
+    fmt = " ".join(dict.fromkeys(names))  # "flac flac" → "flac"
+    if inp.get("sample_rate"):
+        ch = {1: "mono", 2: "stereo"}.get(inp.get("channels"), f"{inp.get('channels')} channels")
+        fmt = f"{fmt}, {int(inp['sample_rate']) / 1000:g} kHz {ch}".strip(", ")
+    if fmt:
+        parts.append(fmt)
+    if inp.get("sha256"):
+        parts.append(f"SHA-256 {inp['sha256'][:12]}…")
+    model = provenance.get("model") or {}
+    if model.get("name"):
+        parts.append(f"model {model['name']}")
+    text = " · ".join(parts)
+    warnings = provenance.get("warnings") or []
+    if warnings:
+        text += ("<br>" if text else "") + "⚠ " + "; ".join(str(w) for w in warnings)
+    return text

@@ -203,6 +203,7 @@ class WaveformView(pg.GraphicsLayoutWidget):
             if p is not self.wave_plot:
                 p.setXLink(self.wave_plot)
         self.prob_plot.setLabel("bottom", "time (mm:ss)")
+        self.setToolTip("Mouse wheel: zoom · drag: pan · click: select a chunk (and play it)")
         self.wave_plot.setYRange(-1.0, 1.0, padding=0.02)
         self.wave_plot.getAxis("left").setTicks([[(-1, "-1"), (0, "0"), (1, "1")]])
         self.prob_plot.setYRange(0.0, 1.0, padding=0.05)
@@ -223,9 +224,7 @@ class WaveformView(pg.GraphicsLayoutWidget):
         self.prob_plot.addItem(self._prob_curve)
         self.prob_plot.addItem(self._prob_points)
         self._threshold = pg.InfiniteLine(pos=DEFAULT_THRESHOLD, angle=0, movable=False,
-                                          pen=pg.mkPen("#888888", width=1, style=Qt.PenStyle.DashLine),
-                                          label="threshold 0.5",
-                                          labelOpts={"position": 0.02, "color": "#666666", "anchors": [(0, 1), (0, 1)]})
+                                          pen=pg.mkPen("#888888", width=1, style=Qt.PenStyle.DashLine))
         self.prob_plot.addItem(self._threshold)
         self._selection = []
         for p in (self.wave_plot, self.lane_plot, self.prob_plot):

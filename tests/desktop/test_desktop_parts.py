@@ -196,3 +196,17 @@ def test_player_plays_a_span_and_stops_at_its_end(qtbot, monkeypatch):
     assert positions and 1.0 <= positions[0] <= positions[-1] <= 1.5
     assert positions[-1] == pytest.approx(1.5, abs=0.05)
     assert not player.is_playing()
+
+
+def test_banner_source_line_comes_from_provenance():
+    from desktop.verdict_banner import source_line
+
+    prov = {"input": {"duration_s": 75.25, "container": "ogg", "codec": "opus", "sample_rate": 44100,
+                      "channels": 2, "sha256": "ab" * 32},
+            "model": {"name": "faik-detector-v1"}, "warnings": ["audio is clipped in 3 % of samples"]}
+    line = source_line(prov)
+    assert line.startswith("01:15.2 · ogg opus, 44.1 kHz stereo · SHA-256 abababababab… · model faik-detector-v1")
+    assert "⚠ audio is clipped" in line
+    assert source_line({}) == ""
+    assert "flac, 16 kHz mono ·" in source_line({"input": {"container": "flac", "codec": "flac",
+                                                            "sample_rate": 16000, "channels": 1, "sha256": "0" * 64}})
