@@ -269,3 +269,16 @@ def test_clicking_a_chunk_plays_it_when_audio_output_exists(qtbot, make_window, 
     chunk = window.queue.items[0].result.chunks[2]
     assert chunk.start_time <= positions[0] and positions[-1] == pytest.approx(chunk.end_time, abs=0.05)
     assert window.play_button.text() == "▶ Play chunk"
+
+
+def test_closing_during_an_analysis_joins_the_worker(qtbot, make_window, write_audio):
+    from desktop.workers import running_threads
+
+    window = make_window(batch_delay_s=0.2)
+    window.add_files([write_audio("long.wav", 90.0)])
+    qtbot.waitUntil(lambda: window.table.model().rowCount() > 0, timeout=30000)
+    assert running_threads()
+    t0 = time.perf_counter()
+    window.close()
+    assert running_threads() == []  # joined in closeEvent, not left to die with the process
+    assert time.perf_counter() - t0 < 10
