@@ -58,8 +58,13 @@ class DropZone(QLabel):
         super().__init__(DROP_TEXT, parent)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
-        self.setStyleSheet("QLabel { border: 2px dashed #999; border-radius: 8px; color: #555; "
-                           "font-size: 13pt; padding: 16px; background: #fafafa; }")
+        self.set_highlight(False)
+
+    def set_highlight(self, on: bool) -> None:
+        """Blue frame while files are dragged over the window."""
+        border, bg = ("#0072B2", "#EAF3FA") if on else ("#999999", "#FAFAFA")
+        self.setStyleSheet(f"QLabel {{ border: 2px dashed {border}; border-radius: 8px; color: #555; "
+                           f"font-size: 13pt; padding: 16px; background: {bg}; }}")
 
 
 class _JobRelay(QObject):
@@ -297,12 +302,17 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
+            self.drop_zone.set_highlight(True)
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802
+        self.drop_zone.set_highlight(False)
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        self.drop_zone.set_highlight(False)
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
             # Queue after the drop returns, so the source application is not kept waiting.

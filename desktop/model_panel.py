@@ -6,6 +6,7 @@ done by :class:`desktop.workers.ModelLoadWorker`.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -98,7 +99,7 @@ class ModelPanel(QFrame):
     def set_ready(self, info: Any) -> None:
         self.state = "ready"
         self._set_dot(style.OK_COLOR)
-        self.title.setText(f"Model ready: <b>{info.name}</b> ({info.source_kind})")
+        self.title.setText(f"Model ready: <b>{html.escape(info.name)}</b> ({html.escape(info.source_kind)})")
         self.busy.setVisible(False)
         self.retry_button.setVisible(False)
         self.error.setVisible(False)
