@@ -56,7 +56,8 @@ class VerdictBanner(QFrame):
         m = INCONCLUSIVE_MARGIN
         self.setToolTip(
             f"A chunk sounds AI-generated when P(AI) ≥ {DEFAULT_THRESHOLD:g}; the file's verdict is the majority "
-            f"of its chunks.\n'Inconclusive' when the vote is close (AI share of chunks within {m * 100:g} points of 50 %) "
+            f"of its chunks.\n'Inconclusive' when the vote is close "
+            f"(AI share of chunks within {m * 100:g} points of 50 %) "
             f"or the model is unsure on average (mean P(AI) within {m:g} of 0.5).\n"
             "Confidence: the mean probability, over all chunks, of the class the file was given.")
         self.show_message("No result yet", "Drop audio or video files here, or use File → Open.")

@@ -59,7 +59,8 @@ def test_failing_model_shows_reason_and_retry_recovers(qtbot, make_window, tiny_
     assert panel.state == "ready" and not panel.retry_button.isVisibleTo(window)
 
 
-def test_drop_analyses_and_draws_one_region_per_chunk_coloured_by_verdict(qtbot, make_window, write_audio, pattern_service):
+def test_drop_analyses_and_draws_one_region_per_chunk_coloured_by_verdict(qtbot, make_window, write_audio,
+                                                                          pattern_service):
     from desktop import style
 
     window = make_window(pattern_service)
