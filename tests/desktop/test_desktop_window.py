@@ -283,3 +283,17 @@ def test_closing_during_an_analysis_joins_the_worker(qtbot, make_window, write_a
     window.close()
     assert running_threads() == []  # joined in closeEvent, not left to die with the process
     assert time.perf_counter() - t0 < 10
+
+
+def test_open_recent_menu_lists_and_reopens_files(qtbot, make_window, write_audio):
+    window = make_window(load=False)
+    a = write_audio("first.wav", 1.0)
+    window.add_files([a])
+    window.recent_menu.aboutToShow.emit()
+    actions = [act for act in window.recent_menu.actions() if act.text().endswith("first.wav")]
+    assert len(actions) == 1
+    actions[0].trigger()  # a second copy of the file is already waiting: not queued twice
+    assert [it.path.name for it in window.queue.items] == ["first.wav"]
+    window.queue.items[0].state = window.queue.items[0].state.__class__.DONE
+    actions[0].trigger()
+    assert [it.path.name for it in window.queue.items] == ["first.wav", "first.wav"]
