@@ -16,6 +16,7 @@ cache, see :mod:`detector.model_service`).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -284,7 +285,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             bar.clear()
             failed += 1
             _err(f"{path}: {exc}")
-        except (KeyboardInterrupt, AnalysisCancelled):
+        except (KeyboardInterrupt, AnalysisCancelled, BrokenPipeError):
             raise
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
             if args.debug:
@@ -373,6 +374,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `faik analyze --out - ... | head -1`): stop quietly.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            pass
+        return EXIT_FAILED
     except FaikError as exc:
         _err(f"error: {exc}")
         return EXIT_FAILED

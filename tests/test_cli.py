@@ -227,3 +227,20 @@ def test_progress_bar_only_on_a_terminal(capsys, write_audio, tmp_path, tiny_mod
     quiet = io.StringIO()
     Progress(quiet, enabled=False).chunks("x.wav", 1, 2)
     assert quiet.getvalue() == ""
+
+
+def test_closed_stdout_stops_quietly(monkeypatch, capsys, write_audio, tiny_model_dir):
+    """`faik analyze --out - ... | head -1`: the reader leaving is not a crash."""
+    a, b = write_audio("a.wav", 1.0), write_audio("b.wav", 1.0)
+
+    class ClosedPipe:
+        def write(self, s):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    rc = main(["analyze", str(a), str(b), "--model", str(tiny_model_dir), "--out", "-"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err and "unexpected error" not in err
