@@ -365,3 +365,15 @@ def test_builtin_model_loads_if_present():
     assert info.source_kind == "built-in" and info.name == "faik-detector-v1"
     p = svc.predict_proba(_chunks(2, 5.0))
     assert p.shape == (2, 2) and np.allclose(p.sum(1), 1)
+
+
+def test_cached_hub_copy_with_pickle_weights_only_is_refused(tmp_path, tiny_model_dir, monkeypatch):
+    """A cache filled by the seed app (pytorch_model.bin only) gets the safetensors message, not a load."""
+    src = tmp_path / "pickle-src"
+    shutil.copytree(tiny_model_dir, src)
+    (src / "model.safetensors").rename(src / "pytorch_model.bin")
+    _fake_hub_cache(tmp_path / "hub", src)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelLoadError, match="only pytorch_model.bin"):
+        ModelService().load(SEED_HUB_MODEL_ID)
