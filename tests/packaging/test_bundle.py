@@ -116,6 +116,22 @@ def test_cli_in_bundle_loads_a_seed_style_model_folder(bundle_dir: Path, tiny_mo
     assert "Wav2Vec2" in info["architecture"], info
 
 
+def test_cli_in_bundle_names_a_left_out_dependency_without_traceback(bundle_dir: Path, tmp_path: Path,
+                                                                     tiny_model_dir: Path):
+    """`faik evaluate --channel` needs scipy, which build.spec leaves out: one line, exit 1."""
+    root = tmp_path / "audio"
+    root.mkdir()
+    shutil.copy(bundle_dir / "_internal" / "resources" / "sample" / "sample.flac", root / "a.flac")
+    index = tmp_path / "index.csv"
+    index.write_text("file,label,system,family,speaker,language,split\n"
+                     "a.flac,real,s,real,spk,en,val\n", encoding="utf-8")
+    proc, _ = _run([str(bundle_dir / "faik"), "evaluate", str(index), "--root", str(root),
+                    "--channel", "mp3-32k", "--model", str(tiny_model_dir)])
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert "'scipy'" in proc.stderr and "source install" in proc.stderr, proc.stderr[-2000:]
+
+
 def test_window_in_bundle_analyses_and_draws_offscreen(bundle_dir: Path, tmp_path: Path):
     """The self-test never imports Qt; this starts the real window (Qt plugins, pyqtgraph) headless."""
     sample = bundle_dir / "_internal" / "resources" / "sample" / "sample.flac"
