@@ -1,8 +1,8 @@
 """fAIk detector: the Qt-free core of fAIk Desktop.
 
 Decode audio (:mod:`detector.audio`), plan chunks (:mod:`detector.chunking`),
-load a model (:mod:`detector.model_service`), classify chunks
-(:mod:`detector.inference`) and aggregate them into a typed, schema-valid
+load a model (:mod:`detector.model_service`), classify chunks in batches
+(:mod:`detector.analysis`) and aggregate them into a typed, schema-valid
 result (:mod:`detector.result`).
 """
 

@@ -54,7 +54,7 @@ def save_tiny_wav2vec2(folder: Path, id2label: dict[int, str] | None = None) -> 
     labels = id2label or {0: "fake", 1: "real"}
     cfg = Wav2Vec2Config(
         hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        conv_dim=(16, 16), conv_stride=(5, 4), conv_kernel=(10, 4), num_feat_extract_layers=2,
+        conv_dim=(16, 16), conv_stride=(10, 32), conv_kernel=(10, 32), num_feat_extract_layers=2,
         num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=2, classifier_proj_size=8,
         num_labels=len(labels), id2label=labels, label2id={v: k for k, v in labels.items()},
         do_stable_layer_norm=False, feat_extract_norm="group",
