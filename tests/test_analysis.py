@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import synth_speechlike
+from faik_testkit import synth_speechlike
 from detector.analysis import STATEMENT, AnalysisOptions, analyze_audio, analyze_file
 from detector.audio import AudioInfo, DecodedAudio
 from detector.chunking import ChunkSettings, count_chunks

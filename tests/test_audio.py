@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import SHARED_DATA, synth_speechlike
+from faik_testkit import SHARED_DATA, synth_speechlike
 from detector import audio as audio_mod
 from detector.audio import (
     SUPPORTED_EXTENSIONS,

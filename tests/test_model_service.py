@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import save_tiny_wav2vec2, synth_speechlike
+from faik_testkit import save_tiny_wav2vec2, synth_speechlike
 from detector.errors import ModelLoadError, ModelNotReadyError
 from detector.model_service import (
     BUILTIN_MODEL_DIR,

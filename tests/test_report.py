@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from conftest import synth_speechlike
+from faik_testkit import synth_speechlike
 from detector import report as report_mod
 from detector.audio import load_audio
 from detector.chunking import ChunkSettings, plan_chunks

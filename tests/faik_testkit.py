@@ -1,0 +1,43 @@
+"""Helpers shared by the tests (a uniquely named module: sub-folders have conftest.py files of their own)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def synth_speechlike(duration_s: float, sr: int = 16000, seed: int = 0) -> np.ndarray:
+    """A deterministic voiced-speech-like signal: harmonics with a wandering pitch and syllable envelope."""
+    rng = np.random.default_rng(seed)
+    n = int(round(duration_s * sr))
+    t = np.arange(n) / sr
+    f0 = 120 + 30 * np.sin(2 * np.pi * 0.7 * t + rng.uniform(0, 6))
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    sig = sum(np.sin(k * phase) / k for k in range(1, 8))
+    env = 0.5 * (1 + np.sin(2 * np.pi * 3.0 * t)) ** 2
+    sig = sig * env + 0.01 * rng.standard_normal(n)
+    return (0.3 * sig / (np.max(np.abs(sig)) + 1e-9)).astype(np.float32)
+
+
+def save_tiny_wav2vec2(folder: Path, id2label: dict[int, str] | None = None) -> Path:
+    """A tiny randomly initialised Wav2Vec2ForSequenceClassification with the seed's labels, saved as safetensors."""
+    import torch
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForSequenceClassification
+
+    torch.manual_seed(0)
+    labels = id2label or {0: "fake", 1: "real"}
+    cfg = Wav2Vec2Config(
+        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+        conv_dim=(16, 16), conv_stride=(10, 32), conv_kernel=(10, 32), num_feat_extract_layers=2,
+        num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=2, classifier_proj_size=8,
+        num_labels=len(labels), id2label=labels, label2id={v: k for k, v in labels.items()},
+        do_stable_layer_norm=False, feat_extract_norm="group",
+    )
+    model = Wav2Vec2ForSequenceClassification(cfg).eval()
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder, safe_serialization=True)
+    Wav2Vec2FeatureExtractor(sampling_rate=16000, do_normalize=True, return_attention_mask=True).save_pretrained(folder)
+    return folder
