@@ -195,8 +195,10 @@ class FaikDetectorForAudioClassification(FaikDetectorPreTrainedModel):
             torch.from_numpy(linear_filterbank(c.n_linear, c.n_fft, c.sampling_rate, c.f_min, c.f_max)),
         )
         self.register_buffer("window", torch.hann_window(c.win_length))
-        # Temperature found on held-out data after training: logits are divided by it.
+        # Calibration fitted on held-out data after training (Platt-style): logits are divided by
+        # ``logit_scale`` (a temperature) and ``logit_bias`` is added (it shifts P(AI) as a whole).
         self.register_buffer("logit_scale", torch.ones(()))
+        self.register_buffer("logit_bias", torch.zeros(c.num_labels))
         if c.n_mels != c.n_linear:
             raise ValueError("n_mels and n_linear must be equal (they are stacked as two input planes)")
         ch = list(c.channels)
@@ -285,8 +287,8 @@ class FaikDetectorForAudioClassification(FaikDetectorPreTrainedModel):
         return_dict: bool | None = None,
         **_: Any,
     ) -> SequenceClassifierOutput | tuple:
-        """Logits (B, 2), already divided by the calibration temperature; loss if ``labels`` given."""
-        logits = self.head(self.embed(input_values, attention_mask)) / self.logit_scale
+        """Logits (B, 2), calibrated (temperature and bias); loss if ``labels`` given."""
+        logits = self.head(self.embed(input_values, attention_mask)) / self.logit_scale + self.logit_bias
         loss = F.cross_entropy(logits, labels.long()) if labels is not None else None
         if return_dict is False:
             return (loss, logits) if loss is not None else (logits,)

@@ -96,21 +96,39 @@ def chunk_logits(model: FaikDetectorForAudioClassification, signals: Sequence[np
     return out
 
 
-def file_scores(chunk_logit_list: Sequence[torch.Tensor], temperature: float = 1.0) -> np.ndarray:
-    """File-level P(AI): mean over chunks of softmax(logits / T)[:, 0]."""
-    return np.array([float(torch.softmax(c / temperature, -1)[:, 0].mean()) for c in chunk_logit_list])
+def file_scores(chunk_logit_list: Sequence[torch.Tensor], temperature: float = 1.0, bias: float = 0.0) -> np.ndarray:
+    """File-level P(AI): mean over chunks of softmax(logits / T + [bias, 0])[:, 0]."""
+    shift = torch.tensor([bias, 0.0])
+    return np.array([float(torch.softmax(c / temperature + shift, -1)[:, 0].mean()) for c in chunk_logit_list])
+
+
+def fit_calibration(chunk_logit_list: Sequence[torch.Tensor], labels: Sequence[int],
+                    with_bias: bool = True) -> tuple[float, float]:
+    """(temperature, bias on the AI logit) minimising the NLL of the file-level P(AI) on held-out clips.
+
+    A grid search: two parameters, a few hundred clips; robust and deterministic.
+    """
+    y = np.asarray(labels)  # 1 = fake
+    # Chunk log-odds of AI, flattened, with clip boundaries for per-clip means.
+    d = np.concatenate([(c[:, 0] - c[:, 1]).double().numpy() for c in chunk_logit_list])
+    counts = np.array([len(c) for c in chunk_logit_list])
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    best = (1.0, 0.0, math.inf)
+    temps = np.exp(np.linspace(math.log(0.25), math.log(8.0), 41))
+    biases = np.linspace(-3.0, 3.0, 61) if with_bias else np.array([0.0])
+    for t in temps:
+        for b in biases:
+            p = np.add.reduceat(1.0 / (1.0 + np.exp(-(d / t + b))), starts) / counts
+            p = np.clip(p, 1e-6, 1 - 1e-6)
+            nll = -float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+            if nll < best[2]:
+                best = (float(t), float(b), nll)
+    return best[0], best[1]
 
 
 def fit_temperature(chunk_logit_list: Sequence[torch.Tensor], labels: Sequence[int]) -> float:
-    """Temperature minimising the NLL of the file-level mean probability on held-out clips."""
-    y = np.asarray(labels)  # 1 = fake
-    best_t, best_nll = 1.0, math.inf
-    for t in np.exp(np.linspace(math.log(0.25), math.log(8.0), 61)):
-        p = np.clip(file_scores(chunk_logit_list, float(t)), 1e-6, 1 - 1e-6)
-        nll = -float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-        if nll < best_nll:
-            best_t, best_nll = float(t), nll
-    return best_t
+    """Temperature only (no bias): see :func:`fit_calibration`."""
+    return fit_calibration(chunk_logit_list, labels, with_bias=False)[0]
 
 
 def summarise(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
@@ -313,10 +331,12 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     model.load_state_dict(best_state)
     best_epoch = min(history, key=lambda r: (round(r["dev_eer"], 4), r["dev_nll"]))["epoch"]
     dev_logits = chunk_logits(model, dev_x)
-    temperature = fit_temperature(dev_logits, dev_y)
+    temperature, bias = fit_calibration(dev_logits, dev_y, with_bias=not args.no_bias)
     model.logit_scale.fill_(temperature)
-    dev_cal = summarise(dev_y, file_scores(dev_logits, temperature))
-    log(f"best epoch {best_epoch}; temperature {temperature:.3f}; dev after calibration {dev_cal}")
+    model.logit_bias.zero_()
+    model.logit_bias[0] = bias
+    dev_cal = summarise(dev_y, file_scores(dev_logits, temperature, bias))
+    log(f"best epoch {best_epoch}; temperature {temperature:.3f}, bias {bias:.2f}; dev after calibration {dev_cal}")
     out.mkdir(parents=True, exist_ok=True)
     model.eval()
     model.save_pretrained(out, safe_serialization=True)
@@ -324,7 +344,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     train_log = {
         "command": "python -m detector.train " + " ".join(sys.argv[1:]) if args.record_argv else None,
         "args": {k: v for k, v in vars(args).items() if k != "record_argv"},
-        "best_epoch": best_epoch, "temperature": temperature, "dev_calibrated": dev_cal,
+        "best_epoch": best_epoch, "temperature": temperature, "bias": bias, "dev_calibrated": dev_cal,
         "history": history, "train_items": len(items), "dev_clips": len(dev),
         "parameters": count_parameters(model), "wall_s": round(time.time() - t0, 1),
         "torch": torch.__version__,
@@ -339,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="model folder to write (config, weights, preprocessor)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", default=str(DEFAULT_CACHE), help="scratch folder for decoded audio")
-    p.add_argument("--vocoded", default="world,gl", help="vocoded-real fakes: comma list of world,gl,melgl or none")
+    p.add_argument("--vocoded", default="none", help="vocoded-real fakes: comma list of world,gl,melgl or none")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--steps", type=int, default=120, help="optimiser steps per epoch")
     p.add_argument("--batch", type=int, default=16)
@@ -349,7 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-crop", type=float, default=1.0)
     p.add_argument("--max-crop", type=float, default=4.0)
     p.add_argument("--no-augment", action="store_true", help="no channel augmentation (ablation)")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--no-bias", action="store_true", help="calibrate with a temperature only")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (1: on a shared 2-core machine more threads spin and slow down)")
     p.add_argument("--limit", type=int, default=0, help="smoke test: this many clips per label and part")
     p.add_argument("--model-config", default="", help="JSON overrides for FaikDetectorConfig")
     p.add_argument("--eval-val", default="", help="(experiments only) val cache folder: log val metrics per epoch")

@@ -104,7 +104,11 @@ def test_temperature_divides_logits(saved):
         model.logit_scale.fill_(2.0)
         b = model(x).logits
         model.logit_scale.fill_(1.0)
+        model.logit_bias[0] = 1.5
+        c = model(x).logits
+        model.logit_bias.zero_()
     torch.testing.assert_close(a / 2.0, b)
+    torch.testing.assert_close(c, a + torch.tensor([1.5, 0.0]))
 
 
 def test_filterbanks_cover_the_band():
