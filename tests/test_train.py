@@ -10,7 +10,17 @@ import numpy as np
 import pytest
 import torch
 
-from detector.train import BalancedSampler, Item, build_parser, file_scores, fit_temperature, make_batch, normalise, train
+from detector.train import (
+    BalancedSampler,
+    Item,
+    build_parser,
+    file_scores,
+    fit_calibration,
+    fit_temperature,
+    make_batch,
+    normalise,
+    train,
+)
 from detector.training.data import build_store
 from detector.training.metrics import ece, eer
 from detector.training.vocode import resynthesise
@@ -82,6 +92,18 @@ def test_temperature_recovers_overconfidence():
     assert ece(y, file_scores(logits, t)) < ece(y, file_scores(logits, 1.0))
 
 
+def test_calibration_bias_fixes_a_shifted_threshold():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 600)  # 1 = fake
+    logodds = 2.0 * (np.where(y == 1, 1.0, -1.0) + rng.standard_normal(600)) - 2.0  # shifted towards "real"
+    logits = [torch.tensor([[v, 0.0]], dtype=torch.float32) for v in logodds]
+    t, b = fit_calibration(logits, y)
+    assert 0.7 < t < 1.4 and 1.4 < b < 2.6
+    p_fake = file_scores(logits, t, b)
+    assert abs(float((p_fake[y == 1] >= 0.5).mean()) - float((p_fake[y == 0] < 0.5).mean())) < 0.1
+    assert ece(y, p_fake) < ece(y, file_scores(logits, fit_temperature(logits, y)))
+
+
 def test_eer_metric_sanity():
     assert eer(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.8, 0.9])) == pytest.approx(0.0, abs=1e-6)
     assert eer(np.array([0, 0, 1, 1]), np.array([0.9, 0.8, 0.2, 0.1])) == pytest.approx(1.0, abs=1e-6)
@@ -117,6 +139,7 @@ def test_tiny_end_to_end_run_writes_a_loadable_calibrated_model(tmp_path):
     assert len(log["history"]) == 2 and log["train_items"] == 2 * 2 + 2  # fakes, reals, vocoded reals
     model = AutoModelForAudioClassification.from_pretrained(out, use_safetensors=True)
     assert float(model.logit_scale) == pytest.approx(log["temperature"])
+    assert float(model.logit_bias[0]) == pytest.approx(log["bias"]) and float(model.logit_bias[1]) == 0.0
     assert model.config.id2label == {0: "ai-generated", 1: "real"}
     fe = AutoFeatureExtractor.from_pretrained(out)
     assert fe.do_normalize and fe.sampling_rate == 16000
