@@ -176,6 +176,13 @@ def test_bundle_leaves_out_what_build_spec_excludes(bundle_dir: Path):
     assert (bundle_dir / "faik").is_file(), "the CLI executable is missing"
 
 
+def test_bundle_is_readable_by_every_user(bundle_dir: Path):
+    """A folder unpacked or installed by one user must work for others (no 0600 model file)."""
+    private = [p.relative_to(bundle_dir).as_posix() for p in bundle_dir.rglob("*")
+               if not p.is_symlink() and (p.stat().st_mode & 0o444) != 0o444]
+    assert not private, f"files not readable by everyone: {private[:10]}"
+
+
 def test_every_bundled_library_resolves_its_dependencies(bundle_dir: Path):
     """build.spec drops libraries (unused Qt parts, orphans) and strips others: whatever is
     left must still find every library it links to, in the bundle or on the host (this
