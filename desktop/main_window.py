@@ -286,7 +286,8 @@ class MainWindow(QMainWindow):
         """Queue files/folders (from a drop, File → Open or the recent list) and start if possible."""
         added = self.queue.add_paths(paths)
         if not added:
-            self.statusBar().showMessage("No supported audio or video files found there.", 6000)
+            self.statusBar().showMessage("Nothing to add: no supported audio or video files there, "
+                                         "or they are already waiting in the queue.", 6000)
             return added
         self.queue_stack.setCurrentWidget(self.queue)
         self._remember_recent([it.path for it in added])
