@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             window.close()
 
         window.queue_idle.connect(lambda: QTimer.singleShot(500, snap))
+        # A model that fails to load leaves the queue waiting: picture the failure instead of hanging.
+        window.model_state_changed.connect(lambda s: s == "failed" and QTimer.singleShot(500, snap))
     code = app.exec()
     window.shutdown()
     return code

@@ -272,6 +272,8 @@ class MainWindow(QMainWindow):
 
     def _on_model_failed(self, reason: str) -> None:
         self.model_panel.set_failed(reason)
+        if self._shown is not None and self._shown.state == ItemState.QUEUED:
+            self.show_item(self._shown)
         self.model_state_changed.emit("failed")
         if self._running is None and self.queue.next_queued() is not None:
             self.progress.setFormat("Waiting for a model")
@@ -554,8 +556,10 @@ class MainWindow(QMainWindow):
                 self.banner.show_message(f"Cancelled: {name}", "Select it and use Re-analyse, or drop it again.",
                                          icon="■")
             else:
-                self.banner.show_message(f"Waiting: {name}", "Queued; it starts when the model is ready and the "
-                                         "files before it are done.", icon="…")
+                why = ("The model failed to load: use Retry or Choose model… above."
+                       if self.model_panel.state == "failed"
+                       else "Queued; it starts when the model is ready and the files before it are done.")
+                self.banner.show_message(f"Waiting: {name}", why, icon="…")
         self._update_export_actions()
         self._update_play_button()
 

@@ -43,7 +43,7 @@ def test_window_shows_before_model_is_loaded(qtbot, make_window, tiny_model_dir)
     assert not window.model_panel.busy.isVisibleTo(window)
 
 
-def test_failing_model_shows_reason_and_retry_recovers(qtbot, make_window, tiny_model_dir, tmp_path):
+def test_failing_model_shows_reason_and_retry_recovers(qtbot, make_window, tiny_model_dir, tmp_path, write_audio):
     window = make_window(load=False)
     missing = tmp_path / "no-such-model"
     with qtbot.waitSignal(window.model_state_changed, timeout=30000, check_params_cb=lambda s: s == "failed"):
@@ -52,11 +52,16 @@ def test_failing_model_shows_reason_and_retry_recovers(qtbot, make_window, tiny_
     assert panel.state == "failed"
     assert panel.retry_button.isVisibleTo(window)
     assert "does not exist" in panel.error.text() and "Traceback" not in panel.error.text()
-    # The user fixes the problem (the folder appears) and presses Retry: the same source loads.
+    # A file dropped now waits, and the banner says why.
+    (item,) = window.add_files([write_audio("waiting.wav", 3.0)])
+    assert item.state.value == "queued" and "Retry" in window.banner.details_text()
+    # The user fixes the problem (the folder appears) and presses Retry: the same source loads
+    # and the waiting file is analysed.
     shutil.copytree(tiny_model_dir, missing)
-    with qtbot.waitSignal(window.model_state_changed, timeout=60000, check_params_cb=lambda s: s == "ready"):
+    with qtbot.waitSignal(window.queue_idle, timeout=60000):
         qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
     assert panel.state == "ready" and not panel.retry_button.isVisibleTo(window)
+    assert item.state.value == "done"
 
 
 def test_drop_analyses_and_draws_one_region_per_chunk_coloured_by_verdict(qtbot, make_window, write_audio,
