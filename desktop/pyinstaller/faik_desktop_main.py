@@ -2,7 +2,7 @@
 
 Kept outside the package so PyInstaller runs it as ``__main__``. One executable serves
 both commands so the bundle carries one copy of the Python modules (a second PyInstaller
-executable would embed its own ~60 MB archive of torch/transformers):
+executable would embed its own ~45 MB archive of torch/transformers):
 
 * ``faik-desktop [FILES] [--self-test]`` runs :func:`desktop.app.main`;
 * ``faik-desktop --cli ARGS`` runs :func:`detector.cli.main` (the ``faik`` command); the
