@@ -214,7 +214,8 @@ def ensure_stores(clips: Sequence[Clip], data: Path, cache: Path, vocoded: Seque
     """Build (or reuse) the train cache and one cache per vocoder; returns the stores by name."""
     train_clips = [c for c in clips if c.split == "train"]
     stores: dict[str, AudioStore] = {}
-    tdir = cache / "train"
+    # Codec copies depend on the seed, so the cache is keyed by it (a rerun with the same seed reuses it).
+    tdir = cache / f"train-seed{seed}"
     if not (tdir / "meta.json").exists():
         log(f"building the train cache in {tdir} (decode + codec copies; a few minutes)")
         build_store(store_items(train_clips, data), tdir, seed=seed, log=log)
@@ -223,7 +224,7 @@ def ensure_stores(clips: Sequence[Clip], data: Path, cache: Path, vocoded: Seque
     if missing:
         raise SettingsError(f"cache {tdir} is stale ({len(missing)} clips missing): delete it and rerun")
     for method in vocoded:
-        vdir = cache / f"vocoded-{method}"
+        vdir = cache / f"vocoded-{method}-seed{seed}"
         if not (vdir / "meta.json").exists():
             from detector.training.vocode import resynthesise
 
@@ -294,6 +295,13 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total, pct_start=0.15)
     rng = np.random.default_rng(args.seed)
     sampler = BalancedSampler(items, rng)
+    # An exponential moving average of the weights (and BN statistics) is what gets evaluated and
+    # shipped: single-epoch weights swung by +-10 points of val EER from one epoch to the next.
+    ema = None
+    if args.ema > 0:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema), use_buffers=True)
     history: list[dict] = []
     best: tuple[float, float] = (math.inf, math.inf)
     best_state = None
@@ -311,8 +319,11 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(model)
             losses.append(loss.item())
-        dev_logits = chunk_logits(model, dev_x)
+        scored = ema.module if ema is not None else model
+        dev_logits = chunk_logits(scored, dev_x)
         dev_scores = file_scores(dev_logits)
         p = np.clip(dev_scores, 1e-6, 1 - 1e-6)
         dev_nll = -float(np.mean(dev_y * np.log(p) + (1 - dev_y) * np.log(1 - p)))
@@ -320,13 +331,13 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
                **{f"dev_{k}": v for k, v in summarise(dev_y, dev_scores).items()},
                "elapsed_s": round(time.time() - t0, 1)}
         if val_eval is not None:
-            rec.update({f"val_{k}": v for k, v in summarise(val_eval[1], file_scores(chunk_logits(model, val_eval[0]))).items()})
+            rec.update({f"val_{k}": v for k, v in summarise(val_eval[1], file_scores(chunk_logits(scored, val_eval[0]))).items()})
         history.append(rec)
         log(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in rec.items()}))
         key = (round(rec["dev_eer"], 4), dev_nll)
         if key < best:
             best = key
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_state = {k: v.detach().clone() for k, v in scored.state_dict().items()}
     assert best_state is not None
     model.load_state_dict(best_state)
     best_epoch = min(history, key=lambda r: (round(r["dev_eer"], 4), r["dev_nll"]))["epoch"]
@@ -369,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-crop", type=float, default=1.0)
     p.add_argument("--max-crop", type=float, default=4.0)
     p.add_argument("--no-augment", action="store_true", help="no channel augmentation (ablation)")
+    p.add_argument("--ema", type=float, default=0.995, help="weight EMA decay per step (0: off)")
     p.add_argument("--no-bias", action="store_true", help="calibrate with a temperature only")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (1: on a shared 2-core machine more threads spin and slow down)")
