@@ -123,17 +123,20 @@ def test_vocoders_resynthesise_same_length_different_signal(method):
     assert np.corrcoef(bands(x), bands(y))[0, 1] > 0.8
 
 
+def _tiny_args(tmp_path: Path, out: Path, seed: int = 0):
+    return build_parser().parse_args([
+        "--data", str(SHARED_DATA), "--out", str(out), "--cache", str(tmp_path / "cache"), "--limit", "2",
+        "--epochs", "2", "--steps", "2", "--batch", "4", "--vocoded", "gl", "--seed", str(seed),
+        "--model-config", json.dumps({"channels": [4, 8, 8, 8], "embed_dim": 16, "attention_dim": 8}),
+    ])
+
+
 @pytest.mark.skipif(not (SHARED_DATA / "index.csv").exists(), reason="needs ../shared/data")
-def test_tiny_end_to_end_run_writes_a_loadable_calibrated_model(tmp_path):
+def test_tiny_end_to_end_run_writes_a_loadable_calibrated_reproducible_model(tmp_path):
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
     out = tmp_path / "model"
-    args = build_parser().parse_args([
-        "--data", str(SHARED_DATA), "--out", str(out), "--cache", str(tmp_path / "cache"), "--limit", "2",
-        "--epochs", "2", "--steps", "2", "--batch", "4", "--vocoded", "gl", "--seed", "0",
-        "--model-config", json.dumps({"channels": [4, 8, 8, 8], "embed_dim": 16, "attention_dim": 8}),
-    ])
-    log = train(args, log=lambda s: None)
+    log = train(_tiny_args(tmp_path, out), log=lambda s: None)
     assert {p.name for p in out.iterdir()} >= {"config.json", "model.safetensors", "preprocessor_config.json",
                                                "training_log.json"}
     assert len(log["history"]) == 2 and log["train_items"] == 2 * 2 + 2  # fakes, reals, vocoded reals
@@ -145,3 +148,9 @@ def test_tiny_end_to_end_run_writes_a_loadable_calibrated_model(tmp_path):
     assert fe.do_normalize and fe.sampling_rate == 16000
     saved = json.loads(Path(out / "training_log.json").read_text())
     assert saved["best_epoch"] in (1, 2)
+    # Same seed, same cache -> byte-identical weights; another seed -> different weights.
+    again, other = tmp_path / "again", tmp_path / "other"
+    train(_tiny_args(tmp_path, again), log=lambda s: None)
+    assert (again / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
+    train(_tiny_args(tmp_path, other, seed=1), log=lambda s: None)
+    assert (other / "model.safetensors").read_bytes() != (out / "model.safetensors").read_bytes()
