@@ -371,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", default=str(DEFAULT_CACHE), help="scratch folder for decoded audio")
     p.add_argument("--vocoded", default="none", help="vocoded-real fakes: comma list of world,gl,melgl or none")
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--steps", type=int, default=120, help="optimiser steps per epoch")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=3e-3)
