@@ -169,7 +169,7 @@ class GroupStats:
     n_fake: int
     accuracy: float
     mean_prob_ai: float
-    eer: float | None  # only where both classes occur
+    eer: float | None  # within the group if it holds both classes, else against all clips of the other class
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -222,13 +222,13 @@ class EvaluationReport:
         if rep.n_real and rep.n_fake:
             rep.eer, rep.eer_threshold = eer(y, s)
             rep.roc_auc = roc_auc(y, s)
+        real_s, fake_s = s[y == 0], s[y == 1]
         for fam in sorted({it.family for it in items}):
             idx = [i for i, it in enumerate(items) if it.family == fam]
             fy, fs, fv = y[idx], s[idx], verdict[idx]
-            both = 0 < fy.sum() < fy.size
             rep.per_family[fam] = GroupStats(
                 n=len(idx), n_fake=int(fy.sum()), accuracy=accuracy(fy, fv), mean_prob_ai=float(fs.mean()),
-                eer=eer(fy, fs)[0] if both else None,
+                eer=_group_eer(fy, fs, real_s, fake_s),
             )
         for lang in sorted({it.language for it in items if it.label == 0}):
             idx = [i for i, it in enumerate(items) if it.label == 0 and it.language == lang]
@@ -250,6 +250,19 @@ class EvaluationReport:
             "failed": [{"file": f, "error": e} for f, e in self.failed],
             "items": [dict(it.__dict__) for it in self.items],
         })
+
+
+def _group_eer(fy: np.ndarray, fs: np.ndarray, real_s: np.ndarray, fake_s: np.ndarray) -> float | None:
+    """EER of one family or source. Most hold one class only (a generator family, a real corpus),
+    so such a group is scored against every clip of the other class in the set: a fake family
+    against all real clips, a real source against all fake clips. None when the other class is absent."""
+    if 0 < fy.sum() < fy.size:
+        return eer(fy, fs)[0]
+    other = real_s if fy.all() else fake_s
+    if other.size == 0:
+        return None
+    other_label = 0 if fy.all() else 1
+    return eer(np.r_[fy, np.full(other.size, other_label)], np.r_[fs, other])[0]
 
 
 def _none_if_nan(x: float) -> float | None:
@@ -291,6 +304,7 @@ def format_report(rep: EvaluationReport) -> str:
         f"speed          {_num(rep.x_real_time, '{:.1f}')}x real time "
         f"({rep.audio_seconds:.0f} s of audio in {rep.wall_seconds:.1f} s, decoding included)",
         "",
+        "per family: EER of a one-class family is against every clip of the other class in the set",
         f"{'family':<28} {'n':>5} {'fake':>5} {'accuracy':>9} {'mean P(AI)':>11} {'EER':>7}",
     ]
     for fam, g in rep.per_family.items():

@@ -156,7 +156,11 @@ def test_evaluate_index_toy_figures(toy_set):
     # Each score in its own bin: ECE = mean |p - y|.
     assert rep.ece == pytest.approx((0.12 + 0.25 + 0.62 + 0.58 + 0.28 + 0.08) / 6, abs=1e-3)
     fam = rep.per_family
-    assert fam["corpA"].accuracy == 1.0 and fam["corpA"].eer is None
+    assert fam["corpA"].accuracy == 1.0
+    # One-class groups are scored against the other class: corpA (0.12, 0.25) vs all fakes is separable,
+    # genX (0.42, 0.72) vs all reals (0.12, 0.25, 0.62) crosses at 1/3.
+    assert fam["corpA"].eer == pytest.approx(0.0) and fam["genY"].eer == pytest.approx(0.0)
+    assert fam["genX"].eer == pytest.approx(1 / 3)
     assert fam["corpB"].accuracy == 0.0 and fam["corpB"].mean_prob_ai == pytest.approx(0.62, abs=1e-3)
     assert fam["genX"].n == 2 and fam["genX"].accuracy == 0.5 and fam["genX"].mean_prob_ai == pytest.approx(0.57, abs=1e-3)
     assert rep.per_language_false_alarm == {"en": (2, 0.0), "fr": (1, 1.0)}
@@ -166,7 +170,7 @@ def test_evaluate_index_toy_figures(toy_set):
         assert needle in text
     d = rep.to_dict()
     json.dumps(d, allow_nan=False)
-    assert d["per_family"]["corpA"]["eer"] is None and len(d["items"]) == 6
+    assert d["per_family"]["corpA"]["eer"] == pytest.approx(0.0) and len(d["items"]) == 6
 
 
 def test_evaluate_index_failures_and_limit(toy_set):
