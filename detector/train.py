@@ -241,8 +241,34 @@ def ensure_stores(clips: Sequence[Clip], data: Path, cache: Path, vocoded: Seque
     return stores
 
 
-def build_items(clips: Sequence[Clip], stores: dict[str, AudioStore], vocoded: Sequence[str]) -> list[Item]:
-    """Training items: train-part clips plus the vocoded copies of train-part real clips."""
+def ensure_extra_stores(extra: Sequence[str], cache: Path, seed: int, stores: dict[str, AudioStore],
+                        log: Callable[[str], None]) -> dict[str, list[tuple[str, int, str]]]:
+    """Build (or reuse) one cache per extra material set (``detector.training.extra``); returns
+    {store name: [(key, y, group), ...]}."""
+    from detector.training.extra import EXTRA_SETS
+
+    out: dict[str, list[tuple[str, int, str]]] = {}
+    for name in extra:
+        if name not in EXTRA_SETS:
+            raise SettingsError(f"unknown --extra {name!r}; known: {', '.join(EXTRA_SETS)}")
+        gen = EXTRA_SETS[name](seed=seed)
+        edir = cache / f"extra-{name}-seed{seed}"
+        if not (edir / "meta.json").exists():
+            log(f"generating extra material {name} ({len(gen)} items) into {edir}")
+            build_store([(k, load) for k, _, _, load in gen], edir, seed=seed, log=log)
+        st = AudioStore(edir)
+        missing = [k for k, *_ in gen if k not in st]
+        if missing:
+            raise SettingsError(f"cache {edir} is stale ({len(missing)} items missing): delete it and rerun")
+        stores[f"extra-{name}"] = st
+        out[f"extra-{name}"] = [(k, y, g) for k, y, g, _ in gen]
+    return out
+
+
+def build_items(clips: Sequence[Clip], stores: dict[str, AudioStore], vocoded: Sequence[str],
+                extra: dict[str, list[tuple[str, int, str]]] | None = None) -> list[Item]:
+    """Training items: train-part clips plus the vocoded copies of train-part real clips, plus
+    extra material (training only; dev and val never see it)."""
     variants = ("clean", *CODEC_VARIANTS)
     items = [Item("train", c.file, c.y, f"{c.label}:{c.family}", variants)
              for c in clips if c.part == "train"]
@@ -250,6 +276,8 @@ def build_items(clips: Sequence[Clip], stores: dict[str, AudioStore], vocoded: S
         st = stores[f"vocoded-{method}"]
         items += [Item(f"vocoded-{method}", c.file, 0, f"fake:vocoded-{method}:{c.family}", variants)
                   for c in clips if c.part == "train" and c.label == "real" and c.file in st]
+    for store, entries in (extra or {}).items():
+        items += [Item(store, k, y, g, variants) for k, y, g in entries]
     return items
 
 
@@ -280,7 +308,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         clips = pick
     vocoded = [m for m in args.vocoded.split(",") if m and m != "none"]
     stores = ensure_stores(clips, data, cache, vocoded, args.seed, log)
-    items = build_items(clips, stores, vocoded)
+    extra_names = [m for m in args.extra.split(",") if m and m != "none"]
+    extra = ensure_extra_stores(extra_names, cache, args.seed, stores, log) if extra_names else None
+    items = build_items(clips, stores, vocoded, extra)
     dev = [c for c in clips if c.part == "dev"]
     dev_x = [stores["train"].get("clean", c.file) for c in dev]
     dev_y = np.array([1 - c.y for c in dev])  # metrics use 1 = fake
@@ -375,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", default=str(DEFAULT_CACHE), help="scratch folder for decoded audio")
     p.add_argument("--vocoded", default="none", help="vocoded-real fakes: comma list of world,gl,melgl or none")
+    p.add_argument("--extra", default="none",
+                   help="extra training material: klettres-espeak (real letters/syllables in 20 languages from "
+                        "the klettres-data package vs espeak-ng/flite reading the same) or none")
     p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--steps", type=int, default=120, help="optimiser steps per epoch")
     p.add_argument("--batch", type=int, default=16)

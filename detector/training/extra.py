@@ -1,0 +1,178 @@
+"""Language-balanced extra training material (opt-in: ``--extra klettres-espeak``).
+
+Why: real train speech is mostly English while many train fakes are Chinese, so language is a
+cue the model can learn ("scripted non-English speech = synthetic"; see the model card). This
+adds, for TRAINING only, the same languages on both sides of the label:
+
+* **real**: the recordings of the Debian package ``klettres-data`` (KDE KLettres; letters and
+  syllables read by native speakers in ~20 languages, GPL-2+; ``apt-get install klettres-data``,
+  installed under ``/usr/share/klettres/<lang>/{alpha,syllab}/*.ogg``). Several short clips of one
+  language and folder are joined with short pauses into 2-4 s items;
+* **fake**: the same letters/syllables of the same items spoken by ``espeak-ng`` in that
+  language (random rate and pitch per item), and by ``flite`` for half the English items.
+
+Per language at most ``PER_LANG`` items per class, the fake side built from the same texts, so
+both classes carry the same languages and roughly the same seconds. Everything is seeded.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import subprocess
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+SR = 16000
+KLETTRES = Path("/usr/share/klettres")
+PER_LANG = 12
+# klettres language folder -> espeak-ng voice (Low German has no voice: Dutch is the closest).
+VOICES = {"ar": "ar", "cs": "cs", "da": "da", "de": "de", "en": "en-us", "en_GB": "en-gb", "es": "es",
+          "fr": "fr-fr", "he": "he", "hu": "hu", "it": "it", "lt": "lt", "ml": "ml", "nb": "nb",
+          "nds": "nl", "nl": "nl", "pt_BR": "pt-br", "ru": "ru", "tn": "tn", "uk": "uk"}
+
+
+def available() -> bool:
+    return KLETTRES.is_dir() and shutil.which("espeak-ng") is not None
+
+
+def klettres_sounds(root: Path = KLETTRES) -> dict[str, list[tuple[str, Path]]]:
+    """{lang: [(text, ogg path), ...]} from each ``<lang>/sounds.xml`` (files that exist)."""
+    out: dict[str, list[tuple[str, Path]]] = {}
+    for lang in sorted(VOICES):
+        xml = root / lang / "sounds.xml"
+        if not xml.is_file():
+            continue
+        text = re.sub(r"<!--.*?-->", "", xml.read_text(encoding="utf-8"), flags=re.S)
+        try:
+            tree = ET.fromstring(text)
+        except ET.ParseError:
+            continue
+        sounds = []
+        for s in tree.iter("sound"):
+            name, f = s.get("name"), s.get("file")
+            if name and f and (root / f).is_file():
+                sounds.append((name, root / f))
+        if sounds:
+            out[lang] = sounds
+    return out
+
+
+def _duration(path: Path) -> float:
+    """Seconds of speech after trimming (some klettres files carry seconds of trailing silence)."""
+    return len(_decode_cached(path)) / SR
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_cached(path: Path) -> np.ndarray:
+    return _decode(path)
+
+
+def _decode(path: Path) -> np.ndarray:
+    from detector.training.data import decode_file
+
+    x = decode_file(path)
+    # trim leading/trailing near-silence so concatenation gives speech-dense items
+    a = np.abs(x)
+    idx = np.flatnonzero(a > max(1e-3, 0.02 * float(a.max(initial=0.0))))
+    return x[idx[0]: idx[-1] + 1] if len(idx) else x
+
+
+def plan(sounds: dict[str, list[tuple[str, Path]]], seed: int = 0, per_lang: int = PER_LANG,
+         min_s: float = 2.0, max_s: float = 4.0) -> list[tuple[str, list[tuple[str, Path]], list[float]]]:
+    """Group clips: [(lang, [(text, path), ...], gaps_s), ...], each group one 2-4 s item."""
+    rng = np.random.default_rng(seed)
+    groups = []
+    for lang, snd in sounds.items():
+        by_dir: dict[str, list[tuple[str, Path]]] = {}
+        for t, p in snd:
+            by_dir.setdefault(p.parent.name, []).append((t, p))
+        pool = []
+        for d in sorted(by_dir):
+            lst = by_dir[d]
+            for i in rng.permutation(len(lst)):
+                pool.append(lst[int(i)])
+        n_items = 0
+        pos = 0
+        while n_items < per_lang and pos < len(pool):
+            target = rng.uniform(min_s, max_s)
+            members, total = [], 0.0
+            while pos < len(pool) and total < target and len(members) < 6:
+                members.append(pool[pos])
+                total += _duration(pool[pos][1]) + 0.2
+                pos += 1
+            if total < min_s / 2:
+                break
+            gaps = [float(g) for g in rng.uniform(0.1, 0.35, max(len(members) - 1, 0))]
+            groups.append((lang, members, gaps))
+            n_items += 1
+    return groups
+
+
+def _join(parts: list[np.ndarray], gaps: list[float]) -> np.ndarray:
+    out = [parts[0]]
+    for g, p in zip(gaps, parts[1:]):
+        out += [np.zeros(int(g * SR), np.float32), p]
+    x = np.concatenate(out).astype(np.float32)
+    peak = float(np.abs(x).max(initial=0.0))
+    return x * (0.95 / peak) if peak > 0.95 else x
+
+
+def _espeak(text: str, voice: str, rate: int, pitch: int, tmp: Path) -> np.ndarray:
+    wav = tmp / "e.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-p", str(pitch), "-w", str(wav), text],
+                   check=True, capture_output=True, timeout=60)
+    return _decode(wav)
+
+
+def _flite(text: str, tmp: Path) -> np.ndarray:
+    wav = tmp / "f.wav"
+    subprocess.run(["flite", "-t", text, "-o", str(wav)], check=True, capture_output=True, timeout=60)
+    return _decode(wav)
+
+
+def fake_for(lang: str, members: list[tuple[str, Path]], gaps: list[float], seed: int, idx: int,
+             target_s: float = 0.0) -> np.ndarray:
+    """The group's letters/syllables, one synthetic utterance per unit, same pauses; read again
+    (another rate/pitch) until about ``target_s`` seconds, so both classes get similar seconds."""
+    rng = np.random.default_rng([seed, idx, 7])
+    use_flite = lang.startswith("en") and shutil.which("flite") is not None and idx % 2 == 1
+    parts: list[np.ndarray] = []
+    all_gaps: list[float] = []
+    with tempfile.TemporaryDirectory() as td:
+        tmp = Path(td)
+        for _ in range(4):
+            rate, pitch = int(rng.integers(80, 150)), int(rng.integers(25, 75))
+            if parts:
+                all_gaps.append(float(rng.uniform(0.1, 0.35)))
+            parts += [(_flite(t.lower(), tmp) if use_flite else _espeak(t.lower(), VOICES[lang], rate, pitch, tmp))
+                      for t, _ in members]
+            all_gaps += gaps
+            if sum(map(len, parts)) / SR + sum(all_gaps) >= 0.9 * target_s:
+                break
+    return _join(parts, all_gaps)
+
+
+def klettres_espeak_items(seed: int = 0, per_lang: int = PER_LANG, root: Path = KLETTRES
+                          ) -> list[tuple[str, int, str, Callable[[], np.ndarray]]]:
+    """[(key, y, group, loader)]: y 1 = real (klettres), 0 = fake (espeak-ng / flite)."""
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} missing: apt-get install klettres-data")
+    if shutil.which("espeak-ng") is None:
+        raise FileNotFoundError("espeak-ng missing: apt-get install espeak-ng")
+    out = []
+    for i, (lang, members, gaps) in enumerate(plan(klettres_sounds(root), seed, per_lang)):
+        out.append((f"klettres/{lang}/{i:04d}", 1, "real:klettres",
+                    (lambda m=members, g=gaps: _join([_decode(p) for _, p in m], g))))
+        out.append((f"espeak/{lang}/{i:04d}", 0, "fake:espeak",
+                    (lambda lg=lang, m=members, g=gaps, j=i:
+                     fake_for(lg, m, g, seed, j, sum(_duration(p) for _, p in m) + sum(g)))))
+    return out
+
+
+EXTRA_SETS = {"klettres-espeak": klettres_espeak_items}
