@@ -6,6 +6,8 @@ Recipe (every choice is measured on val in the model card):
    phone-band copy per clip at random settings (seeded), so codec augmentation costs nothing per step;
 2. optionally add "vocoded real" fakes: real train clips resynthesised with WORLD / Griffin-Lim
    (``--vocoded``), cached the same way;
+   and/or language-balanced extra material (``--extra klettres-espeak``: real letters/syllables in
+   20 languages vs espeak-ng reading the same, ``detector.training.extra``), training only;
 3. hold out *dev* (a fixed group of train families and real sources, ``detector.training.data``)
    for early stopping and temperature calibration; val is never touched by training;
 4. batches balanced by label and, within a label, by family/source (so no corpus, language or
