@@ -28,6 +28,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from desktop import style
+from detector.report import assign_lanes
 from detector.result import DEFAULT_THRESHOLD, ChunkResult
 
 BASE_BIN = 256  # samples per bin of the pyramid's base level (16 ms at 16 kHz)
@@ -151,25 +152,6 @@ class TimeAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):  # noqa: N802
         precise = spacing < 1
         return [style.format_mmss(v, precise=precise) for v in values]
-
-
-def assign_lanes(chunks: Sequence[ChunkResult], lane_ends: list[float] | None = None) -> list[int]:
-    """Greedy lanes: a chunk goes to the first lane whose last chunk ended before it starts.
-
-    ``lane_ends`` is updated in place, so chunks that stream in can be placed one by one.
-    """
-    ends = lane_ends if lane_ends is not None else []
-    lanes = []
-    for c in chunks:
-        for i, e in enumerate(ends):
-            if e <= c.start_time + 1e-9:
-                ends[i] = c.end_time
-                lanes.append(i)
-                break
-        else:
-            ends.append(c.end_time)
-            lanes.append(len(ends) - 1)
-    return lanes
 
 
 class WaveformView(pg.GraphicsLayoutWidget):

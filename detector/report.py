@@ -19,7 +19,7 @@ import math
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
@@ -116,11 +116,16 @@ def _duration(result: AnalysisResult, audio: "DecodedAudio | None") -> float:
     return max((c.end_time for c in result.chunks), default=0.0)
 
 
-def _lanes(chunks: Iterable[ChunkResult]) -> list[int]:
-    """Greedy lane per chunk (in start order) so overlapping chunks never hide each other."""
-    ends: list[float] = []
+def assign_lanes(chunks: Sequence[ChunkResult], lane_ends: list[float] | None = None) -> list[int]:
+    """Greedy lane per chunk (chunks in start order) so overlapping chunks never hide each other.
+
+    A chunk goes to the first lane whose last chunk ended before it starts. ``lane_ends`` is
+    updated in place, so chunks that stream in (the window) can be placed one by one with the
+    same layout the report draws.
+    """
+    ends = lane_ends if lane_ends is not None else []
     out: list[int] = []
-    for c in sorted(chunks, key=lambda c: (c.start_time, c.chunk_index)):
+    for c in chunks:
         for i, end in enumerate(ends):
             if end <= c.start_time + 1e-9:
                 ends[i] = c.end_time
@@ -153,7 +158,7 @@ def render_svg(result: AnalysisResult, audio: "DecodedAudio | None" = None, n_bi
 
     duration = _duration(result, audio)
     chunks = sorted(result.chunks, key=lambda c: (c.start_time, c.chunk_index))
-    lanes = _lanes(chunks)
+    lanes = assign_lanes(chunks)
     n_lanes = max(lanes, default=-1) + 1
     inner_w = _SVG_W - _PAD_L - _PAD_R
     scale = inner_w / duration if duration > 0 else 0.0

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faik_testkit import synth_speechlike
+from faik_testkit import save_tiny_wav2vec2, synth_speechlike
 from detector.analysis import STATEMENT, AnalysisOptions, analyze_audio, analyze_file
 from detector.audio import AudioInfo, DecodedAudio
 from detector.chunking import ChunkSettings, count_chunks
@@ -28,25 +28,8 @@ def decoded(seconds: float, name: str = "clip.wav", signal: np.ndarray | None = 
 
 
 def save_fast_wav2vec2(folder: Path, id2label: dict[int, str] | None = None) -> Path:
-    """Like conftest's tiny model but with the seed's frame rate (one frame per 320 samples, as
-    wav2vec2-base): the conftest one makes 4000 frames per 5-s chunk and its attention dominates
-    these tests' run time."""
-    import torch
-    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForSequenceClassification
-
-    torch.manual_seed(0)
-    labels = id2label or {0: "fake", 1: "real"}
-    cfg = Wav2Vec2Config(
-        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        conv_dim=(16, 16), conv_stride=(10, 32), conv_kernel=(10, 32), num_feat_extract_layers=2,
-        num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=2, classifier_proj_size=8,
-        num_labels=len(labels), id2label=labels, label2id={v: k for k, v in labels.items()},
-        do_stable_layer_norm=False, feat_extract_norm="group",
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    Wav2Vec2ForSequenceClassification(cfg).eval().save_pretrained(folder, safe_serialization=True)
-    Wav2Vec2FeatureExtractor(sampling_rate=16000, do_normalize=True, return_attention_mask=True).save_pretrained(folder)
-    return folder
+    """The shared tiny wav2vec2 (seed's frame rate: one frame per 320 samples)."""
+    return save_tiny_wav2vec2(folder, id2label)
 
 
 @pytest.fixture(scope="module")

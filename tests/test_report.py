@@ -191,7 +191,7 @@ def test_lanes_never_overlap_including_end_aligned_tail():
     settings = ChunkSettings(chunk_duration=4.0, overlap=0.75)
     spans = plan_chunks(16000 * 23 + 123, 16000, settings)  # tail chunk aligned to the end
     chunks = [ChunkResult.from_probabilities(s, 0.3, 0.7) for s in spans]
-    lanes = report_mod._lanes(chunks)
+    lanes = report_mod.assign_lanes(chunks)
     for lane in set(lanes):
         mine = sorted((c.start_time, c.end_time) for c, ln in zip(chunks, lanes) if ln == lane)
         assert all(a[1] <= b[0] + 1e-9 for a, b in zip(mine, mine[1:]))
