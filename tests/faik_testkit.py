@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -41,3 +42,11 @@ def save_tiny_wav2vec2(folder: Path, id2label: dict[int, str] | None = None) -> 
     model.save_pretrained(folder, safe_serialization=True)
     Wav2Vec2FeatureExtractor(sampling_rate=16000, do_normalize=True, return_attention_mask=True).save_pretrained(folder)
     return folder
+
+
+def unshare_works() -> bool:
+    """Whether this machine lets a test run a command in a namespace with no network (``unshare -rn``)."""
+    try:
+        return subprocess.run(["unshare", "-rn", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from faik_testkit import unshare_works
 from detector.cli import main
 from detector.result import validate_result_dict
 
@@ -181,14 +182,7 @@ def test_evaluate_command(capsys, tmp_path, write_audio, tiny_model_dir):
     assert rc == 2 and "unknown channel" in err
 
 
-def _unshare_works() -> bool:
-    try:
-        return subprocess.run(["unshare", "-rn", "true"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-@pytest.mark.skipif(not _unshare_works(), reason="unshare -rn (network namespace) not available")
+@pytest.mark.skipif(not unshare_works(), reason="unshare -rn (network namespace) not available")
 def test_analyze_works_without_network(tmp_path, write_audio, tiny_model_dir):
     """`faik analyze` runs in a namespace with no network at all (HF offline flags removed)."""
     a = write_audio("net.wav", 4.0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faik_testkit import save_tiny_wav2vec2, synth_speechlike
+from faik_testkit import save_tiny_wav2vec2, synth_speechlike, unshare_works
 from detector.errors import ModelLoadError, ModelNotReadyError
 from detector.model_service import (
     BUILTIN_MODEL_DIR,
@@ -244,14 +244,7 @@ def test_uncached_hub_id_offline_fails_fast(tmp_path, monkeypatch):
     assert svc.state is ModelState.FAILED
 
 
-def _unshare_works() -> bool:
-    try:
-        return subprocess.run(["unshare", "-rn", "true"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-@pytest.mark.skipif(not _unshare_works(), reason="unshare -rn (network namespace) not available")
+@pytest.mark.skipif(not unshare_works(), reason="unshare -rn (network namespace) not available")
 def test_uncached_hub_id_without_network_fails_fast(tmp_path):
     """HF_HUB_OFFLINE unset: the service tries the hub, which is unreachable, and says so quickly."""
     env = {k: v for k, v in os.environ.items() if k not in {"HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"}}

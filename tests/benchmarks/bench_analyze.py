@@ -32,18 +32,15 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+from faik_testkit import synth_speechlike  # noqa: E402  (after the path set-up)
 SR_SOURCE = 44100
 
 
 def _speechlike_block(n: int, sr: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    t = np.arange(n) / sr
-    f0 = 120 + 30 * np.sin(2 * np.pi * 0.7 * t + rng.uniform(0, 6))
-    phase = 2 * np.pi * np.cumsum(f0) / sr
-    sig = sum(np.sin(k * phase) / k for k in range(1, 8))
-    env = 0.5 * (1 + np.sin(2 * np.pi * 3.0 * t)) ** 2
-    sig = sig * env + 0.01 * rng.standard_normal(n)
-    return (0.3 * sig / (np.max(np.abs(sig)) + 1e-9)).astype(np.float32)
+    """``n`` samples of the tests' speech-like signal (tests/faik_testkit.py)."""
+    return synth_speechlike(n / sr, sr, seed)
 
 
 def write_recording(path: Path, seconds: float, fmt: str) -> None:
