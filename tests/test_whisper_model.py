@@ -1,0 +1,176 @@
+"""faik-detector v2: Whisper front end, the CTranslate2 reader, the fused model and its recipe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from detector.faik_model import FaikDetectorConfig, FaikDetectorForAudioClassification
+from detector.faik_whisper_model import (
+    FaikWhisperDetectorConfig,
+    FaikWhisperDetectorForAudioClassification,
+    standardise,
+)
+from detector.training.ct2_whisper import encoder_dims, read_ct2, trunk_state_dict
+from detector.whisper_frontend import WhisperEncoderTrunk, WhisperLogMel, n_frames, whisper_mel_filters
+from tests.faik_testkit import SHARED_DATA, synth_speechlike, write_ct2_whisper
+
+TINY_CNN = {"channels": [4, 8, 8, 8], "embed_dim": 16, "attention_dim": 8}
+
+
+def test_mel_filters_are_whispers():
+    from transformers.audio_utils import mel_filter_bank
+
+    ref = mel_filter_bank(num_frequency_bins=201, num_mel_filters=80, min_frequency=0.0, max_frequency=8000.0,
+                          sampling_rate=16000, norm="slaney", mel_scale="slaney")
+    assert np.abs(whisper_mel_filters().numpy() - ref).max() < 1e-7
+
+
+def test_log_mel_matches_whispers_feature_extractor():
+    from transformers import WhisperFeatureExtractor
+
+    x = synth_speechlike(30.0, seed=3) * 0.3
+    ref = WhisperFeatureExtractor(feature_size=80)(x, sampling_rate=16000, return_tensors="np").input_features
+    ours = WhisperLogMel()(torch.from_numpy(x)[None]).numpy()
+    assert ours.shape == ref.shape == (1, 80, 3000)
+    assert np.abs(ours - ref).max() < 1e-4
+
+
+def test_ct2_reader_returns_what_was_written_and_maps_onto_the_trunk(tmp_path):
+    written = write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=2)
+    read = read_ct2(tmp_path / "model.bin")
+    for name, a in written.items():
+        assert read[name].dtype == a.dtype and np.array_equal(read[name], a), name
+    assert np.array_equal(read["decoder/alias_of_conv1_bias"], written["encoder/conv1/bias"])
+    assert encoder_dims(read) == (8, 2, 2)
+    trunk = WhisperEncoderTrunk(8, 2, 1)
+    trunk.load_state_dict(trunk_state_dict(read, 1), strict=True)  # every tensor has a source
+    q = written["encoder/layer_0/self_attention/linear_0/weight"].astype(np.float32)
+    assert torch.equal(trunk.layers[0].qkv.weight, torch.from_numpy(q))
+
+
+def test_trunk_takes_any_length_and_pooling_ignores_padding(tmp_path):
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=False)
+    a, b = synth_speechlike(3.0, seed=1), synth_speechlike(1.3, seed=2)
+    alone = model.pooled_features(torch.from_numpy(b)[None])
+    batch = torch.zeros(2, len(a))
+    batch[0], batch[1, : len(b)] = torch.from_numpy(a), torch.from_numpy(b)
+    mask = torch.zeros(2, len(a), dtype=torch.long)
+    mask[0], mask[1, : len(b)] = 1, 1
+    padded = model.pooled_features(batch, mask)
+    assert padded.shape == (2, model.config.feature_dim)
+    # The conv stem sees a few padded samples at the edge; the statistics must still agree closely.
+    assert torch.allclose(padded[1], alone[0], rtol=0.05, atol=0.05)
+    assert n_frames(16000) == 50 and n_frames(80000) == 250
+    states = model.trunk(torch.from_numpy(a)[None])
+    assert states[0].shape == (1, 150, 8) and len(states) == 2
+
+
+def test_output_does_not_depend_on_recording_level(tmp_path):
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=True)
+    x = torch.from_numpy(synth_speechlike(2.0, seed=4))[None]
+    with torch.inference_mode():
+        loud, quiet = model(x).logits, model(x * 0.05).logits
+    assert torch.allclose(loud, quiet, atol=1e-3)
+
+
+def test_standardise_is_the_v1_feature_extractors_normalisation():
+    from transformers import Wav2Vec2FeatureExtractor
+
+    x = synth_speechlike(1.0, seed=5) * 0.2 + 0.01
+    ref = Wav2Vec2FeatureExtractor(do_normalize=True)(x, sampling_rate=16000, return_tensors="np").input_values
+    assert np.abs(standardise(torch.from_numpy(x)[None], None).numpy() - ref).max() < 1e-4
+
+
+def test_fusion_weight_mixes_the_two_branches(tmp_path):
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=True)
+    x = torch.from_numpy(synth_speechlike(2.0, seed=6))[None]
+    with torch.inference_mode():
+        model.config.cnn_weight = 0.0
+        probe = model.real_logit(x)
+        model.config.cnn_weight = 1.0
+        cnn = model.real_logit(x)
+        model.config.cnn_weight = 0.25
+        mixed = model.real_logit(x)
+        p = torch.softmax(model(x).logits, -1)
+    assert torch.allclose(mixed, 0.75 * probe + 0.25 * cnn, atol=1e-5)
+    assert torch.allclose(p[:, 1], torch.sigmoid(mixed), atol=1e-5)  # class 1 = real
+
+
+def test_saved_model_loads_through_the_auto_classes_and_the_model_service(tmp_path):
+    from transformers import AutoModelForAudioClassification
+
+    from detector.model_service import ModelService
+    from detector.train_whisper import write_feature_extractor
+
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=True)
+    out = tmp_path / "saved"
+    model.save_pretrained(out, safe_serialization=True)
+    write_feature_extractor(out)
+    again = AutoModelForAudioClassification.from_pretrained(out, use_safetensors=True).eval()
+    assert type(again) is FaikWhisperDetectorForAudioClassification
+    x = torch.from_numpy(synth_speechlike(2.0, seed=7))[None]
+    with torch.inference_mode():
+        assert torch.allclose(model(x).logits, again(x).logits, atol=1e-6)
+    svc = ModelService()
+    info = svc.load(out)
+    assert info.architecture == "FaikWhisperDetectorForAudioClassification"
+    p = svc.predict_proba([synth_speechlike(5.0, seed=8), synth_speechlike(1.0, seed=9)])
+    assert p.shape == (2, 2) and np.allclose(p.sum(1), 1.0)
+    # The service's padded batch gives the short chunk the same answer as on its own.
+    alone = svc.predict_proba([synth_speechlike(1.0, seed=9)])
+    assert abs(p[1, 0] - alone[0, 0]) < 0.02
+
+
+def _model(tmp_path: Path, cnn: bool) -> FaikWhisperDetectorForAudioClassification:
+    variables = read_ct2(tmp_path / "model.bin")
+    d, h, _ = encoder_dims(variables)
+    config = FaikWhisperDetectorConfig(d_model=d, encoder_heads=h, encoder_layers=1, pooled_layers=[0, 1],
+                                       cnn_config=TINY_CNN if cnn else None, cnn_weight=0.5 if cnn else 0.0,
+                                       architectures=["FaikWhisperDetectorForAudioClassification"])
+    torch.manual_seed(0)
+    model = FaikWhisperDetectorForAudioClassification(config).eval()
+    model.trunk.load_state_dict(trunk_state_dict(variables, 1), strict=False)
+    torch.nn.init.normal_(model.probe.weight, std=0.1)
+    if cnn:
+        model.cnn.load_state_dict(FaikDetectorForAudioClassification(FaikDetectorConfig(**TINY_CNN)).state_dict())
+    return model
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "index.csv").exists(), reason="needs ../shared/data")
+def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
+    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+    from detector.train_whisper import build_parser, train
+
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    cnn_dir = tmp_path / "cnn"
+    FaikDetectorForAudioClassification(FaikDetectorConfig(**TINY_CNN)).save_pretrained(cnn_dir)
+
+    def run(out: Path) -> dict:
+        args = build_parser().parse_args([
+            "--data", str(SHARED_DATA), "--out", str(out), "--cache", str(tmp_path / "cache"), "--limit", "2",
+            "--whisper", str(tmp_path / "model.bin"), "--layers", "0,1", "--cnn", str(cnn_dir),
+            "--variants", "clean,mp3"])
+        return train(args, log=lambda s: None)
+
+    log = run(tmp_path / "a")
+    out = tmp_path / "a"
+    assert {p.name for p in out.iterdir()} >= {"config.json", "model.safetensors", "preprocessor_config.json",
+                                               "training_log.json"}
+    model = AutoModelForAudioClassification.from_pretrained(out, use_safetensors=True)
+    assert model.config.id2label == {0: "ai-generated", 1: "real"}
+    assert model.config.cnn_weight == 0.5 and float(model.logit_scale) == pytest.approx(log["temperature"])
+    assert float(model.branch_scale[0]) > 0 and float(model.feature_std.min()) > 0
+    assert not AutoFeatureExtractor.from_pretrained(out).do_normalize  # the model levels its input itself
+    assert json.loads((out / "training_log.json").read_text())["train_chunks"] == log["train_chunks"] > 0
+    run(tmp_path / "b")  # second run reads the cached features: same bytes
+    assert (tmp_path / "b" / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
