@@ -111,7 +111,8 @@ class WhisperEncoderTrunk(nn.Module):
         self.logmel = WhisperLogMel()
         self.conv1 = nn.Conv1d(N_MELS, d_model, 3, padding=1)
         self.conv2 = nn.Conv1d(d_model, d_model, 3, stride=2, padding=1)
-        self.positions = nn.Parameter(torch.zeros(MAX_POSITIONS, d_model), requires_grad=False)
+        # The positional table only matters to the transformer layers; a stem-only trunk has none.
+        self.positions = nn.Parameter(torch.zeros(MAX_POSITIONS, d_model), requires_grad=False) if num_layers else None
         self.layers = nn.ModuleList([WhisperEncoderLayer(d_model, n_heads) for _ in range(num_layers)])
 
     def forward(self, wav: torch.Tensor, frame_mask: torch.Tensor | None = None) -> list[torch.Tensor]:
@@ -124,7 +125,8 @@ class WhisperEncoderTrunk(nn.Module):
         if x.shape[1] > MAX_POSITIONS:
             raise ValueError(f"input longer than 30 s ({x.shape[1]} frames): split it first")
         states = [x]
-        x = x + self.positions[: x.shape[1]]
+        if self.positions is not None:
+            x = x + self.positions[: x.shape[1]]
         for layer in self.layers:
             x = layer(x, frame_mask)
             states.append(x)

@@ -99,8 +99,9 @@ def trunk_state_dict(variables: dict[str, np.ndarray], num_layers: int) -> dict[
     sd = {
         "conv1.weight": t("conv1/weight"), "conv1.bias": t("conv1/bias"),
         "conv2.weight": t("conv2/weight"), "conv2.bias": t("conv2/bias"),
-        "positions": t("position_encodings/encodings"),
     }
+    if num_layers:
+        sd["positions"] = t("position_encodings/encodings")
     names = {
         "attn_norm": "self_attention/layer_norm", "qkv": "self_attention/linear_0",
         "attn_out": "self_attention/linear_1", "mlp_norm": "ffn/layer_norm",
