@@ -34,15 +34,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from detector.channels import add_noise, reverb
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import FaikError, SettingsError
 from detector.faik_model import count_parameters
 from detector.faik_whisper_model import FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification
 from detector.train import DEFAULT_CACHE, ensure_extra_stores, ensure_stores, file_scores, fit_calibration, summarise
 from detector.training.ct2_whisper import encoder_dims, find_tiny_en, read_ct2, trunk_state_dict
-from detector.training.data import CODEC_VARIANTS, SR, read_index
+from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, read_index
 
 VARIANTS = ("clean", *CODEC_VARIANTS)
+# Acoustic copies made by this recipe (the v1 cache has codec copies only). Random settings per clip,
+# deliberately unlike the fixed evaluation channels (noise-20db is white noise at exactly 20 dB).
+ACOUSTIC_VARIANTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
+    "noise": lambda x, r: add_noise(x, SR, float(r.uniform(5.0, 30.0)), r, colour=str(r.choice(["white", "pink"]))),
+    "reverb": lambda x, r: reverb(x, SR, float(r.uniform(0.2, 0.9)), r, wet=float(r.uniform(0.3, 0.8))),
+}
 V1_DIR = Path(__file__).resolve().parents[1] / "resources" / "models" / "faik-detector-v1"
 
 
@@ -75,6 +82,36 @@ def real_logits(model: FaikWhisperDetectorForAudioClassification, signals: Seque
             z = model.real_logit(chunk_batches(x))
             out.append(torch.stack([-z / 2, z / 2], dim=-1))
     return out
+
+
+def ensure_acoustic_store(variant: str, keys: Sequence[str], source: AudioStore, cache: Path, seed: int,
+                          log: Callable[[str], None]) -> AudioStore:
+    """Build (or reuse) a cache of one acoustic copy (``ACOUSTIC_VARIANTS``) of ``keys`` from the
+    clean audio in ``source``; the copy is stored as that cache's "clean" variant."""
+    folder = cache / f"acoustic-{variant}-seed{seed}"
+    if not (folder / "meta.json").exists():
+        log(f"making {variant} copies of {len(keys)} clips into {folder}")
+        effect = ACOUSTIC_VARIANTS[variant]
+
+        def load(key: str) -> np.ndarray:
+            digest = int.from_bytes(hashlib.sha1(f"{variant}:{key}".encode()).digest()[:4], "little")
+            return effect(source.get("clean", key), np.random.default_rng([seed, digest]))
+
+        build_store([(k, (lambda k=k: load(k))) for k in keys], folder, variants=("clean",), seed=seed, log=log)
+    store = AudioStore(folder)
+    missing = [k for k in keys if k not in store]
+    if missing:
+        raise SettingsError(f"cache {folder} is stale ({len(missing)} clips missing): delete it and rerun")
+    return store
+
+
+def get_signal(stores: dict[str, AudioStore], store: str, variant: str, key: str) -> np.ndarray:
+    """Audio of ``key`` in ``variant``: a codec copy of its own store, or an acoustic copy (train clips only;
+    other material falls back to its clean copy)."""
+    if variant in ACOUSTIC_VARIANTS:
+        acoustic = stores.get(f"{store}:{variant}")
+        return acoustic.get("clean", key) if acoustic is not None else stores[store].get("clean", key)
+    return stores[store].get(variant, key)
 
 
 def balanced_weights(labels: Sequence[int], groups: Sequence[str]) -> np.ndarray:
@@ -140,9 +177,14 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         train_items += [(store, k, y, g) for k, y, g in entries]
     dev = [c for c in clips if c.part == "dev"]
     variants = [v for v in args.variants.split(",") if v]
-    unknown = set(variants) - set(VARIANTS)
+    unknown = set(variants) - set(VARIANTS) - set(ACOUSTIC_VARIANTS)
     if unknown:
-        raise SettingsError(f"unknown --variants {sorted(unknown)}; known: {', '.join(VARIANTS)}")
+        known = ", ".join((*VARIANTS, *ACOUSTIC_VARIANTS))
+        raise SettingsError(f"unknown --variants {sorted(unknown)}; known: {known}")
+    for v in variants:
+        if v in ACOUSTIC_VARIANTS:
+            stores[f"train:{v}"] = ensure_acoustic_store(v, [c.file for c in clips], stores["train"], cache,
+                                                         args.seed, log)
     feats, ys, groups = [], [], []
     # The trunk is frozen and deterministic, so its pooled features are cached between runs.
     tag = hashlib.sha1(json.dumps([getattr(config, k) for k in ("pooled_layers", "target_rms", "d_model", "pooled_stats")]
@@ -153,7 +195,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             z = np.load(fcache)
             per_clip = np.split(z["X"], np.cumsum(z["n"])[:-1])
         else:
-            signals = [stores[s].get(v, k) for s, k, _, _ in train_items]
+            signals = [get_signal(stores, s, v, k) for s, k, _, _ in train_items]
             per_clip = pooled(model, signals, log, f"train/{v}")
             np.savez(fcache, X=np.concatenate(per_clip), n=np.array([len(f) for f in per_clip]))
         for (s, k, y, g), f in zip(train_items, per_clip):
@@ -175,7 +217,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         model.probe.bias.copy_(torch.from_numpy(clf.intercept_).float())
         # Branch spreads on dev chunks (held out from both branches' training; the CNN is
         # overconfident on its own training clips), so the fusion weight is a real proportion.
-        dev_clean = [stores["train"].get(variants[0], c.file) for c in dev]
+        dev_clean = [get_signal(stores, "train", variants[0], c.file) for c in dev]
         with torch.inference_mode():
             zp = torch.cat([model.probe((model.pooled_features(chunk_batches(x)) - model.feature_mean)
                                         / model.feature_std).squeeze(-1) for x in dev_clean])
@@ -186,7 +228,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         log(f"branch spreads (probe, cnn): {model.branch_scale.tolist()}")
 
     # Calibration on dev (clean and channel copies alike: users' audio is often compressed).
-    dev_signals = [stores["train"].get(v, c.file) for v in variants for c in dev]
+    dev_signals = [get_signal(stores, "train", v, c.file) for v in variants for c in dev]
     dev_y = np.array([1 - c.y for v in variants for c in dev])  # metrics use 1 = fake
     dev_logits = real_logits(model, dev_signals)
     before = summarise(dev_y, file_scores(dev_logits))

@@ -174,3 +174,22 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
     assert json.loads((out / "training_log.json").read_text())["train_chunks"] == log["train_chunks"] > 0
     run(tmp_path / "b")  # second run reads the cached features: same bytes
     assert (tmp_path / "b" / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
+
+
+def test_acoustic_copies_are_seeded_per_clip_and_change_the_audio(tmp_path):
+    from detector.train_whisper import ensure_acoustic_store, get_signal
+    from detector.training.data import build_store
+
+    sigs = {"a": synth_speechlike(2.0, seed=1), "b": synth_speechlike(1.0, seed=2)}
+    src = build_store([(k, (lambda v=v: v)) for k, v in sigs.items()], tmp_path / "src", variants=("clean",),
+                      workers=1, log=lambda s: None)
+    one = ensure_acoustic_store("noise", ["a", "b"], src, tmp_path / "c1", seed=0, log=lambda s: None)
+    two = ensure_acoustic_store("noise", ["a", "b"], src, tmp_path / "c2", seed=0, log=lambda s: None)
+    other = ensure_acoustic_store("noise", ["a", "b"], src, tmp_path / "c3", seed=1, log=lambda s: None)
+    assert np.array_equal(one.get("clean", "a"), two.get("clean", "a"))
+    assert not np.array_equal(one.get("clean", "a"), other.get("clean", "a"))
+    assert not np.allclose(one.get("clean", "a"), src.get("clean", "a"), atol=1e-3)
+    stores = {"train": src, "train:noise": one}
+    assert np.array_equal(get_signal(stores, "train", "noise", "b"), one.get("clean", "b"))
+    stores["extra"] = src  # material without acoustic copies falls back to its clean audio
+    assert np.array_equal(get_signal(stores, "extra", "noise", "b"), src.get("clean", "b"))
