@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDia
                                QToolButton, QVBoxLayout, QWidget)
 
 from desktop import style
+from detector.model_validation import describe as describe_validation
 
 
 class ModelPanel(QFrame):
@@ -52,7 +53,7 @@ class ModelPanel(QFrame):
         self.form.setContentsMargins(20, 0, 0, 0)
         self._fields: dict[str, QLabel] = {}
         for key in ("Name", "Source", "Architecture", "Parameters", "Labels", "Sample rate", "Weights SHA-256",
-                    "Load time", "Device"):
+                    "Load time", "Device", "Measured errors"):
             lab = QLabel("—")
             lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             lab.setWordWrap(True)
@@ -114,6 +115,8 @@ class ModelPanel(QFrame):
             "Weights SHA-256": info.weights_sha256,
             "Load time": f"{info.load_time_s:.2f} s",
             "Device": info.device,
+            # The model's own error rates on unseen data, so nobody reads a verdict without them.
+            "Measured errors": "\n".join(describe_validation(getattr(info, "validation", None))),
         }
         for k, v in values.items():
             self._fields[k].setText(str(v))

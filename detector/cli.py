@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 import detector
+from detector.model_validation import describe as describe_validation
 from detector.errors import AnalysisCancelled, FaikError, ModelLoadError, SettingsError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -318,6 +319,8 @@ def cmd_model_info(args: argparse.Namespace) -> int:
     ]
     for k, v in rows:
         print(f"{k + ':':<20} {v}")
+    print()
+    print("\n".join(describe_validation(info.validation)))
     return EXIT_OK
 
 

@@ -22,6 +22,7 @@ columns ``[P(AI), P(real)]`` whatever the model's order.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -36,6 +37,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from detector.errors import FaikError, ModelLoadError, ModelNotReadyError
+from detector.model_validation import load_validation
 
 BUILTIN_MODEL_NAME = "faik-detector-v2"
 SEED_HUB_MODEL_ID = "mo-thecreator/Deepfake-audio-detection"
@@ -85,6 +87,8 @@ class ModelInfo:
     weights_sha256: str
     load_time_s: float
     device: str
+    # Measured error rates on unseen data (``validation.json`` beside the weights), if shipped.
+    validation: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -464,6 +468,10 @@ class ModelService:
             load_time_s=round(time.perf_counter() - t0, 3),
             device="cpu",
         )
+        validation = load_validation(folder)
+        # Quote figures only for the weights they were measured on (a retrained folder keeps none).
+        if validation is not None and validation.get("weights_sha256") == info.weights_sha256:
+            info = dataclasses.replace(info, validation=validation)
         return model, extractor, info
 
     # -- inference -------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import numpy as np
 
 from detector.atomic import atomic_write_text
+from detector.model_validation import describe as describe_validation
 from detector.result import AnalysisResult, ChunkResult, Verdict
 
 if TYPE_CHECKING:
@@ -316,6 +317,7 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
                       f"({_pct(s.ai_generated_ratio)} AI)")),
         ("Average chunk confidence", _e(_pct(s.average_confidence))),
     ])
+    reliability = "".join(f"<li>{_e(line)}</li>" for line in describe_validation(model.get("validation")))
     model_rows = _rows([
         ("Model", _e(model.get("name", "?"))),
         ("Source", f'<span class="mono">{_e(model.get("source", "?"))}</span>'
@@ -367,6 +369,8 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
 {warn_html}
 <h2>What this means</h2>
 <p class="statement">{_e(statement)}</p>
+<h2>How often this model is wrong</h2>
+<ul class="reliability">{reliability}</ul>
 <h2>Result</h2>
 <table class="kv">{summary_rows}</table>
 <h2>Timeline</h2>

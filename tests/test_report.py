@@ -266,3 +266,17 @@ def test_report_for_real_analysis_of_generated_audio(write_audio):
     heights = [float(v) - float(u) for _, u, v in strokes]
     first, second = np.mean(heights[: len(heights) // 2]), np.mean(heights[len(heights) // 2:])
     assert second > 20 * max(first, 0.01)
+
+
+def test_report_says_how_often_the_model_is_wrong():
+    validation = {"n": 757, "n_real": 345, "n_fake": 412,
+                  "channels": {"clean": {"eer": 0.27, "false_alarm_rate": 0.223, "miss_rate": 0.318, "ece": 0.09},
+                               "phone-8k": {"eer": 0.36, "false_alarm_rate": 0.478, "miss_rate": 0.284, "ece": 0.04}}}
+    prov = provenance()
+    prov["model"]["validation"] = validation
+    doc = render_html_report(make_result([0.9, 0.2, 0.7], provenance=prov))
+    assert "How often this model is wrong" in doc
+    assert "clean audio: called 22% of real recordings AI-generated, missed 32% of AI-generated ones" in doc
+    assert "telephone band (8 kHz): called 48%" in doc
+    bare = render_html_report(make_result([0.9, 0.2, 0.7], provenance=provenance()))
+    assert "No measured error rates ship with this model" in bare

@@ -302,3 +302,16 @@ def test_open_recent_menu_lists_and_reopens_files(qtbot, make_window, write_audi
     window.queue.items[0].state = window.queue.items[0].state.__class__.DONE
     actions[0].trigger()
     assert [it.path.name for it in window.queue.items] == ["first.wav", "first.wav"]
+
+
+def test_model_details_show_the_models_measured_error_rates(qtbot, make_window):
+    import dataclasses
+
+    w = make_window(load=True)  # the tiny test model ships no figures
+    assert "No measured error rates" in w.model_panel.field_text("Measured errors")
+    info = dataclasses.replace(w.service.info, validation={
+        "n": 757, "n_real": 345, "n_fake": 412,
+        "channels": {"clean": {"eer": 0.27, "false_alarm_rate": 0.223, "miss_rate": 0.318, "ece": 0.09}}})
+    w.model_panel.set_ready(info)
+    text = w.model_panel.field_text("Measured errors")
+    assert "757 recordings" in text and "called 22% of real recordings AI-generated" in text

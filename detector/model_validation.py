@@ -1,0 +1,106 @@
+"""A model's measured error rates, shipped next to its weights so every report can quote them.
+
+Why: a journalist filing a report needs to say how often the tool is wrong, not just what it said.
+``validation.json`` in a model folder summarises ``faik evaluate --json`` reports (one per channel)
+of that model on data it was never trained on. The model service reads it (optional; hub models and
+other folders simply have none), it travels in the result's ``provenance.model.validation``, and the
+HTML report, the window's model details and ``faik model-info`` show it.
+
+Make it with::
+
+    python -m detector.model_validation resources/models/NAME/validation.json EVAL_clean.json EVAL_mp3.json ...
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+VALIDATION_FILE = "validation.json"
+
+_CHANNEL_NAMES = {
+    "clean": "clean audio",
+    "mp3-32k": "after MP3 at 32 kbit/s",
+    "phone-8k": "telephone band (8 kHz)",
+    "noise-20db": "with noise at 20 dB SNR",
+    "reverb": "with room reverberation",
+}
+
+
+def summarise_reports(reports: Sequence[Mapping[str, Any]], note: str = "") -> dict[str, Any]:
+    """One summary from ``faik evaluate --json`` reports of the same model and split (one per channel)."""
+    if not reports:
+        raise ValueError("no evaluation reports given")
+    first = reports[0]
+    names = {r.get("model", {}).get("weights_sha256") for r in reports}
+    if len(names) != 1:
+        raise ValueError("the reports are of different models (weights differ)")
+    channels = {}
+    for r in reports:
+        channels[str(r["channel"])] = {
+            "eer": round(float(r["eer"]), 4),
+            "false_alarm_rate": round(float(r["false_alarm_rate"]), 4),
+            "miss_rate": round(float(r["miss_rate"]), 4),
+            "ece": round(float(r["ece"]), 4),
+        }
+    return {
+        "split": first.get("split") or "all",
+        "n": int(first["n"]), "n_real": int(first["n_real"]), "n_fake": int(first["n_fake"]),
+        "threshold": 0.5,
+        "channels": channels,
+        "weights_sha256": next(iter(names)),
+        "command": "faik evaluate INDEX --split {split} --channel CHANNEL --json OUT".format(
+            split=first.get("split") or "all"),
+        "note": note,
+    }
+
+
+def load_validation(folder: str | Path) -> dict[str, Any] | None:
+    """The folder's ``validation.json`` if it is present and readable, else ``None`` (never raises:
+    a missing or damaged summary must not stop a model from loading)."""
+    path = Path(folder) / VALIDATION_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("channels"), dict) or "clean" not in data["channels"]:
+        return None
+    return data
+
+
+def describe(validation: Mapping[str, Any] | None) -> list[str]:
+    """Plain sentences for people: how often this model was wrong on unseen data, per channel."""
+    if not validation:
+        return ["No measured error rates ship with this model: its reliability on unseen audio is unknown."]
+    lines = [
+        f"Measured on {validation.get('n', '?')} recordings ({validation.get('n_real', '?')} real, "
+        f"{validation.get('n_fake', '?')} AI-generated) from generators and speakers it was never trained on:"
+    ]
+    for ch, m in validation["channels"].items():
+        lines.append(
+            f"{_CHANNEL_NAMES.get(ch, ch)}: called {m['false_alarm_rate']:.0%} of real recordings AI-generated, "
+            f"missed {m['miss_rate']:.0%} of AI-generated ones (equal error rate {m['eer']:.0%})."
+        )
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 2:
+        print("usage: python -m detector.model_validation OUT.json REPORT.json [REPORT.json ...]", file=sys.stderr)
+        return 2
+    out, paths = Path(args[0]), args[1:]
+    reports = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
+    summary = summarise_reports(reports)
+    from detector.atomic import atomic_write_text
+
+    atomic_write_text(out, json.dumps(summary, indent=1) + "\n")
+    print("\n".join(describe(summary)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

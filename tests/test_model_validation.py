@@ -1,0 +1,79 @@
+"""A model's measured error rates: summarised from evaluations, shipped, loaded, shown in reports."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from detector.model_service import BUILTIN_MODEL_DIR, ModelService
+from detector.model_validation import VALIDATION_FILE, describe, load_validation, main, summarise_reports
+
+
+def _report(channel: str, eer: float, fa: float, miss: float, sha: str = "ab" * 32) -> dict:
+    return {"split": "val", "channel": channel, "n": 10, "n_real": 4, "n_fake": 6, "eer": eer, "ece": 0.05,
+            "false_alarm_rate": fa, "miss_rate": miss, "model": {"weights_sha256": sha}}
+
+
+def test_summary_keeps_each_channel_and_refuses_mixed_models():
+    s = summarise_reports([_report("clean", 0.2, 0.25, 0.125), _report("phone-8k", 0.4, 0.5, 0.3)])
+    assert s["channels"]["clean"] == {"eer": 0.2, "false_alarm_rate": 0.25, "miss_rate": 0.125, "ece": 0.05}
+    assert set(s["channels"]) == {"clean", "phone-8k"} and s["n"] == 10 and s["weights_sha256"] == "ab" * 32
+    lines = describe(s)
+    assert "4 real" in lines[0]
+    assert any("clean audio: called 25% of real recordings AI-generated, missed 12%" in x for x in lines)
+    assert any(x.startswith("telephone band (8 kHz): called 50%") for x in lines)
+    with pytest.raises(ValueError):
+        summarise_reports([_report("clean", 0.2, 0.2, 0.2), _report("mp3-32k", 0.2, 0.2, 0.2, sha="cd" * 32)])
+    assert "unknown" in describe(None)[0]
+
+
+def test_cli_writes_the_summary_atomically(tmp_path, capsys):
+    paths = []
+    for ch in ("clean", "mp3-32k"):
+        p = tmp_path / f"{ch}.json"
+        p.write_text(json.dumps(_report(ch, 0.3, 0.2, 0.4)))
+        paths.append(str(p))
+    assert main([str(tmp_path / "v.json"), *paths]) == 0
+    assert json.loads((tmp_path / "v.json").read_text())["channels"]["mp3-32k"]["eer"] == 0.3
+    assert "after MP3" in capsys.readouterr().out
+    assert main([str(tmp_path / "w.json")]) == 2 and not (tmp_path / "w.json").exists()
+
+
+def test_missing_or_damaged_summary_is_none(tmp_path):
+    assert load_validation(tmp_path) is None
+    (tmp_path / VALIDATION_FILE).write_text("{not json")
+    assert load_validation(tmp_path) is None
+    (tmp_path / VALIDATION_FILE).write_text(json.dumps({"channels": {}}))
+    assert load_validation(tmp_path) is None
+
+
+def test_service_quotes_figures_only_for_the_weights_they_were_measured_on(tmp_path, tiny_model_dir):
+    import shutil
+
+    folder = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, folder)
+    sha = ModelService().load(folder).weights_sha256
+    (folder / VALIDATION_FILE).write_text(json.dumps(summarise_reports([_report("clean", 0.3, 0.2, 0.4, sha=sha)])))
+    info = ModelService().load(folder)
+    assert info.validation["channels"]["clean"]["false_alarm_rate"] == 0.2
+    assert info.to_dict()["validation"]["n"] == 10
+    (folder / VALIDATION_FILE).write_text(json.dumps(summarise_reports([_report("clean", 0.3, 0.2, 0.4)])))
+    assert ModelService().load(folder).validation is None  # other weights: not quoted
+
+
+def test_builtin_model_ships_its_error_rates_into_every_result():
+    if not (BUILTIN_MODEL_DIR / VALIDATION_FILE).is_file():
+        pytest.skip("built-in model has no validation summary")
+    from detector.analysis import analyze_file
+    from detector.result import validate_result_dict
+
+    svc = ModelService()
+    info = svc.load(None)
+    assert info.validation is not None and {"clean", "mp3-32k", "phone-8k"} <= set(info.validation["channels"])
+    result = analyze_file(BUILTIN_MODEL_DIR.parents[1] / "sample" / "sample.flac", svc)
+    d = result.to_dict()
+    validate_result_dict(d)
+    assert d["provenance"]["model"]["validation"]["channels"]["clean"]["eer"] == info.validation["channels"]["clean"]["eer"]
+    assert np.isfinite(d["provenance"]["model"]["validation"]["channels"]["phone-8k"]["false_alarm_rate"])
