@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 import detector
+from detector.channel_check import narrowband_warning
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyError, SettingsError
 from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate
@@ -110,7 +111,11 @@ def analyze_audio(
         if progress is not None:
             progress(len(results), total)
 
-    provenance = build_provenance(audio, info.to_dict(), options, started, list(audio.warnings))
+    warnings = list(audio.warnings)
+    channel = narrowband_warning(samples, audio.sample_rate, getattr(info, "validation", None))
+    if channel is not None:
+        warnings.append(channel)
+    provenance = build_provenance(audio, info.to_dict(), options, started, warnings)
     return aggregate(results, settings, model_loaded=True, provenance=provenance)
 
 

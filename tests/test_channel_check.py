@@ -1,0 +1,60 @@
+"""Narrow-band (telephone) recordings get a warning that quotes the model's measured false alarms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from detector.channel_check import high_band_fraction, narrowband_warning
+from detector.channels import apply_channel
+from faik_testkit import synth_speechlike
+
+VALIDATION = {"channels": {"clean": {"false_alarm_rate": 0.22}, "phone-8k": {"false_alarm_rate": 0.478}}}
+
+
+def _wideband(seconds: float = 4.0) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return (synth_speechlike(seconds, seed=1) + 0.01 * rng.standard_normal(int(seconds * 16000))).astype(np.float32)
+
+
+def test_wideband_audio_gets_no_warning():
+    x = _wideband()
+    assert high_band_fraction(x, 16000) > 1e-3
+    assert narrowband_warning(x, 16000, VALIDATION) is None
+
+
+def test_telephone_band_audio_is_flagged_with_the_measured_rate():
+    x = apply_channel(_wideband(), 16000, "phone-8k")
+    assert high_band_fraction(x, 16000) < 1e-4
+    w = narrowband_warning(x, 16000, VALIDATION)
+    assert w is not None and "48% of real telephone-band recordings" in w and "extra caution" in w
+    assert "not measured" in narrowband_warning(x, 16000, None)
+
+
+def test_silence_short_and_low_rate_inputs_say_nothing():
+    assert math.isnan(high_band_fraction(np.zeros(32000, np.float32), 16000))
+    assert narrowband_warning(np.zeros(32000, np.float32), 16000, VALIDATION) is None
+    assert narrowband_warning(np.zeros(0, np.float32), 16000, VALIDATION) is None
+    assert narrowband_warning(_wideband(0.3), 8000, VALIDATION) is None  # no band above 4 kHz to judge
+
+
+def test_long_recordings_are_sampled_not_transformed_whole():
+    x = np.tile(_wideband(2.0), 900)  # 30 minutes
+    assert high_band_fraction(x, 16000) > 1e-3
+
+
+def test_analysis_puts_the_warning_next_to_the_verdict(tiny_model_dir):
+    from detector.analysis import analyze_audio
+    from detector.audio import AudioInfo, DecodedAudio
+    from detector.model_service import ModelService
+
+    svc = ModelService()
+    svc.load(tiny_model_dir)
+    x = apply_channel(_wideband(6.0), 16000, "phone-8k").astype(np.float32)
+    info = AudioInfo(name="call.wav", path="/tmp/call.wav", size_bytes=1, sha256="0" * 64, container="wav",
+                     codec="pcm_s16le", sample_rate=8000, channels=1, duration_s=6.0)
+    res = analyze_audio(DecodedAudio(samples=x, sample_rate=16000, info=info), svc)
+    assert any("narrow-band" in w for w in res.to_dict()["provenance"]["warnings"])
+    wide = analyze_audio(DecodedAudio(samples=_wideband(6.0), sample_rate=16000, info=info), svc)
+    assert not any("narrow-band" in w for w in wide.to_dict()["provenance"]["warnings"])
