@@ -65,13 +65,37 @@ def normalise(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / np.sqrt(x.var() + 1e-7)
 
 
-def write_feature_extractor(folder: Path) -> None:
-    """A stock Wav2Vec2FeatureExtractor config: AutoFeatureExtractor loads it with no custom code."""
+def write_feature_extractor(folder: Path, normalize: bool = True) -> None:
+    """A stock Wav2Vec2FeatureExtractor config: AutoFeatureExtractor loads it with no custom code.
+
+    ``normalize=False`` for models that level their input themselves (faik-detector v2)."""
     from transformers import Wav2Vec2FeatureExtractor
 
     Wav2Vec2FeatureExtractor(
-        feature_size=1, sampling_rate=SR, padding_value=0.0, do_normalize=True, return_attention_mask=True
+        feature_size=1, sampling_rate=SR, padding_value=0.0, do_normalize=normalize, return_attention_mask=True
     ).save_pretrained(folder)
+
+
+def limit_clips(clips: Sequence[Clip], limit: int, seed: int) -> list[Clip]:
+    """Smoke runs: ``limit`` clips per label from the train and dev parts, drawn with ``seed``."""
+    r = random.Random(seed)
+    pick: list[Clip] = []
+    for part in ("train", "dev"):
+        for lab in ("fake", "real"):
+            pool = [c for c in clips if c.part == part and c.label == lab]
+            pick += r.sample(pool, min(limit, len(pool)))
+    return pick
+
+
+def run_recipe(parser: argparse.ArgumentParser, recipe: Callable[..., dict], argv: Sequence[str] | None) -> int:
+    """Command-line entry of a training recipe: exit 0, or 2 with a one-line error."""
+    args = parser.parse_args(argv)
+    try:
+        recipe(args, log=lambda s: print(s, flush=True))
+    except FaikError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,14 +324,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         raise SettingsError(f"no index.csv in {data}: pass --data pointing at the shared data folder")
     clips = read_index(index)
     if args.limit:
-        # Smoke runs: a few clips per label from train and dev.
-        r = random.Random(args.seed)
-        pick = []
-        for part in ("train", "dev"):
-            for lab in ("fake", "real"):
-                pool = [c for c in clips if c.part == part and c.label == lab]
-                pick += r.sample(pool, min(args.limit, len(pool)))
-        clips = pick
+        clips = limit_clips(clips, args.limit, args.seed)
     vocoded = [m for m in args.vocoded.split(",") if m and m != "none"]
     stores = ensure_stores(clips, data, cache, vocoded, args.seed, log)
     extra_names = [m for m in args.extra.split(",") if m and m != "none"]
@@ -431,13 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        train(args, log=lambda s: print(s, flush=True))
-    except FaikError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return run_recipe(build_parser(), train, argv)
 
 
 if __name__ == "__main__":

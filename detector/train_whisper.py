@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import random
 import sys
 import time
 from collections import Counter
@@ -36,10 +35,20 @@ import torch
 
 from detector.channels import add_noise, reverb
 from detector.chunking import ChunkSettings, plan_chunks
-from detector.errors import FaikError, SettingsError
+from detector.errors import SettingsError
 from detector.faik_model import count_parameters
 from detector.faik_whisper_model import FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification
-from detector.train import DEFAULT_CACHE, ensure_extra_stores, ensure_stores, file_scores, fit_calibration, summarise
+from detector.train import (
+    DEFAULT_CACHE,
+    ensure_extra_stores,
+    ensure_stores,
+    file_scores,
+    fit_calibration,
+    limit_clips,
+    run_recipe,
+    summarise,
+    write_feature_extractor,
+)
 from detector.training.ct2_whisper import encoder_dims, find_tiny_en, read_ct2, trunk_state_dict
 from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, read_index
 
@@ -134,14 +143,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     if not index.is_file():
         raise SettingsError(f"no index.csv in {data}: pass --data pointing at the shared data folder")
     clips = [c for c in read_index(index) if c.split == "train"]
-    if args.limit:  # smoke runs: a few clips per label from train and dev
-        r = random.Random(args.seed)
-        pick = []
-        for part in ("train", "dev"):
-            for lab in ("fake", "real"):
-                pool = [c for c in clips if c.part == part and c.label == lab]
-                pick += r.sample(pool, min(args.limit, len(pool)))
-        clips = pick
+    if args.limit:
+        clips = limit_clips(clips, args.limit, args.seed)
     stores = ensure_stores(clips, data, cache, [], args.seed, log)
     extra_names = [m for m in args.extra.split(",") if m and m != "none"]
     extra = ensure_extra_stores(extra_names, cache, args.seed, stores, log) if extra_names else {}
@@ -241,7 +244,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
 
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
-    write_feature_extractor(out)
+    write_feature_extractor(out, normalize=False)  # the model levels its input itself
     train_log = {
         "command": "python -m detector.train_whisper " + " ".join(sys.argv[1:]) if args.record_argv else None,
         "args": {k: v for k, v in vars(args).items() if k != "record_argv"},
@@ -253,16 +256,6 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     (out / "training_log.json").write_text(json.dumps(train_log, indent=1))
     log(f"wrote {out} ({time.time() - t0:.0f} s)")
     return train_log
-
-
-def write_feature_extractor(folder: Path) -> None:
-    """A stock Wav2Vec2FeatureExtractor config without normalisation (the model levels its input
-    itself): AutoFeatureExtractor loads it with no custom code."""
-    from transformers import Wav2Vec2FeatureExtractor
-
-    Wav2Vec2FeatureExtractor(
-        feature_size=1, sampling_rate=SR, padding_value=0.0, do_normalize=False, return_attention_mask=True
-    ).save_pretrained(folder)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -289,13 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        train(args, log=lambda s: print(s, flush=True))
-    except FaikError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return run_recipe(build_parser(), train, argv)
 
 
 if __name__ == "__main__":

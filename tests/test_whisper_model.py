@@ -108,13 +108,13 @@ def test_saved_model_loads_through_the_auto_classes_and_the_model_service(tmp_pa
     from transformers import AutoModelForAudioClassification
 
     from detector.model_service import ModelService
-    from detector.train_whisper import write_feature_extractor
+    from detector.train import write_feature_extractor
 
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
     model = _model(tmp_path, cnn=True)
     out = tmp_path / "saved"
     model.save_pretrained(out, safe_serialization=True)
-    write_feature_extractor(out)
+    write_feature_extractor(out, normalize=False)
     again = AutoModelForAudioClassification.from_pretrained(out, use_safetensors=True).eval()
     assert type(again) is FaikWhisperDetectorForAudioClassification
     x = torch.from_numpy(synth_speechlike(2.0, seed=7))[None]
