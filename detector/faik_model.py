@@ -1,9 +1,9 @@
-"""The built-in offline detector: a small spectro-temporal CNN as a transformers architecture.
+"""faik-detector v1: a small spectro-temporal CNN as a transformers architecture.
 
-Why a custom architecture: the seed's hub model cannot be downloaded on offline laptops, and no
-pretrained speech encoder that installs offline is fast enough for 100x real time on 2 cores
-(see ``../shared/research/pretrained.md``). So the built-in model is trained from scratch by
-``python -m detector.train`` and is deliberately small.
+Why a custom architecture: the seed's hub model cannot be downloaded on offline laptops, so v1 was
+trained from scratch by ``python -m detector.train`` and is deliberately small. It is now one of the
+two branches of the built-in v2 (``detector.faik_whisper_model``), which adds a probe on frozen
+Whisper features; v1 still loads on its own as a model folder.
 
 It is a normal ``transformers`` model so that the app loads it exactly like a hub model:
 
