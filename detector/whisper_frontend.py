@@ -9,8 +9,8 @@ Differences from Whisper itself, all deliberate:
 
 * any input length (Whisper pads every input to 30 s): the positional table is sliced to the
   frames present, so a 5-s chunk costs 1/6 of a 30-s window;
-* only the first ``num_layers`` transformer layers are kept (the probe uses the stem and the
-  first layer: cheap and, on our validation split, as good as deeper layers);
+* only the first ``num_layers`` transformer layers are kept (the shipped probe uses the conv stem
+  alone, ``num_layers=0``: the cheapest part, and on our validation split better than any layer);
 * the log-mel matches ``transformers.WhisperFeatureExtractor`` (80 Slaney mels, n_fft 400,
   hop 160, log10, dynamic range clamped to 8 below the chunk's maximum, scaled ``(x + 4) / 4``)
   but runs in torch inside the model, so the model takes raw 16 kHz audio like the others.
