@@ -21,6 +21,7 @@ from detector.channel_check import narrowband_warning
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyError, SettingsError
 from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate
+from detector.speech_check import no_speech_warning
 
 if TYPE_CHECKING:  # pragma: no cover
     from detector.audio import DecodedAudio
@@ -112,9 +113,10 @@ def analyze_audio(
             progress(len(results), total)
 
     warnings = list(audio.warnings)
-    channel = narrowband_warning(samples, audio.sample_rate, getattr(info, "validation", None))
-    if channel is not None:
-        warnings.append(channel)
+    for note in (no_speech_warning(samples, audio.sample_rate),
+                 narrowband_warning(samples, audio.sample_rate, getattr(info, "validation", None))):
+        if note is not None:
+            warnings.append(note)
     provenance = build_provenance(audio, info.to_dict(), options, started, warnings)
     return aggregate(results, settings, model_loaded=True, provenance=provenance)
 

@@ -1,0 +1,72 @@
+"""Is there speech in the recording at all? A verdict on music, noise or tones says nothing.
+
+Why: the detector scores any sound; on white noise the built-in model answers "real" with 98 %
+confidence, which a user could quote. Silero VAD (MIT; its TorchScript weights, 2 MB, ship inside
+the ``silero-vad`` wheel, so it works offline) measures the share of 32-ms frames that hold speech,
+on up to 64 two-second windows spread over the recording (a 1-hour file costs ~1.5 s on 2 cores).
+Below ``MIN_SPEECH_FRACTION`` the result carries a warning next to the verdict.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from importlib import resources
+
+import numpy as np
+
+MIN_SPEECH_FRACTION = 0.1  # speech clips in the project's data: >= 0.35; noise, tones: 0.0-0.01
+_WINDOWS = 64
+_WINDOW_S = 2.0
+_FRAME = 512  # samples at 16 kHz, what the model takes per call
+_model = None
+_lock = threading.Lock()
+
+
+def _vad():
+    """The Silero VAD TorchScript model, loaded once (thread-safe); None if the package is missing."""
+    global _model
+    with _lock:
+        if _model is None:
+            try:
+                import torch
+
+                path = resources.files("silero_vad.data") / "silero_vad.jit"
+                with resources.as_file(path) as p, warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.load is deprecated, not gone
+                    _model = torch.jit.load(str(p), map_location="cpu").eval()
+            except (ImportError, FileNotFoundError, RuntimeError):
+                _model = False
+        return _model or None
+
+
+def speech_fraction(samples: np.ndarray, sample_rate: int = 16000) -> float | None:
+    """Share (0..1) of 32-ms frames judged speech, over up to 64 two-second windows spread evenly
+    over the 16 kHz recording; ``None`` when the VAD is unavailable or the input is too short."""
+    import torch
+
+    model = _vad()
+    if model is None or sample_rate != 16000:
+        return None
+    x = np.asarray(samples, dtype=np.float32)
+    n = int(_WINDOW_S * sample_rate)
+    if len(x) < _FRAME:
+        return None
+    starts = [0] if len(x) <= n else np.linspace(0, len(x) - n, num=min(_WINDOWS, len(x) // n)).astype(np.int64)
+    flags = []
+    with _lock, torch.inference_mode():
+        for s in starts:
+            seg = torch.from_numpy(np.ascontiguousarray(x[s:s + n]))
+            model.reset_states()  # windows are independent
+            for i in range(0, len(seg) - _FRAME + 1, _FRAME):
+                flags.append(float(model(seg[i:i + _FRAME], sample_rate)) > 0.5)
+    return float(np.mean(flags)) if flags else None
+
+
+def no_speech_warning(samples: np.ndarray, sample_rate: int = 16000) -> str | None:
+    """A warning when the recording holds little or no speech; ``None`` otherwise (or if unknown)."""
+    fraction = speech_fraction(samples, sample_rate)
+    if fraction is None or fraction >= MIN_SPEECH_FRACTION:
+        return None
+    return (f"little or no speech found (speech in {fraction:.0%} of the sampled audio): the detector judges "
+            f"voices, so its verdict on this recording means little")

@@ -1,0 +1,52 @@
+"""Recordings with little or no speech get a warning: the detector's verdict on noise means nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from detector.speech_check import MIN_SPEECH_FRACTION, no_speech_warning, speech_fraction
+
+
+def _sample() -> np.ndarray:
+    here = Path(__file__).resolve().parents[1] / "resources" / "sample" / "sample.flac"
+    return sf.read(here, dtype="float32")[0]
+
+
+def test_speech_has_a_high_fraction_and_no_warning():
+    x = _sample()
+    assert speech_fraction(x) > 0.5
+    assert no_speech_warning(x) is None
+
+
+def test_noise_and_tones_are_flagged():
+    rng = np.random.default_rng(0)
+    noise = (rng.standard_normal(16000 * 20) * 0.05).astype(np.float32)
+    t = np.arange(16000 * 20) / 16000
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    for x in (noise, tone):
+        assert speech_fraction(x) < MIN_SPEECH_FRACTION
+        w = no_speech_warning(x)
+        assert w is not None and "little or no speech" in w
+
+
+def test_too_short_or_other_rates_are_not_judged():
+    assert speech_fraction(np.zeros(100, np.float32)) is None
+    assert no_speech_warning(np.zeros(100, np.float32)) is None
+    assert speech_fraction(np.zeros(16000, np.float32), 8000) is None
+
+
+def test_analysis_warns_on_noise(tiny_model_dir):
+    from detector.analysis import analyze_audio
+    from detector.audio import AudioInfo, DecodedAudio
+    from detector.model_service import ModelService
+
+    svc = ModelService()
+    svc.load(tiny_model_dir)
+    x = (np.random.default_rng(1).standard_normal(16000 * 6) * 0.05).astype(np.float32)
+    info = AudioInfo(name="hiss.wav", path="/tmp/hiss.wav", size_bytes=1, sha256="0" * 64, container="wav",
+                     codec="pcm_s16le", sample_rate=16000, channels=1, duration_s=6.0)
+    res = analyze_audio(DecodedAudio(samples=x, sample_rate=16000, info=info), svc)
+    assert any("little or no speech" in w for w in res.to_dict()["provenance"]["warnings"])
