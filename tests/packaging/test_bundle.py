@@ -106,6 +106,30 @@ def test_cli_in_bundle_analyses_the_sample(bundle_dir: Path, tmp_path: Path):
     print(f"\nfrozen CLI analyse of the sample: {elapsed:.1f} s")
 
 
+def test_cli_in_bundle_warns_about_noise_and_telephone_audio(bundle_dir: Path, tmp_path: Path):
+    """The speech check (Silero VAD's TorchScript file) and the channel check work frozen, and the
+    built-in model's measured error rates travel in the result."""
+    import numpy as np
+    import soundfile as sf
+
+    from detector.channels import apply_channel
+
+    rng = np.random.default_rng(0)
+    sf.write(tmp_path / "hiss.wav", (rng.standard_normal(16000 * 8) * 0.05).astype(np.float32), 16000)
+    speech, sr = sf.read(bundle_dir / "_internal" / "resources" / "sample" / "sample.flac", dtype="float32")
+    sf.write(tmp_path / "call.wav", apply_channel(speech, sr, "phone-8k"), sr)
+    out = tmp_path / "out"
+    proc, _ = _run([str(bundle_dir / "faik"), "analyze", str(tmp_path / "hiss.wav"), str(tmp_path / "call.wav"),
+                    "--out", str(out)])
+    assert proc.returncode == 0, f"faik analyze failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
+    hiss = json.loads((out / "hiss.faik.json").read_text("utf-8"))["provenance"]
+    call = json.loads((out / "call.faik.json").read_text("utf-8"))["provenance"]
+    assert any("little or no speech" in w for w in hiss["warnings"]), hiss["warnings"]
+    assert any("narrow-band" in w and "%" in w for w in call["warnings"]), call["warnings"]
+    assert not any("little or no speech" in w for w in call["warnings"])
+    assert call["model"]["validation"]["channels"]["phone-8k"]["false_alarm_rate"] > 0
+
+
 def test_cli_in_bundle_loads_a_seed_style_model_folder(bundle_dir: Path, tiny_model_dir: Path):
     """A wav2vec2 folder (the seed's architecture) loads in the bundle: transformers' lazily
     imported model and feature-extractor modules that build.spec keeps are really there."""
