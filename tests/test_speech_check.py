@@ -50,3 +50,18 @@ def test_analysis_warns_on_noise(tiny_model_dir):
                      codec="pcm_s16le", sample_rate=16000, channels=1, duration_s=6.0)
     res = analyze_audio(DecodedAudio(samples=x, sample_rate=16000, info=info), svc)
     assert any("little or no speech" in w for w in res.to_dict()["provenance"]["warnings"])
+
+
+def test_the_check_gives_torch_its_threads_back():
+    import torch
+
+    import detector.speech_check as sc
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    sc._model = None  # loading the TorchScript file is one of the moments it changes the thread count
+    try:
+        speech_fraction(_sample())
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
