@@ -32,7 +32,7 @@ from transformers import AutoConfig, AutoModelForAudioClassification, Pretrained
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from detector.faik_model import DEFAULT_ID2LABEL, FaikDetectorConfig, FaikDetectorForAudioClassification
-from detector.whisper_frontend import HOP, WhisperEncoderTrunk
+from detector.whisper_frontend import N_FFT, WhisperEncoderTrunk, n_frames
 
 MODEL_TYPE = "faik-whisper-detector"
 
@@ -140,9 +140,8 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
             lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
         if self.config.target_rms > 0:
             x = level(x, lengths, self.config.target_rms)
-        n_mel = max(x.shape[1], 400) // HOP
-        t = (n_mel + 1) // 2
-        valid = torch.div(torch.div(lengths, HOP, rounding_mode="floor") + 1, 2, rounding_mode="floor").clamp(1, t)
+        t = n_frames(max(x.shape[1], N_FFT))  # the log-mel pads inputs shorter than one FFT window
+        valid = n_frames(lengths).clamp(1, t)
         frame_mask = torch.arange(t, device=x.device)[None, :] < valid[:, None]
         states = self.trunk(x, frame_mask if attention_mask is not None else None)
         m = frame_mask[:, :, None].to(x.dtype)
@@ -165,10 +164,14 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
                 feats.append(((d**2).sum(1) / dm.sum(1).clamp_min(1)).sqrt())
         return torch.cat(feats, dim=1)
 
+    def probe_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The Whisper probe branch's logit of "real" (B,), before its spread scaling and fusion."""
+        f = (self.pooled_features(input_values, attention_mask) - self.feature_mean) / self.feature_std
+        return self.probe(f).squeeze(-1)
+
     def real_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Uncalibrated logit of "real" (B,), before ``logit_scale``/``logit_bias``."""
-        f = (self.pooled_features(input_values, attention_mask) - self.feature_mean) / self.feature_std
-        z = self.probe(f).squeeze(-1) / self.branch_scale[0]
+        z = self.probe_logit(input_values, attention_mask) / self.branch_scale[0]
         if self.cnn is not None and self.config.cnn_weight > 0:
             w = self.config.cnn_weight
             z = (1.0 - w) * z + w * self.cnn_logit(input_values, attention_mask) / self.branch_scale[1]

@@ -222,8 +222,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         # overconfident on its own training clips), so the fusion weight is a real proportion.
         dev_clean = [get_signal(stores, "train", variants[0], c.file) for c in dev]
         with torch.inference_mode():
-            zp = torch.cat([model.probe((model.pooled_features(chunk_batches(x)) - model.feature_mean)
-                                        / model.feature_std).squeeze(-1) for x in dev_clean])
+            zp = torch.cat([model.probe_logit(chunk_batches(x)) for x in dev_clean])
             model.branch_scale[0] = float(zp.std())
             if model.cnn is not None:
                 zc = torch.cat([model.cnn_logit(chunk_batches(x)) for x in dev_clean])
