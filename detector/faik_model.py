@@ -97,15 +97,23 @@ def _mel_to_hz(m: np.ndarray) -> np.ndarray:
     return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
 
 
-def triangular_filterbank(centres_hz: np.ndarray, n_fft: int, sr: int) -> np.ndarray:
-    """Triangles with peaks at ``centres_hz[1:-1]`` and feet at the neighbours; shape (bands, n_fft//2+1)."""
+def triangular_filterbank(centres_hz: np.ndarray, n_fft: int, sr: int, norm: str = "area") -> np.ndarray:
+    """Triangles with peaks at ``centres_hz[1:-1]`` and feet at the neighbours; shape (bands, n_fft//2+1).
+
+    ``norm="area"``: each band sums to 1 (bands of different widths get comparable magnitude; v1);
+    ``norm="slaney"``: each band is scaled by 2 / (its width in Hz), as librosa and Whisper do.
+    """
     bins = np.linspace(0.0, sr / 2.0, n_fft // 2 + 1)
     lo, mid, hi = centres_hz[:-2, None], centres_hz[1:-1, None], centres_hz[2:, None]
     up = (bins[None, :] - lo) / np.maximum(mid - lo, 1e-9)
     down = (hi - bins[None, :]) / np.maximum(hi - mid, 1e-9)
     fb = np.clip(np.minimum(up, down), 0.0, None)
-    # Area-normalise so bands of different widths have comparable magnitude.
-    fb /= np.maximum(fb.sum(axis=1, keepdims=True), 1e-9)
+    if norm == "area":
+        fb /= np.maximum(fb.sum(axis=1, keepdims=True), 1e-9)
+    elif norm == "slaney":
+        fb *= 2.0 / (hi - lo)
+    else:
+        raise ValueError(f"unknown norm {norm!r}: use 'area' or 'slaney'")
     return fb.astype(np.float32)
 
 

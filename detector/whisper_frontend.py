@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from detector.faik_model import triangular_filterbank
+
 N_FFT = 400
 HOP = 160
 N_MELS = 80
@@ -47,15 +49,9 @@ def whisper_mel_filters() -> torch.Tensor:
     numbers as ``transformers.audio_utils.mel_filter_bank(..., norm="slaney", mel_scale="slaney")``;
     a test checks it). Computed here because that module pulls in ``requests``, which the
     stand-alone app leaves out."""
-    fft_freqs = np.linspace(0, SAMPLE_RATE // 2, N_FFT // 2 + 1)
     mels = np.linspace(_hz_to_mel_slaney(0.0), _hz_to_mel_slaney(SAMPLE_RATE / 2), N_MELS + 2)
-    edges = _mel_to_hz_slaney(mels)
-    slopes = edges[None, :] - fft_freqs[:, None]
-    widths = np.diff(edges)
-    down = -slopes[:, :-2] / widths[:-1]
-    up = slopes[:, 2:] / widths[1:]
-    filters = np.maximum(0.0, np.minimum(down, up)) * (2.0 / (edges[2:] - edges[:-2]))[None, :]
-    return torch.tensor(filters, dtype=torch.float32)
+    bands = triangular_filterbank(_mel_to_hz_slaney(mels), N_FFT, SAMPLE_RATE, norm="slaney")
+    return torch.from_numpy(np.ascontiguousarray(bands.T))
 
 
 class WhisperLogMel(nn.Module):
