@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from detector.chunking import spread_windows
+
 NARROWBAND_CUTOFF_HZ = 4000.0
 # Wideband speech has 0.1-5 % of its energy above 4 kHz (val: 25th percentile 0.18 %); audio that
 # went through an 8 kHz telephone channel has ~0.001 % (rounding noise of the resampler).
@@ -25,11 +27,7 @@ def high_band_fraction(samples: np.ndarray, sample_rate: int, cutoff_hz: float =
     spread evenly over the recording; NaN for silence or an empty signal (no spectrum to judge)."""
     x = np.asarray(samples, dtype=np.float32)
     block = int(sample_rate)
-    if len(x) < block:
-        blocks = x[None, :] if len(x) else np.zeros((0, 1), dtype=np.float32)
-    else:
-        starts = np.linspace(0, len(x) - block, num=min(_BLOCKS, len(x) // block)).astype(np.int64)
-        blocks = np.stack([x[s:s + block] for s in starts])
+    blocks = np.stack([x[a:b] for a, b in spread_windows(len(x), block, min(_BLOCKS, len(x) // block))])
     if blocks.size == 0:
         return float("nan")
     power = np.abs(np.fft.rfft(blocks, axis=1)) ** 2

@@ -20,6 +20,8 @@ import math
 import numbers
 from dataclasses import dataclass
 
+import numpy as np
+
 from detector.errors import SettingsError
 
 MIN_CHUNK_DURATION_S = 1.0
@@ -119,3 +121,13 @@ def count_chunks(n_samples: int, sample_rate: int, settings: ChunkSettings) -> i
         return 1
     regular = (n_samples - chunk) // step + 1
     return regular + (1 if (regular - 1) * step + chunk < n_samples else 0)
+
+
+def spread_windows(n_samples: int, window: int, count: int) -> list[tuple[int, int]]:
+    """``count`` windows of ``window`` samples spread evenly from the start to the end of a signal,
+    as ``(start, end)`` pairs: how the input checks sample a long recording cheaply. A signal no
+    longer than one window is one window, the whole signal."""
+    if n_samples <= window:
+        return [(0, n_samples)]
+    starts = np.linspace(0, n_samples - window, num=max(1, count)).astype(np.int64)
+    return [(int(s), int(s) + window) for s in starts]

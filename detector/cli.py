@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 import detector
-from detector.model_validation import describe as describe_validation
 from detector.errors import AnalysisCancelled, FaikError, ModelLoadError, SettingsError
+from detector.model_validation import describe as describe_validation
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROG = "faik"

@@ -16,6 +16,8 @@ from importlib import resources
 
 import numpy as np
 
+from detector.chunking import spread_windows
+
 MIN_SPEECH_FRACTION = 0.1  # speech clips in the project's data: >= 0.35; noise, tones: 0.0-0.01
 _WINDOWS = 64
 _WINDOW_S = 2.0
@@ -58,13 +60,12 @@ def speech_fraction(samples: np.ndarray, sample_rate: int = 16000) -> float | No
         return None
     # About a quarter of the audio (at most 64 windows): the VAD runs at ~85x real time on 2 cores,
     # so checking everything would halve the speed of analysing a short file.
-    n_windows = min(_WINDOWS, max(1, len(x) // (4 * n)))
-    starts = [0] if len(x) <= n else np.linspace(0, len(x) - n, num=n_windows).astype(np.int64)
+    windows = spread_windows(len(x), n, min(_WINDOWS, max(1, len(x) // (4 * n))))
     flags = []
     try:
         with _lock, torch.inference_mode():
-            for s in starts:
-                seg = torch.from_numpy(np.ascontiguousarray(x[s:s + n]))
+            for a, b in windows:
+                seg = torch.from_numpy(np.ascontiguousarray(x[a:b]))
                 model.reset_states()  # windows are independent
                 for i in range(0, len(seg) - _FRAME + 1, _FRAME):
                     flags.append(float(model(seg[i:i + _FRAME], sample_rate)) > 0.5)

@@ -167,3 +167,14 @@ def test_three_hour_plan_is_quick_and_small():
     spans = plan_chunks(16000 * 3 * 3600, SR, ChunkSettings())
     assert time.perf_counter() - t < 1.0
     assert len(spans) == 4319 and spans[-1].end_time == 10800.0
+
+
+def test_spread_windows_reach_both_ends_and_keep_short_signals_whole():
+    from detector.chunking import spread_windows
+
+    w = spread_windows(100_000, 16_000, 6)
+    assert w[0] == (0, 16_000) and w[-1] == (84_000, 100_000) and len(w) == 6
+    assert all(b - a == 16_000 for a, b in w) and [a for a, _ in w] == sorted(a for a, _ in w)
+    assert spread_windows(10_000, 16_000, 6) == [(0, 10_000)]
+    assert spread_windows(0, 16_000, 0) == [(0, 0)]
+    assert spread_windows(50_000, 16_000, 1) == [(0, 16_000)]
