@@ -79,6 +79,11 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         return len(self.pooled_stats) * self.d_model * len(self.pooled_layers)
 
 
+def class_logits(z: torch.Tensor) -> torch.Tensor:
+    """(ai-generated, real) logits (B, 2) from the logit of "real" (B,): softmax gives P(real) = sigmoid(z)."""
+    return torch.stack([-z / 2, z / 2], dim=-1)
+
+
 def _valid(x: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
     return torch.ones_like(x) if attention_mask is None else attention_mask.to(x.dtype)
 
@@ -195,7 +200,7 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
     ) -> SequenceClassifierOutput | tuple:
         """Calibrated logits (B, 2); cross-entropy loss if ``labels`` are given."""
         z = self.real_logit(input_values, attention_mask) / self.logit_scale + self.logit_bias
-        logits = torch.stack([-z / 2, z / 2], dim=-1)
+        logits = class_logits(z)
         loss = nn.functional.cross_entropy(logits, labels.long()) if labels is not None else None
         if return_dict is False:
             return (loss, logits) if loss is not None else (logits,)

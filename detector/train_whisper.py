@@ -37,7 +37,11 @@ from detector.channels import add_noise, reverb
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import SettingsError
 from detector.faik_model import count_parameters
-from detector.faik_whisper_model import FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification
+from detector.faik_whisper_model import (
+    FaikWhisperDetectorConfig,
+    FaikWhisperDetectorForAudioClassification,
+    class_logits,
+)
 from detector.train import (
     DEFAULT_CACHE,
     ensure_extra_stores,
@@ -89,7 +93,7 @@ def real_logits(model: FaikWhisperDetectorForAudioClassification, signals: Seque
     with torch.inference_mode():
         for x in signals:
             z = model.real_logit(chunk_batches(x))
-            out.append(torch.stack([-z / 2, z / 2], dim=-1))
+            out.append(class_logits(z))
     return out
 
 
