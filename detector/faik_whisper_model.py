@@ -1,4 +1,4 @@
-"""faik-detector v2: a linear probe on frozen Whisper features, fused with the v1 CNN.
+"""faik-detector v2/v3: linear probes on frozen pretrained features (Whisper stem; v3 also a speaker encoder), fused with the v1 CNN.
 
 Why this shape (measured on the val split, see the model card): a logistic regression on
 time-pooled statistics of Whisper-tiny's conv stem separates unseen generators
@@ -17,7 +17,11 @@ It is a normal ``transformers`` model, loaded like a hub model (no remote code):
 Forward: Whisper trunk -> per kept layer, mean and standard deviation over valid frames ->
 standardise (``feature_mean``/``feature_std``, fitted on training data) -> linear -> logit of
 "real" ``z_probe``. With a CNN branch, ``z = (1 - cnn_weight) * z_probe + cnn_weight * z_cnn``,
-where ``z_cnn`` is the v1 model's calibrated real-vs-AI logit difference. Finally
+where ``z_cnn`` is the v1 model's calibrated real-vs-AI logit difference. v3 adds a third view:
+a frozen speaker encoder (``detector.speaker_frontend``) whose d-vector goes through its own
+standardise + linear probe to ``z_speaker``; then
+``z = (1 - cnn_weight - speaker_weight) * z_probe + speaker_weight * z_speaker + cnn_weight * z_cnn``
+(each branch first divided by its spread on held-out chunks). Finally
 ``z / logit_scale + logit_bias`` (calibration fitted on held-out training families) and the two
 class logits are ``(-z / 2, z / 2)``, so the softmax gives P(real) = sigmoid(z).
 """
@@ -32,13 +36,16 @@ from transformers import AutoConfig, AutoModelForAudioClassification, Pretrained
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from detector.faik_model import DEFAULT_ID2LABEL, FaikDetectorConfig, FaikDetectorForAudioClassification
+from detector.speaker_frontend import HIDDEN as SPEAKER_DIM
+from detector.speaker_frontend import TARGET_RMS as SPEAKER_RMS
+from detector.speaker_frontend import SpeakerEncoder
 from detector.whisper_frontend import N_FFT, WhisperEncoderTrunk, n_frames
 
 MODEL_TYPE = "faik-whisper-detector"
 
 
 class FaikWhisperDetectorConfig(PretrainedConfig):
-    """Trunk size (Whisper tiny by default), pooled layers, and the optional CNN branch."""
+    """Trunk size (Whisper tiny by default), pooled layers, and the optional CNN and speaker branches."""
 
     model_type = MODEL_TYPE
 
@@ -54,6 +61,8 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         cnn_weight: float = 0.0,
         target_rms: float = 0.05,
         pooled_stats: tuple[str, ...] | list[str] = ("mean", "std"),
+        speaker_weight: float = 0.0,
+        speaker_source: str = "",
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("id2label", dict(DEFAULT_ID2LABEL))
@@ -69,6 +78,11 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         self.cnn_weight = float(cnn_weight)
         self.target_rms = float(target_rms)  # -26 dBFS, a typical speech level
         self.pooled_stats = list(pooled_stats)
+        self.speaker_weight = float(speaker_weight)  # 0: no speaker branch (v2)
+        self.speaker_source = speaker_source  # provenance of the frozen speaker-encoder weights
+        if self.speaker_weight < 0 or self.cnn_weight < 0 or self.speaker_weight + self.cnn_weight >= 1:
+            raise ValueError(f"branch weights cnn {self.cnn_weight}, speaker {self.speaker_weight}: "
+                             "each >= 0 and together < 1 (the Whisper probe keeps the rest)")
         if set(self.pooled_stats) - {"mean", "std", "dstd"} or not self.pooled_stats:
             raise ValueError(f"pooled_stats {self.pooled_stats}: choose from mean, std, dstd")
         if any(not 0 <= i <= encoder_layers for i in self.pooled_layers):
@@ -126,6 +140,14 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         self.register_buffer("feature_std", torch.ones(c.feature_dim))
         self.probe = nn.Linear(c.feature_dim, 1)
         self.cnn = FaikDetectorForAudioClassification(FaikDetectorConfig(**c.cnn_config)) if c.cnn_config else None
+        if c.speaker_weight > 0:
+            self.speaker = SpeakerEncoder()
+            self.register_buffer("speaker_mean", torch.zeros(SPEAKER_DIM))
+            self.register_buffer("speaker_std", torch.ones(SPEAKER_DIM))
+            self.speaker_probe = nn.Linear(SPEAKER_DIM, 1)
+            self.register_buffer("speaker_scale", torch.ones(()))
+        else:
+            self.speaker = None
         # Each branch's logit is divided by its spread on training data before fusion, so that
         # ``cnn_weight`` means what it says (the regression's logits are much smaller than the CNN's).
         self.register_buffer("branch_scale", torch.ones(2))
@@ -174,12 +196,36 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         f = (self.pooled_features(input_values, attention_mask) - self.feature_mean) / self.feature_std
         return self.probe(f).squeeze(-1)
 
+    def speaker_embedding(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, N) waveform -> (B, 256) d-vector of the speaker branch (input levelled to -30 dBFS)."""
+        if self.speaker is None:
+            raise ValueError("this model has no speaker branch (speaker_weight 0)")
+        x = input_values.float()
+        if x.dim() == 1:
+            x = x.unsqueeze(0)
+        if attention_mask is not None:
+            x = x * attention_mask.to(x.dtype)
+            lengths = attention_mask.long().sum(-1).clamp_min(1)
+        else:
+            lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
+        return self.speaker(level(x, lengths, SPEAKER_RMS), lengths if attention_mask is not None else None)
+
+    def speaker_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The speaker branch's logit of "real" (B,), before its spread scaling and fusion."""
+        f = (self.speaker_embedding(input_values, attention_mask) - self.speaker_mean) / self.speaker_std
+        return self.speaker_probe(f).squeeze(-1)
+
     def real_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Uncalibrated logit of "real" (B,), before ``logit_scale``/``logit_bias``."""
         z = self.probe_logit(input_values, attention_mask) / self.branch_scale[0]
-        if self.cnn is not None and self.config.cnn_weight > 0:
-            w = self.config.cnn_weight
-            z = (1.0 - w) * z + w * self.cnn_logit(input_values, attention_mask) / self.branch_scale[1]
+        w_cnn = self.config.cnn_weight if self.cnn is not None else 0.0
+        w_spk = self.config.speaker_weight if self.speaker is not None else 0.0
+        if w_cnn or w_spk:
+            z = (1.0 - w_cnn - w_spk) * z
+        if w_cnn:
+            z = z + w_cnn * self.cnn_logit(input_values, attention_mask) / self.branch_scale[1]
+        if w_spk:
+            z = z + w_spk * self.speaker_logit(input_values, attention_mask) / self.speaker_scale
         return z
 
     def cnn_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:

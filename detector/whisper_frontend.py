@@ -44,14 +44,20 @@ def _mel_to_hz_slaney(m: np.ndarray) -> np.ndarray:
     return np.where(m >= 15.0, 1000.0 * np.exp(np.log(6.4) / 27.0 * (m - 15.0)), 200.0 * m / 3.0)
 
 
+def slaney_mel_filters(n_mels: int, n_fft: int = N_FFT, sr: int = SAMPLE_RATE) -> torch.Tensor:
+    """(n_fft // 2 + 1, n_mels) Slaney-scale, Slaney-normalised mel filters from 0 Hz to sr / 2:
+    ``librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels).T`` (a test checks it)."""
+    mels = np.linspace(_hz_to_mel_slaney(0.0), _hz_to_mel_slaney(sr / 2), n_mels + 2)
+    bands = triangular_filterbank(_mel_to_hz_slaney(mels), n_fft, sr, norm="slaney")
+    return torch.from_numpy(np.ascontiguousarray(bands.T))
+
+
 def whisper_mel_filters() -> torch.Tensor:
     """(n_freq=201, 80) Slaney-scale, Slaney-normalised mel filters, as Whisper uses (the same
     numbers as ``transformers.audio_utils.mel_filter_bank(..., norm="slaney", mel_scale="slaney")``;
     a test checks it). Computed here because that module pulls in ``requests``, which the
     stand-alone app leaves out."""
-    mels = np.linspace(_hz_to_mel_slaney(0.0), _hz_to_mel_slaney(SAMPLE_RATE / 2), N_MELS + 2)
-    bands = triangular_filterbank(_mel_to_hz_slaney(mels), N_FFT, SAMPLE_RATE, norm="slaney")
-    return torch.from_numpy(np.ascontiguousarray(bands.T))
+    return slaney_mel_filters(N_MELS)
 
 
 class WhisperLogMel(nn.Module):

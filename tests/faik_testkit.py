@@ -90,3 +90,18 @@ def write_ct2_whisper(path: Path, d_model: int = 8, heads: int = 2, layers: int 
     body += struct.pack("I", 1) + string("decoder/alias_of_conv1_bias") + string("encoder/conv1/bias")
     Path(path).write_bytes(body)
     return v
+
+
+def write_resemblyzer_checkpoint(path: Path, seed: int = 0) -> Path:
+    """A checkpoint laid out like Resemblyzer's ``pretrained.pt`` (step, model_state with the GE2E
+    similarity scalars, optimizer_state) with random encoder weights."""
+    import torch
+
+    from detector.speaker_frontend import SpeakerEncoder
+
+    torch.manual_seed(seed)
+    state = dict(SpeakerEncoder().state_dict())
+    state["similarity_weight"] = torch.tensor([10.0])
+    state["similarity_bias"] = torch.tensor([-5.0])
+    torch.save({"step": 1, "model_state": state, "optimizer_state": {}}, path)
+    return path

@@ -1,4 +1,4 @@
-"""faik-detector v2: Whisper front end, the CTranslate2 reader, the fused model and its recipe."""
+"""faik-detector v2/v3: Whisper front end, the CTranslate2 reader, the fused model and its recipe."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from detector.faik_whisper_model import (
 )
 from detector.training.ct2_whisper import encoder_dims, read_ct2, trunk_state_dict
 from detector.whisper_frontend import WhisperEncoderTrunk, WhisperLogMel, n_frames, whisper_mel_filters
-from tests.faik_testkit import SHARED_DATA, synth_speechlike, write_ct2_whisper
+from tests.faik_testkit import SHARED_DATA, synth_speechlike, write_ct2_whisper, write_resemblyzer_checkpoint
 
 TINY_CNN = {"channels": [4, 8, 8, 8], "embed_dim": 16, "attention_dim": 8}
 
@@ -104,6 +104,21 @@ def test_fusion_weight_mixes_the_two_branches(tmp_path):
     assert torch.allclose(p[:, 1], torch.sigmoid(mixed), atol=1e-5)  # class 1 = real
 
 
+def test_three_branch_fusion_weights_each_branch_as_configured(tmp_path):
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=True, speaker=True)
+    x = torch.from_numpy(synth_speechlike(2.0, seed=6))[None]
+    with torch.inference_mode():
+        probe = model.probe_logit(x) / model.branch_scale[0]
+        cnn = model.cnn_logit(x) / model.branch_scale[1]
+        speaker = model.speaker_logit(x) / model.speaker_scale
+        fused = model.real_logit(x)
+    assert torch.allclose(fused, (1 - 0.2 - 0.3) * probe + 0.2 * cnn + 0.3 * speaker, atol=1e-5)
+    assert not torch.allclose(speaker, probe)  # the third view is its own
+    with pytest.raises(ValueError, match="together < 1"):
+        FaikWhisperDetectorConfig(cnn_weight=0.5, speaker_weight=0.5)
+
+
 def test_saved_model_loads_through_the_auto_classes_and_the_model_service(tmp_path):
     from transformers import AutoModelForAudioClassification
 
@@ -111,7 +126,7 @@ def test_saved_model_loads_through_the_auto_classes_and_the_model_service(tmp_pa
     from detector.train import write_feature_extractor
 
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
-    model = _model(tmp_path, cnn=True)
+    model = _model(tmp_path, cnn=True, speaker=True)
     out = tmp_path / "saved"
     model.save_pretrained(out, safe_serialization=True)
     write_feature_extractor(out, normalize=False)
@@ -130,11 +145,13 @@ def test_saved_model_loads_through_the_auto_classes_and_the_model_service(tmp_pa
     assert abs(p[1, 0] - alone[0, 0]) < 0.02
 
 
-def _model(tmp_path: Path, cnn: bool) -> FaikWhisperDetectorForAudioClassification:
+def _model(tmp_path: Path, cnn: bool, speaker: bool = False) -> FaikWhisperDetectorForAudioClassification:
     variables = read_ct2(tmp_path / "model.bin")
     d, h, _ = encoder_dims(variables)
     config = FaikWhisperDetectorConfig(d_model=d, encoder_heads=h, encoder_layers=1, pooled_layers=[0, 1],
-                                       cnn_config=TINY_CNN if cnn else None, cnn_weight=0.5 if cnn else 0.0,
+                                       cnn_config=TINY_CNN if cnn else None,
+                                       cnn_weight=(0.2 if speaker else 0.5) if cnn else 0.0,
+                                       speaker_weight=0.3 if speaker else 0.0,
                                        architectures=["FaikWhisperDetectorForAudioClassification"])
     torch.manual_seed(0)
     model = FaikWhisperDetectorForAudioClassification(config).eval()
@@ -142,6 +159,13 @@ def _model(tmp_path: Path, cnn: bool) -> FaikWhisperDetectorForAudioClassificati
     torch.nn.init.normal_(model.probe.weight, std=0.1)
     if cnn:
         model.cnn.load_state_dict(FaikDetectorForAudioClassification(FaikDetectorConfig(**TINY_CNN)).state_dict())
+    if speaker:
+        from detector.speaker_frontend import load_resemblyzer_state
+
+        model.speaker.load_state_dict(load_resemblyzer_state(write_resemblyzer_checkpoint(tmp_path / "spk.pt")))
+        torch.nn.init.normal_(model.speaker_probe.weight, std=0.1)
+        model.speaker_scale.fill_(0.7)
+        model.branch_scale.copy_(torch.tensor([1.3, 2.0]))
     return model
 
 
@@ -153,13 +177,14 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
 
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
     cnn_dir = tmp_path / "cnn"
+    speaker = write_resemblyzer_checkpoint(tmp_path / "pretrained.pt")
     FaikDetectorForAudioClassification(FaikDetectorConfig(**TINY_CNN)).save_pretrained(cnn_dir)
 
     def run(out: Path) -> dict:
         args = build_parser().parse_args([
             "--data", str(SHARED_DATA), "--out", str(out), "--cache", str(tmp_path / "cache"), "--limit", "2",
             "--whisper", str(tmp_path / "model.bin"), "--layers", "0,1", "--cnn", str(cnn_dir),
-            "--variants", "clean,mp3"])
+            "--variants", "clean,mp3", "--speaker-encoder", str(speaker)])
         return train(args, log=lambda s: None)
 
     log = run(tmp_path / "a")
@@ -168,8 +193,11 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
                                                "training_log.json"}
     model = AutoModelForAudioClassification.from_pretrained(out, use_safetensors=True)
     assert model.config.id2label == {0: "ai-generated", 1: "real"}
-    assert model.config.cnn_weight == 0.5 and float(model.logit_scale) == pytest.approx(log["temperature"])
+    assert model.config.cnn_weight == model.config.speaker_weight == pytest.approx(1 / 3)
+    assert float(model.logit_scale) == pytest.approx(log["temperature"])
     assert float(model.branch_scale[0]) > 0 and float(model.feature_std.min()) > 0
+    assert float(model.speaker_scale) > 0 and float(model.speaker_std.min()) > 0
+    assert "Resemblyzer" in model.config.speaker_source
     assert not AutoFeatureExtractor.from_pretrained(out).do_normalize  # the model levels its input itself
     assert json.loads((out / "training_log.json").read_text())["train_chunks"] == log["train_chunks"] > 0
     run(tmp_path / "b")  # second run reads the cached features: same bytes
