@@ -1,7 +1,7 @@
 """Recording-channel checks that change how far a verdict can be trusted.
 
 Why: the model's error rates depend on the channel far more than on anything a user can see in
-the verdict. On telephone-band audio (nothing above ~4 kHz) the built-in model called about half of
+the verdict. On telephone-band audio (nothing above ~4 kHz) the built-in models called a third to a half of
 real test recordings AI-generated (its ``validation.json``). A result on such a recording must say
 so next to the verdict, with the measured figure when the model ships one.
 """

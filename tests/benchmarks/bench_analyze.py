@@ -150,7 +150,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     model, model_label = args.model, None
     if model is None and (BUILTIN_MODEL_DIR / "config.json").is_file():
-        model_label = "built-in faik-detector-v2"
+        model_label = "built-in faik-detector-v3"
     elif model is None:
         model = str(save_random_builtin(work / "random-builtin-arch"))
         model_label = ("built-in architecture with RANDOM weights (the trained model is not installed): "

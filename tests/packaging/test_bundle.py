@@ -196,7 +196,7 @@ def test_bundle_leaves_out_what_build_spec_excludes(bundle_dir: Path):
     assert not any(found.values()), f"excluded content is in the bundle: {found}"
     # and what must be there
     for needed in ("detector/schema/analysis-result.schema.json", "resources/sample/sample.flac",
-                   "resources/models/faik-detector-v2/config.json"):
+                   "resources/models/faik-detector-v3/config.json"):
         assert (internal / needed).is_file(), f"{needed} is missing from the bundle"
     assert (bundle_dir / "faik").is_file(), "the CLI executable is missing"
 
