@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from detector.errors import SettingsError
 from detector.whisper_frontend import SAMPLE_RATE, slaney_mel_filters
 
 N_FFT = 400  # 25 ms
@@ -81,13 +82,15 @@ class SpeakerEncoder(nn.Module):
 
 def find_resemblyzer_weights() -> Path:
     """``pretrained.pt`` inside the installed Resemblyzer wheel (the package itself is never imported:
-    its ``__init__`` pulls in webrtcvad)."""
+    its ``__init__`` pulls in webrtcvad, so ``pip install --no-deps Resemblyzer==0.1.4`` is enough)."""
     spec = importlib.util.find_spec("resemblyzer")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("Resemblyzer is not installed: pip install -e '.[train]' (Resemblyzer==0.1.4)")
+        raise SettingsError("Resemblyzer's weights are not installed: pip install --no-deps Resemblyzer==0.1.4 "
+                            "(only its weights file is used; --no-deps keeps out its obsolete 'typing' backport, "
+                            "which breaks PyInstaller builds) or pass --speaker-encoder PATH/pretrained.pt")
     path = Path(list(spec.submodule_search_locations)[0]) / "pretrained.pt"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: reinstall Resemblyzer==0.1.4")
+        raise SettingsError(f"{path} is missing: pip install --force-reinstall --no-deps Resemblyzer==0.1.4")
     return path
 
 

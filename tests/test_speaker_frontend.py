@@ -86,3 +86,13 @@ def test_lstm_matches_resemblyzers_voice_encoder(tmp_path):
 def test_installed_resemblyzer_weights_are_found_and_load():
     state = load_resemblyzer_state(find_resemblyzer_weights())
     SpeakerEncoder().load_state_dict(state)
+
+
+def test_missing_resemblyzer_says_how_to_install_it(monkeypatch):
+    import importlib.util
+
+    from detector.errors import SettingsError
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(SettingsError, match="pip install --no-deps Resemblyzer==0.1.4"):
+        find_resemblyzer_weights()
