@@ -102,6 +102,16 @@ def _valid(x: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor
     return torch.ones_like(x) if attention_mask is None else attention_mask.to(x.dtype)
 
 
+def _masked_batch(input_values: torch.Tensor, attention_mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, N) float waveform with padding zeroed, and the valid samples per row (all of N without a mask)."""
+    x = input_values.float()
+    if x.dim() == 1:
+        x = x.unsqueeze(0)
+    if attention_mask is not None:
+        return x * attention_mask.to(x.dtype), attention_mask.long().sum(-1).clamp_min(1)
+    return x, torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
+
+
 def level(x: torch.Tensor, lengths: torch.Tensor, target_rms: float) -> torch.Tensor:
     """Scale each row to ``target_rms`` over its valid samples, so recording level is not a feature
     (Whisper's log-mel is not level-invariant). Near-silence is lifted at most 60 dB."""
@@ -157,14 +167,7 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
 
     def pooled_features(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """(B, N) waveform -> (B, feature_dim) mean and std of each pooled layer over valid frames."""
-        x = input_values.float()
-        if x.dim() == 1:
-            x = x.unsqueeze(0)
-        if attention_mask is not None:
-            x = x * attention_mask.to(x.dtype)
-            lengths = attention_mask.long().sum(-1).clamp_min(1)
-        else:
-            lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
+        x, lengths = _masked_batch(input_values, attention_mask)
         if self.config.target_rms > 0:
             x = level(x, lengths, self.config.target_rms)
         t = n_frames(max(x.shape[1], N_FFT))  # the log-mel pads inputs shorter than one FFT window
@@ -200,14 +203,7 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         """(B, N) waveform -> (B, 256) d-vector of the speaker branch (input levelled to -30 dBFS)."""
         if self.speaker is None:
             raise ValueError("this model has no speaker branch (speaker_weight 0)")
-        x = input_values.float()
-        if x.dim() == 1:
-            x = x.unsqueeze(0)
-        if attention_mask is not None:
-            x = x * attention_mask.to(x.dtype)
-            lengths = attention_mask.long().sum(-1).clamp_min(1)
-        else:
-            lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=x.device)
+        x, lengths = _masked_batch(input_values, attention_mask)
         return self.speaker(level(x, lengths, SPEAKER_RMS), lengths if attention_mask is not None else None)
 
     def speaker_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
