@@ -63,6 +63,7 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         pooled_stats: tuple[str, ...] | list[str] = ("mean", "std"),
         speaker_weight: float = 0.0,
         speaker_source: str = "",
+        speaker_step: int = 80,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("id2label", dict(DEFAULT_ID2LABEL))
@@ -80,6 +81,11 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         self.pooled_stats = list(pooled_stats)
         self.speaker_weight = float(speaker_weight)  # 0: no speaker branch (v2)
         self.speaker_source = speaker_source  # provenance of the frozen speaker-encoder weights
+        # frames (10 ms) between the speaker encoder's 1.6-s partial windows: 80 in v3 (Resemblyzer's
+        # own overlap), 160 halves the LSTM's work (no overlap)
+        self.speaker_step = int(speaker_step)
+        if self.speaker_step < 1:
+            raise ValueError(f"speaker_step {self.speaker_step}: at least 1 frame")
         if self.speaker_weight < 0 or self.cnn_weight < 0 or self.speaker_weight + self.cnn_weight >= 1:
             raise ValueError(f"branch weights cnn {self.cnn_weight}, speaker {self.speaker_weight}: "
                              "each >= 0 and together < 1 (the Whisper probe keeps the rest)")
@@ -151,7 +157,7 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         self.probe = nn.Linear(c.feature_dim, 1)
         self.cnn = FaikDetectorForAudioClassification(FaikDetectorConfig(**c.cnn_config)) if c.cnn_config else None
         if c.speaker_weight > 0:
-            self.speaker = SpeakerEncoder()
+            self.speaker = SpeakerEncoder(c.speaker_step)
             self.register_buffer("speaker_mean", torch.zeros(SPEAKER_DIM))
             self.register_buffer("speaker_std", torch.ones(SPEAKER_DIM))
             self.speaker_probe = nn.Linear(SPEAKER_DIM, 1)

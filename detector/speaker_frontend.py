@@ -27,23 +27,29 @@ N_FFT = 400  # 25 ms
 HOP = 160  # 10 ms
 N_MELS = 40
 PARTIAL_FRAMES = 160  # 1.6 s, Resemblyzer's partial utterance
-PARTIAL_STEP = 80  # 0.8 s between partials (Resemblyzer's default rate is 1.3 per second)
+PARTIAL_STEP = 80  # 0.8 s between partials (Resemblyzer's default rate is 1.3 per second; v3's setting)
 HIDDEN = 256
 TARGET_RMS = 10 ** (-30 / 20)  # Resemblyzer normalises to -30 dBFS
 
 
-def partial_starts(n_frames: int) -> list[int]:
-    """First frame of each 160-frame partial window over ``n_frames`` mel frames (at least one;
-    frames after the last full window are not used, a clip under 1.6 s gets one zero-padded window)."""
-    return list(range(0, max(1, n_frames - PARTIAL_FRAMES + 1), PARTIAL_STEP))
+def partial_starts(n_frames: int, step: int = PARTIAL_STEP) -> list[int]:
+    """First frame of each 160-frame partial window over ``n_frames`` mel frames, ``step`` frames apart
+    (at least one; frames after the last full window are not used, a clip under 1.6 s gets one
+    zero-padded window)."""
+    if step < 1:
+        raise ValueError(f"partial step must be at least 1 frame (got {step})")
+    return list(range(0, max(1, n_frames - PARTIAL_FRAMES + 1), step))
 
 
 class SpeakerEncoder(nn.Module):
     """Raw 16 kHz waveform (B, N) -> L2-normalised d-vector (B, 256), the mean of the partial
-    windows' embeddings as in ``resemblyzer.VoiceEncoder.embed_utterance``."""
+    windows' embeddings as in ``resemblyzer.VoiceEncoder.embed_utterance``. ``step`` is the distance
+    between partial windows in 10-ms frames: the LSTM's cost is proportional to their number."""
 
-    def __init__(self) -> None:
+    def __init__(self, step: int = PARTIAL_STEP) -> None:
         super().__init__()
+        partial_starts(PARTIAL_FRAMES, step)  # validates step
+        self.step = int(step)
         self.lstm = nn.LSTM(N_MELS, HIDDEN, 3, batch_first=True)
         self.linear = nn.Linear(HIDDEN, HIDDEN)
         self.register_buffer("filters", slaney_mel_filters(N_MELS, N_FFT, SAMPLE_RATE), persistent=False)
@@ -68,7 +74,7 @@ class SpeakerEncoder(nn.Module):
         windows, owner = [], []
         for row, t in enumerate(n_valid):
             t = min(int(t), mels.shape[1])
-            for s in partial_starts(t):
+            for s in partial_starts(t, self.step):
                 w = mels[row, s:s + PARTIAL_FRAMES]
                 if w.shape[0] < PARTIAL_FRAMES:  # only when the row is shorter than one window
                     w = nn.functional.pad(w, (0, 0, 0, PARTIAL_FRAMES - w.shape[0]))

@@ -182,6 +182,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         pooled_stats=args.stats.split(","),
         speaker_weight=args.speaker_weight,
         speaker_source=f"Resemblyzer 0.1.4 / {speaker_path.name} (GE2E speaker encoder)" if speaker_path else "",
+        speaker_step=args.speaker_step,
         architectures=["FaikWhisperDetectorForAudioClassification"],
     )
     model = FaikWhisperDetectorForAudioClassification(config).eval()
@@ -205,28 +206,36 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         if v in ACOUSTIC_VARIANTS:
             stores[f"train:{v}"] = ensure_acoustic_store(v, [c.file for c in clips], stores["train"], cache,
                                                          args.seed, log)
-    # The trunks are frozen and deterministic, so their pooled features are cached between runs.
-    tag = hashlib.sha1(json.dumps([getattr(config, k) for k in ("pooled_layers", "target_rms", "d_model", "pooled_stats")]
-                                  + [whisper_path.stat().st_size, extra_names, [k for _, k, _, _ in train_items]]).encode()).hexdigest()[:10]
+    # The trunks are frozen and deterministic, so their pooled features are cached between runs,
+    # per view and per store (adding extra material does not recompute the train clips' features).
+    view_keys = {"whisper": [getattr(config, k) for k in ("pooled_layers", "target_rms", "d_model", "pooled_stats")]
+                 + [whisper_path.stat().st_size]}
     views = {"whisper": (model.feature_mean, model.feature_std, model.probe, args.C)}
     if speaker_path is not None:
         views["speaker"] = (model.speaker_mean, model.speaker_std, model.speaker_probe, args.speaker_C)
+        view_keys["speaker"] = [config.speaker_step, speaker_path.stat().st_size]
+    by_store: dict[str, list[tuple[str, str, int, str]]] = {}
+    for item in train_items:
+        by_store.setdefault(item[0], []).append(item)
     for view, (mean_buf, std_buf, linear, C) in views.items():
         feats, ys, groups = [], [], []
         for v in variants:
-            fcache = cache / f"{view}-features-{tag}-seed{args.seed}-{v}.npz"
-            if fcache.is_file():
-                z = np.load(fcache)
-                per_clip = np.split(z["X"], np.cumsum(z["n"])[:-1])
-            else:
-                signals = [get_signal(stores, s, v, k) for s, k, _, _ in train_items]
-                per_clip = pooled(model, signals, log, f"train/{v}", view=view)
-                np.savez(fcache, X=np.concatenate(per_clip), n=np.array([len(f) for f in per_clip]))
-            for (s, k, y, g), f in zip(train_items, per_clip):
-                feats.append(f)
-                ys += [y] * len(f)
-                groups += [g] * len(f)
-            log(f"{view} features for {v}: {len(per_clip)} clips ({time.time() - t0:.0f} s)")
+            for store, items in by_store.items():
+                tag = hashlib.sha1(json.dumps(view_keys[view] + [store, [k for _, k, _, _ in items]]).encode()
+                                   ).hexdigest()[:10]
+                fcache = cache / f"{view}-features-{tag}-seed{args.seed}-{v}.npz"
+                if fcache.is_file():
+                    z = np.load(fcache)
+                    per_clip = np.split(z["X"], np.cumsum(z["n"])[:-1])
+                else:
+                    signals = [get_signal(stores, s, v, k) for s, k, _, _ in items]
+                    per_clip = pooled(model, signals, log, f"{store}/{v}", view=view)
+                    np.savez(fcache, X=np.concatenate(per_clip), n=np.array([len(f) for f in per_clip]))
+                for (s, k, y, g), f in zip(items, per_clip):
+                    feats.append(f)
+                    ys += [y] * len(f)
+                    groups += [g] * len(f)
+            log(f"{view} features for {v}: {len(train_items)} clips ({time.time() - t0:.0f} s)")
         X = np.concatenate(feats).astype(np.float64)
         y = np.array(ys)
         mean, std = X.mean(0), X.std(0) + 1e-6
@@ -300,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speaker-weight", type=float, default=1 / 3,
                    help="weight of the speaker branch's logit in the fusion (0: no speaker branch, as v2)")
     p.add_argument("--speaker-C", type=float, default=1e-4, help="inverse L2 strength of the speaker branch's regression")
+    p.add_argument("--speaker-step", type=int, default=80,
+                   help="frames (10 ms) between the speaker encoder's 1.6-s windows (160: half the work)")
     p.add_argument("--speaker-encoder", default="",
                    help="Resemblyzer pretrained.pt (default: the one in the installed Resemblyzer wheel)")
     p.add_argument("--target-rms", type=float, default=0.05, help="input level the model normalises to (0: off)")

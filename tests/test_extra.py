@@ -11,7 +11,7 @@ import pytest
 from detector.train import Item, build_items, build_parser
 from detector.training.extra import SR, klettres_espeak_items, klettres_sounds, plan
 
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 
 
 def _fake_klettres(root: Path) -> None:
@@ -31,6 +31,7 @@ def _fake_klettres(root: Path) -> None:
             encoding="utf-8")
 
 
+@needs_espeak
 def test_klettres_espeak_items_balanced_and_seeded(tmp_path):
     _fake_klettres(tmp_path)
     assert set(klettres_sounds(tmp_path)) == {"fr", "ru"}
@@ -50,9 +51,51 @@ def test_klettres_espeak_items_balanced_and_seeded(tmp_path):
     assert all(len(m) >= 2 for _, m, _ in plan(klettres_sounds(tmp_path), seed=0, per_lang=1))
 
 
+@needs_espeak
 def test_extra_is_opt_in_and_goes_to_training_only():
     assert build_parser().parse_args(["--data", "d", "--out", "o"]).extra == "none"
     items = build_items([], {}, [], {"extra-x": [("klettres/fr/0000", 1, "real:klettres"),
                                                  ("espeak/fr/0000", 0, "fake:espeak")]})
     assert [(i.store, i.y) for i in items] == [("extra-x", 1), ("extra-x", 0)]
     assert isinstance(items[0], Item)
+
+
+def _fake_fillets(root: Path) -> None:
+    """A Fish Fillets NG sound tree: two levels, Czech and Dutch lines of the two main fish (m, v) and
+    of a side character (x), as 1-s Ogg Vorbis tones at 22.05 kHz with silence around."""
+    import soundfile as sf
+
+    for level in ("city", "wreck"):
+        for lang in ("cs", "nl", "en"):
+            (root / level / lang).mkdir(parents=True)
+            for char in ("m", "v", "x"):
+                for i in range(6):
+                    t = np.arange(22050) / 22050
+                    x = np.concatenate([np.zeros(3000), 0.3 * np.sin(2 * np.pi * (120 + 15 * i) * t), np.zeros(3000)])
+                    sf.write(root / level / lang / f"{level[:3]}-{char}-line{i}.ogg", x.astype(np.float32), 22050,
+                             format="OGG", subtype="VORBIS")
+
+
+def test_fillets_items_are_main_fish_lines_joined_into_seeded_real_items(tmp_path):
+    from detector.training.extra import EXTRA_SETS, fillets_items, fillets_lines
+
+    _fake_fillets(tmp_path)
+    lines = fillets_lines(tmp_path)
+    assert set(lines) == {("cs", "m"), ("cs", "v"), ("nl", "m"), ("nl", "v")}  # no side characters, no English
+    assert all(len(v) == 12 for v in lines.values())
+    items = fillets_items(seed=0, per_lang=4, root=tmp_path)
+    assert [k for k, *_ in items] == [k for k, *_ in fillets_items(seed=0, per_lang=4, root=tmp_path)]
+    assert len(items) == 8 and {y for _, y, _, _ in items} == {1}
+    assert {g for _, _, g, _ in items} == {"real:fillets-cs", "real:fillets-nl"}
+    for _, _, _, load in items:
+        x = load()
+        assert x.dtype == np.float32 and np.isfinite(x).all()
+        assert 1.9 * SR < len(x) < 6.5 * SR  # two to four ~1-s lines with short pauses (silence trimmed)
+    assert EXTRA_SETS["fillets"] is fillets_items
+
+
+def test_fillets_missing_says_what_to_install(tmp_path):
+    from detector.training.extra import fillets_items
+
+    with pytest.raises(FileNotFoundError, match="apt-get install fillets-ng-data-cs"):
+        fillets_items(root=tmp_path / "nowhere")

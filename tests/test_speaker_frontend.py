@@ -38,6 +38,22 @@ def test_partial_windows_cover_the_chunk_like_resemblyzer():
     assert partial_starts(10) == [0]  # shorter than one window: one zero-padded window
     assert partial_starts(PARTIAL_FRAMES) == [0]
     assert partial_starts(501) == [0, 80, 160, 240, 320]  # a 5-s chunk
+    assert partial_starts(501, step=160) == [0, 160, 320]  # no overlap: 3 windows instead of 5
+    with pytest.raises(ValueError):
+        partial_starts(501, step=0)
+
+
+def test_partial_step_sets_how_many_windows_the_lstm_sees(tmp_path, monkeypatch):
+    enc = _encoder(tmp_path)
+    seen = []
+    real = enc.embed_partials
+    monkeypatch.setattr(enc, "embed_partials", lambda mels: seen.append(len(mels)) or real(mels))
+    x = torch.from_numpy(synth_speechlike(5.0, seed=5))[None]
+    with torch.inference_mode():
+        enc(x)
+        enc.step = 160
+        enc(x)
+    assert seen == [5, 3]
 
 
 def test_checkpoint_loading_keeps_only_the_encoder_and_never_unpickles_code(tmp_path):

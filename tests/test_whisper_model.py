@@ -180,11 +180,11 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
     speaker = write_resemblyzer_checkpoint(tmp_path / "pretrained.pt")
     FaikDetectorForAudioClassification(FaikDetectorConfig(**TINY_CNN)).save_pretrained(cnn_dir)
 
-    def run(out: Path) -> dict:
+    def run(out: Path, *more: str) -> dict:
         args = build_parser().parse_args([
             "--data", str(SHARED_DATA), "--out", str(out), "--cache", str(tmp_path / "cache"), "--limit", "2",
             "--whisper", str(tmp_path / "model.bin"), "--layers", "0,1", "--cnn", str(cnn_dir),
-            "--variants", "clean,mp3", "--speaker-encoder", str(speaker)])
+            "--variants", "clean,mp3", "--speaker-encoder", str(speaker), *more])
         return train(args, log=lambda s: None)
 
     log = run(tmp_path / "a")
@@ -202,6 +202,12 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
     assert json.loads((out / "training_log.json").read_text())["train_chunks"] == log["train_chunks"] > 0
     run(tmp_path / "b")  # second run reads the cached features: same bytes
     assert (tmp_path / "b" / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
+    # Another partial-window step is another speaker feature set (not the cached one) and is saved.
+    run(tmp_path / "c", "--speaker-step", "160")
+    stepped = AutoModelForAudioClassification.from_pretrained(tmp_path / "c", use_safetensors=True)
+    assert model.config.speaker_step == 80 and stepped.config.speaker_step == stepped.speaker.step == 160
+    assert torch.equal(stepped.probe.weight, model.probe.weight)  # the Whisper branch is untouched
+    assert not torch.equal(stepped.speaker_probe.weight, model.speaker_probe.weight)
 
 
 def test_acoustic_copies_are_seeded_per_clip_and_change_the_audio(tmp_path):
