@@ -277,7 +277,10 @@ def ensure_extra_stores(extra: Sequence[str], cache: Path, seed: int, stores: di
     for name in extra:
         if name not in EXTRA_SETS:
             raise SettingsError(f"unknown --extra {name!r}; known: {', '.join(EXTRA_SETS)}")
-        gen = EXTRA_SETS[name](seed=seed)
+        try:
+            gen = EXTRA_SETS[name](seed=seed)
+        except FileNotFoundError as err:  # a Debian package the material comes from is missing
+            raise SettingsError(f"--extra {name}: {err}") from err
         edir = cache / f"extra-{name}-seed{seed}"
         if not (edir / "meta.json").exists():
             log(f"generating extra material {name} ({len(gen)} items) into {edir}")

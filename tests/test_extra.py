@@ -86,6 +86,9 @@ def test_fillets_items_are_main_fish_lines_joined_into_seeded_real_items(tmp_pat
     items = fillets_items(seed=0, per_lang=4, root=tmp_path)
     assert [k for k, *_ in items] == [k for k, *_ in fillets_items(seed=0, per_lang=4, root=tmp_path)]
     assert len(items) == 8 and {y for _, y, _, _ in items} == {1}
+    # keys name their lines: material made with other settings never passes for this (cache safety)
+    others = fillets_items(seed=0, per_lang=4, root=tmp_path, characters=("x",))
+    assert not {k for k, *_ in items} & {k for k, *_ in others}
     assert {g for _, _, g, _ in items} == {"real:fillets-cs", "real:fillets-nl"}
     for _, _, _, load in items:
         x = load()
@@ -99,3 +102,15 @@ def test_fillets_missing_says_what_to_install(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="apt-get install fillets-ng-data-cs"):
         fillets_items(root=tmp_path / "nowhere")
+
+
+def test_extra_material_from_a_missing_package_is_a_clear_recipe_error(tmp_path, monkeypatch):
+    import detector.training.extra as extra
+    from detector.errors import SettingsError
+    from detector.train import ensure_extra_stores
+
+    monkeypatch.setattr(extra, "FILLETS", tmp_path / "nowhere")
+    monkeypatch.setitem(extra.EXTRA_SETS, "fillets",
+                        lambda seed: extra.fillets_items(seed=seed, root=extra.FILLETS))
+    with pytest.raises(SettingsError, match="--extra fillets: .*apt-get install fillets-ng-data-cs"):
+        ensure_extra_stores(["fillets"], tmp_path / "cache", 0, {}, print)

@@ -144,13 +144,13 @@ def main() -> None:
         print(json.dumps(child(args.child, args.file, args.model)))
         return
 
-    from detector.model_service import BUILTIN_MODEL_DIR
+    from detector.model_service import BUILTIN_MODEL_DIR, BUILTIN_MODEL_NAME
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="faik-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     model, model_label = args.model, None
     if model is None and (BUILTIN_MODEL_DIR / "config.json").is_file():
-        model_label = "built-in faik-detector-v3"
+        model_label = f"built-in {BUILTIN_MODEL_NAME}"
     elif model is None:
         model = str(save_random_builtin(work / "random-builtin-arch"))
         model_label = ("built-in architecture with RANDOM weights (the trained model is not installed): "
