@@ -200,6 +200,10 @@ class EvaluationReport:
     inconclusive_rate: float | None = None
     per_family: dict[str, GroupStats] = field(default_factory=dict)
     per_language_false_alarm: dict[str, tuple[int, float]] = field(default_factory=dict)
+    # EER within each language that has both classes (at least MIN_PER_CLASS files each): when the
+    # classes' language mixes differ (val: 91 % of fakes are English, half of the real clips are
+    # not), the pooled EER also rewards a model for telling languages apart; these do not.
+    per_language_eer: dict[str, tuple[int, int, float]] = field(default_factory=dict)
 
     @property
     def x_real_time(self) -> float:
@@ -233,6 +237,11 @@ class EvaluationReport:
         for lang in sorted({it.language for it in items if it.label == 0}):
             idx = [i for i, it in enumerate(items) if it.label == 0 and it.language == lang]
             rep.per_language_false_alarm[lang] = (len(idx), float(verdict[idx].mean()))
+        for lang in sorted({it.language for it in items}):
+            idx = [i for i, it in enumerate(items) if it.language == lang]
+            n_fake = int(y[idx].sum())
+            if min(n_fake, len(idx) - n_fake) >= MIN_PER_CLASS:
+                rep.per_language_eer[lang] = (len(idx) - n_fake, n_fake, eer(y[idx], s[idx])[0])
         return rep
 
     def to_dict(self) -> dict[str, Any]:
@@ -247,9 +256,14 @@ class EvaluationReport:
             "per_family": {k: v.to_dict() for k, v in self.per_family.items()},
             "per_language_false_alarm": {k: {"n": n, "false_alarm_rate": r}
                                          for k, (n, r) in self.per_language_false_alarm.items()},
+            "per_language_eer": {k: {"n_real": nr, "n_fake": nf, "eer": e}
+                                 for k, (nr, nf, e) in self.per_language_eer.items()},
             "failed": [{"file": f, "error": e} for f, e in self.failed],
             "items": [dict(it.__dict__) for it in self.items],
         })
+
+
+MIN_PER_CLASS = 5  # files of each class a language needs for its own EER
 
 
 def _group_eer(fy: np.ndarray, fs: np.ndarray, real_s: np.ndarray, fake_s: np.ndarray) -> float | None:
@@ -295,6 +309,8 @@ def format_report(rep: EvaluationReport) -> str:
         + (f" split={rep.split}" if rep.split else "") + f", channel {rep.channel}",
         f"files: {rep.n} ({rep.n_real} real, {rep.n_fake} fake)" + (f", {len(rep.failed)} failed" if rep.failed else ""),
         f"EER            {_pct(rep.eer)}   (threshold {_num(rep.eer_threshold)})",
+        *[f"  within {lang:<6} {_pct(e)}   ({nr} real, {nf} fake: scores compared inside one language)"
+          for lang, (nr, nf, e) in rep.per_language_eer.items()],
         f"ROC AUC        {_num(rep.roc_auc)}",
         f"accuracy       {_pct(rep.accuracy)}   (the app's verdict: majority of chunks at P(AI) >= 0.5)",
         f"false alarms   {_pct(rep.false_alarm_rate)}   (real called AI-generated)",

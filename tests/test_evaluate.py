@@ -221,3 +221,18 @@ def test_evaluate_index_bad_inputs(toy_set, tmp_path):
     bad.write_text("file,label,family\nx.flac,maybe,f\n")
     with pytest.raises(FaikError, match="real' or 'fake"):
         evaluate_index(bad, root, PeakService())
+
+
+def test_evaluate_index_eer_within_each_language_with_both_classes(toy_set, monkeypatch):
+    import detector.evaluate as ev
+
+    index, root = toy_set
+    assert ev.evaluate_index(index, root, PeakService(), split="val").per_language_eer == {}  # < 5 per class
+    monkeypatch.setattr(ev, "MIN_PER_CLASS", 2)
+    rep = ev.evaluate_index(index, root, PeakService(), split="val")
+    # English alone separates (reals 0.12, 0.25 < fakes 0.42, 0.72) although the pooled EER is 1/3:
+    # fr has only a real clip and zh only a fake one, so they get no EER of their own.
+    assert rep.eer == pytest.approx(1 / 3)
+    assert rep.per_language_eer == {"en": (2, 2, pytest.approx(0.0))}
+    assert "within en" in ev.format_report(rep)
+    assert rep.to_dict()["per_language_eer"] == {"en": {"n_real": 2, "n_fake": 2, "eer": pytest.approx(0.0)}}
