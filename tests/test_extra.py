@@ -114,3 +114,30 @@ def test_extra_material_from_a_missing_package_is_a_clear_recipe_error(tmp_path,
                         lambda seed: extra.fillets_items(seed=seed, root=extra.FILLETS))
     with pytest.raises(SettingsError, match="--extra fillets: .*apt-get install fillets-ng-data-cs"):
         ensure_extra_stores(["fillets"], tmp_path / "cache", 0, {}, print)
+
+
+def test_words_items_join_native_readings_of_both_packages_as_real(tmp_path):
+    import soundfile as sf
+
+    from detector.training.extra import EXTRA_SETS, ktuberling_sounds, words_items
+
+    _fake_klettres(tmp_path / "klettres")
+    for lang in ("da", "uk"):
+        (tmp_path / "kt" / lang).mkdir(parents=True)
+        for i in range(8):
+            t = np.arange(int(0.7 * 44100)) / 44100
+            sf.write(tmp_path / "kt" / lang / f"w{i}.ogg", (0.3 * np.sin(2 * np.pi * (200 + 9 * i) * t)).astype(np.float32),
+                     44100, format="OGG", subtype="VORBIS")
+    (tmp_path / "kt" / "da.soundtheme").write_text("not a folder")
+    assert set(ktuberling_sounds(tmp_path / "kt")) == {"da", "uk"}
+    items = words_items(seed=0, per_lang=1, ktuberling=tmp_path / "kt", klettres=tmp_path / "klettres")
+    assert [k for k, *_ in items] == [k for k, *_ in words_items(seed=0, per_lang=1, ktuberling=tmp_path / "kt",
+                                                                 klettres=tmp_path / "klettres")]
+    assert {k.split("/")[0] for k, *_ in items} == {"ktuberling", "klettres"} and {y for _, y, _, _ in items} == {1}
+    assert {k.split("/")[1] for k, *_ in items} == {"da", "uk", "fr", "ru"}
+    for _, _, _, load in items:
+        x = load()
+        assert x.dtype == np.float32 and 1.0 * SR < len(x) < 6 * SR
+    assert EXTRA_SETS["words"] is words_items
+    with pytest.raises(FileNotFoundError, match="apt-get install ktuberling-data"):
+        words_items(ktuberling=tmp_path / "none", klettres=tmp_path / "klettres")

@@ -19,6 +19,7 @@ from detector.training.ct2_whisper import encoder_dims, read_ct2, trunk_state_di
 from detector.whisper_frontend import WhisperEncoderTrunk, WhisperLogMel, n_frames, whisper_mel_filters
 from tests.faik_testkit import SHARED_DATA, synth_speechlike, write_ct2_whisper, write_resemblyzer_checkpoint
 
+REPO = Path(__file__).resolve().parents[1]
 TINY_CNN = {"channels": [4, 8, 8, 8], "embed_dim": 16, "attention_dim": 8}
 
 
@@ -203,9 +204,9 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
     run(tmp_path / "b")  # second run reads the cached features: same bytes
     assert (tmp_path / "b" / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
     # Another partial-window step is another speaker feature set (not the cached one) and is saved.
-    run(tmp_path / "c", "--speaker-step", "160")
+    run(tmp_path / "c", "--speaker-step", "80")  # v3's overlapping windows
     stepped = AutoModelForAudioClassification.from_pretrained(tmp_path / "c", use_safetensors=True)
-    assert model.config.speaker_step == 80 and stepped.config.speaker_step == stepped.speaker.step == 160
+    assert model.config.speaker_step == model.speaker.step == 160 and stepped.config.speaker_step == stepped.speaker.step == 80
     assert torch.equal(stepped.probe.weight, model.probe.weight)  # the Whisper branch is untouched
     assert not torch.equal(stepped.speaker_probe.weight, model.speaker_probe.weight)
 
@@ -227,3 +228,16 @@ def test_acoustic_copies_are_seeded_per_clip_and_change_the_audio(tmp_path):
     assert np.array_equal(get_signal(stores, "train", "noise", "b"), one.get("clean", "b"))
     stores["extra"] = src  # material without acoustic copies falls back to its clean audio
     assert np.array_equal(get_signal(stores, "extra", "noise", "b"), src.get("clean", "b"))
+
+
+def test_models_saved_before_speaker_step_existed_keep_overlapping_windows():
+    """v3's config.json has no speaker_step: it must load with the 0.8-s step it was trained with."""
+    v3 = REPO / "resources" / "models" / "faik-detector-v3"
+    if not (v3 / "config.json").is_file():
+        pytest.skip("v3 not in this checkout")
+    assert "speaker_step" not in json.loads((v3 / "config.json").read_text())
+    config = FaikWhisperDetectorConfig.from_pretrained(v3)
+    assert config.speaker_step == 80
+    assert FaikWhisperDetectorConfig(speaker_weight=0.3).speaker_step == 80
+    with pytest.raises(ValueError, match="speaker_step"):
+        FaikWhisperDetectorConfig(speaker_step=0)
