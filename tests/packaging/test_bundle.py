@@ -195,9 +195,13 @@ def test_bundle_leaves_out_what_build_spec_excludes(bundle_dir: Path):
     found = {label: [n for n in names if rule(n)][:5] for label, rule in forbidden.items()}
     assert not any(found.values()), f"excluded content is in the bundle: {found}"
     # and what must be there
+    from detector.model_service import BUILTIN_MODEL_NAME
+
     for needed in ("detector/schema/analysis-result.schema.json", "resources/sample/sample.flac",
-                   "resources/models/faik-detector-v3/config.json"):
+                   f"resources/models/{BUILTIN_MODEL_NAME}/config.json"):
         assert (internal / needed).is_file(), f"{needed} is missing from the bundle"
+    # only the built-in model: earlier ones stay in the source tree
+    assert [p.name for p in (internal / "resources" / "models").iterdir()] == [BUILTIN_MODEL_NAME]
     assert (bundle_dir / "faik").is_file(), "the CLI executable is missing"
 
 
