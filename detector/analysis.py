@@ -21,7 +21,8 @@ from detector.channel_check import narrowband_warning
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyError, SettingsError
 from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate
-from detector.speech_check import no_speech_warning
+from detector.noise_check import noise_warning
+from detector.speech_check import no_speech_warning, vad_frames
 
 if TYPE_CHECKING:  # pragma: no cover
     from detector.audio import DecodedAudio
@@ -113,8 +114,11 @@ def analyze_audio(
             progress(len(results), total)
 
     warnings = list(audio.warnings)
-    for note in (no_speech_warning(samples, audio.sample_rate),
-                 narrowband_warning(samples, audio.sample_rate, getattr(info, "validation", None))):
+    validation = getattr(info, "validation", None)
+    frames = vad_frames(samples, audio.sample_rate)  # one VAD pass for the speech and noise checks
+    for note in (no_speech_warning(samples, audio.sample_rate, frames),
+                 narrowband_warning(samples, audio.sample_rate, validation),
+                 noise_warning(frames, validation)):
         if note is not None:
             warnings.append(note)
     provenance = build_provenance(audio, info.to_dict(), options, started, warnings)

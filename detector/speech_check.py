@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
@@ -43,10 +44,20 @@ def _vad():
         return _model or None
 
 
-def speech_fraction(samples: np.ndarray, sample_rate: int = 16000) -> float | None:
-    """Share (0..1) of 32-ms frames judged speech, over two-second windows spread evenly over about a
-    quarter of the 16 kHz recording (at most 64); ``None`` when the VAD is unavailable or the input is
-    too short. Leaves torch's thread count as it found it."""
+@dataclass(frozen=True)
+class VadFrames:
+    """Silero's speech probability and the mean square level of each 32-ms frame it judged, from
+    two-second windows spread over about a quarter of the recording (one pass serves both the
+    speech check and the noise check, :mod:`detector.noise_check`)."""
+
+    speech_prob: np.ndarray
+    energy: np.ndarray
+
+
+def vad_frames(samples: np.ndarray, sample_rate: int = 16000) -> VadFrames | None:
+    """Per-frame speech probabilities and levels over two-second windows spread evenly over about a
+    quarter of the 16 kHz recording (at most 64); ``None`` when the VAD is unavailable or the input
+    is too short. Leaves torch's thread count as it found it."""
     import torch
 
     threads = torch.get_num_threads()  # before loading too: Silero's TorchScript sets one thread
@@ -58,26 +69,38 @@ def speech_fraction(samples: np.ndarray, sample_rate: int = 16000) -> float | No
     n = int(_WINDOW_S * sample_rate)
     if len(x) < _FRAME:
         return None
-    # About a quarter of the audio (at most 64 windows): the VAD runs at ~85x real time on 2 cores,
-    # so checking everything would halve the speed of analysing a short file.
-    windows = spread_windows(len(x), n, min(_WINDOWS, max(1, len(x) // (4 * n))))
-    flags = []
+    # About a quarter of the audio (at most 64 windows, at least 4 = 8 s where there is that much):
+    # the VAD runs at ~85x real time on 2 cores, so checking everything would halve the speed of
+    # analysing a long file; on a short clip one window would miss most of its pauses.
+    windows = spread_windows(len(x), n, min(_WINDOWS, max(min(4, -(-len(x) // n)), len(x) // (4 * n))))
+    probs, energies = [], []
     try:
         with _lock, torch.inference_mode():
             for a, b in windows:
                 seg = torch.from_numpy(np.ascontiguousarray(x[a:b]))
                 model.reset_states()  # windows are independent
                 for i in range(0, len(seg) - _FRAME + 1, _FRAME):
-                    flags.append(float(model(seg[i:i + _FRAME], sample_rate)) > 0.5)
+                    frame = seg[i:i + _FRAME]
+                    probs.append(float(model(frame, sample_rate)))
+                    energies.append(float(frame.double().pow(2).mean()))
     finally:
         # Silero's TorchScript sets torch to one thread when it runs; the detector wants its threads back.
         torch.set_num_threads(threads)
-    return float(np.mean(flags)) if flags else None
+    if not probs:
+        return None
+    return VadFrames(np.asarray(probs), np.asarray(energies))
 
 
-def no_speech_warning(samples: np.ndarray, sample_rate: int = 16000) -> str | None:
+def speech_fraction(samples: np.ndarray, sample_rate: int = 16000, frames: VadFrames | None = None) -> float | None:
+    """Share (0..1) of 32-ms frames judged speech (see :func:`vad_frames`; pass ``frames`` to reuse
+    a pass); ``None`` when the VAD is unavailable or the input is too short."""
+    frames = frames if frames is not None else vad_frames(samples, sample_rate)
+    return None if frames is None else float(np.mean(frames.speech_prob > 0.5))
+
+
+def no_speech_warning(samples: np.ndarray, sample_rate: int = 16000, frames: VadFrames | None = None) -> str | None:
     """A warning when the recording holds little or no speech; ``None`` otherwise (or if unknown)."""
-    fraction = speech_fraction(samples, sample_rate)
+    fraction = speech_fraction(samples, sample_rate, frames)
     if fraction is None or fraction >= MIN_SPEECH_FRACTION:
         return None
     return (f"little or no speech found (speech in {fraction:.0%} of the sampled audio): the detector judges "

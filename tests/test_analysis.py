@@ -91,9 +91,10 @@ def test_json_validates_and_has_provenance(service):
 
     assert p["app"] == {"name": "fAIk Desktop", "version": detector.__version__}
     assert ISO_Z.match(p["started_at"]) and ISO_Z.match(p["finished_at"]) and p["started_at"] <= p["finished_at"]
-    # The synthetic test signal has no energy above 4 kHz, so the narrow-band note follows the decoder's.
+    # The synthetic test signal has no energy above 4 kHz, so the narrow-band note follows the decoder's;
+    # its hiss between "syllables" is only ~7 dB below them, so the noise note comes last.
     assert p["warnings"][0] == "a warning from decoding" and "narrow-band" in p["warnings"][1]
-    assert len(p["warnings"]) == 2
+    assert len(p["warnings"]) == 3 and "background noise" in p["warnings"][2]
     assert p["statement"] == STATEMENT and "not proof" in STATEMENT
     assert p["verdict"]["label"] in {"ai-generated", "real", "inconclusive"}
     # Round trip through JSON text.
@@ -194,3 +195,16 @@ def test_analyze_file_bad_input_message(service, tmp_path):
     with pytest.raises(AudioDecodeError) as e:
         analyze_file(fake, service)
     assert "\n" not in str(e.value) and "report.mp3" in str(e.value)
+
+
+def test_speech_under_noise_carries_a_noise_warning_and_clean_speech_does_not(service):
+    import soundfile as sf
+
+    x = sf.read(Path(__file__).resolve().parents[1] / "resources" / "sample" / "sample.flac", dtype="float32")[0]
+    clean = analyze_audio(decoded(len(x) / SR, signal=x), service).provenance["warnings"]
+    assert not any("background noise" in w for w in clean)
+    rms = float(np.sqrt(np.mean(x ** 2)))
+    noisy_x = (x + np.random.default_rng(1).standard_normal(len(x)) * rms * 0.3).astype(np.float32)  # ~10 dB SNR
+    noisy = analyze_audio(decoded(len(x) / SR, signal=noisy_x), service).provenance["warnings"]
+    assert sum("background noise" in w for w in noisy) == 1
+    assert noisy[0] == "a warning from decoding"  # the decoder's note stays first
