@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from detector.chunking import spread_windows
+from detector.model_validation import channel_figures
 
 NARROWBAND_CUTOFF_HZ = 4000.0
 # Wideband speech has 0.1-5 % of its energy above 4 kHz (val: 25th percentile 0.18 %); audio that
@@ -45,7 +46,7 @@ def narrowband_warning(samples: np.ndarray, sample_rate: int,
     fraction = high_band_fraction(samples, sample_rate)
     if not fraction < NARROWBAND_FRACTION:  # wideband, or silence (NaN): nothing to say
         return None
-    phone = ((validation or {}).get("channels") or {}).get("phone-8k")
+    phone = channel_figures(validation, "phone-8k")
     if phone:
         tested = (f"in testing, this model called {phone['false_alarm_rate']:.0%} of real telephone-band "
                   f"recordings AI-generated")

@@ -71,6 +71,12 @@ def load_validation(folder: str | Path) -> dict[str, Any] | None:
     return data
 
 
+def channel_figures(validation: Mapping[str, Any] | None, channel: str) -> Mapping[str, Any] | None:
+    """One channel's figures (eer, false_alarm_rate, miss_rate, ece) from a model's validation
+    data, or ``None`` when the model ships none for that channel."""
+    return ((validation or {}).get("channels") or {}).get(channel) or None
+
+
 def describe(validation: Mapping[str, Any] | None) -> list[str]:
     """Plain sentences for people: how often this model was wrong on unseen data, per channel."""
     if not validation:

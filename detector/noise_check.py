@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from detector.model_validation import channel_figures
 from detector.speech_check import VadFrames
 
 SPEECH_PROB = 0.7  # frames the VAD is sure hold speech
@@ -52,7 +53,7 @@ def noise_warning(frames: VadFrames | None, validation: Mapping[str, Any] | None
     snr = speech_to_noise_db(frames)
     if snr is None or snr >= NOISY_BELOW_DB:
         return None
-    noise = ((validation or {}).get("channels") or {}).get("noise-20db")
+    noise = channel_figures(validation, "noise-20db")
     if noise:
         tested = (f"in testing with noise at 20 dB SNR, this model missed {noise['miss_rate']:.0%} of "
                   f"AI-generated recordings")

@@ -77,3 +77,12 @@ def test_builtin_model_ships_its_error_rates_into_every_result():
     validate_result_dict(d)
     assert d["provenance"]["model"]["validation"]["channels"]["clean"]["eer"] == info.validation["channels"]["clean"]["eer"]
     assert np.isfinite(d["provenance"]["model"]["validation"]["channels"]["phone-8k"]["false_alarm_rate"])
+
+
+def test_channel_figures_are_none_when_a_model_ships_none():
+    from detector.model_validation import channel_figures
+
+    v = {"channels": {"phone-8k": {"eer": 0.3, "false_alarm_rate": 0.37, "miss_rate": 0.29, "ece": 0.06}}}
+    assert channel_figures(v, "phone-8k")["false_alarm_rate"] == 0.37
+    assert channel_figures(v, "noise-20db") is None
+    assert channel_figures(None, "phone-8k") is None and channel_figures({}, "phone-8k") is None
