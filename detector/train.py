@@ -87,6 +87,11 @@ def limit_clips(clips: Sequence[Clip], limit: int, seed: int) -> list[Clip]:
     return pick
 
 
+def option_list(value: str) -> list[str]:
+    """A comma-separated command-line list (``--extra``, ``--vocoded``); empty and "none" entries dropped."""
+    return [m for m in value.split(",") if m and m != "none"]
+
+
 def run_recipe(parser: argparse.ArgumentParser, recipe: Callable[..., dict], argv: Sequence[str] | None) -> int:
     """Command-line entry of a training recipe: exit 0, or 2 with a one-line error."""
     args = parser.parse_args(argv)
@@ -328,9 +333,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     clips = read_index(index)
     if args.limit:
         clips = limit_clips(clips, args.limit, args.seed)
-    vocoded = [m for m in args.vocoded.split(",") if m and m != "none"]
+    vocoded = option_list(args.vocoded)
     stores = ensure_stores(clips, data, cache, vocoded, args.seed, log)
-    extra_names = [m for m in args.extra.split(",") if m and m != "none"]
+    extra_names = option_list(args.extra)
     extra = ensure_extra_stores(extra_names, cache, args.seed, stores, log) if extra_names else None
     items = build_items(clips, stores, vocoded, extra)
     dev = [c for c in clips if c.part == "dev"]

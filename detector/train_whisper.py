@@ -50,11 +50,13 @@ from detector.faik_whisper_model import (
 )
 from detector.train import (
     DEFAULT_CACHE,
+    build_items,
     ensure_extra_stores,
     ensure_stores,
     file_scores,
     fit_calibration,
     limit_clips,
+    option_list,
     run_recipe,
     summarise,
     write_feature_extractor,
@@ -158,9 +160,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     clips = [c for c in read_index(index) if c.split == "train"]
     if args.limit:
         clips = limit_clips(clips, args.limit, args.seed)
-    vocoded = [m for m in args.vocoded.split(",") if m and m != "none"]
+    vocoded = option_list(args.vocoded)
     stores = ensure_stores(clips, data, cache, vocoded, args.seed, log)
-    extra_names = [m for m in args.extra.split(",") if m and m != "none"]
+    extra_names = option_list(args.extra)
     extra = ensure_extra_stores(extra_names, cache, args.seed, stores, log) if extra_names else {}
 
     # Model with the frozen Whisper trunk and, optionally, the v1 CNN branch.
@@ -197,12 +199,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         model.speaker.load_state_dict(load_resemblyzer_state(speaker_path))
 
     # Features: train part in every channel copy (+ extra material); dev clean + copies for calibration.
-    train_items = [("train", c.file, c.y, f"{c.label}:{c.family}") for c in clips if c.part == "train"]
-    for method in vocoded:  # "vocoded real" fakes: the train part's real clips resynthesised
-        train_items += [(f"vocoded-{method}", c.file, 0, f"fake:vocoded-{method}:{c.family}")
-                        for c in clips if c.part == "train" and c.label == "real"]
-    for store, entries in extra.items():
-        train_items += [(store, k, y, g) for k, y, g in entries]
+    # The same training items as the v1 recipe: train part, vocoded-real fakes, extra material.
+    train_items = [(it.store, it.key, it.y, it.group) for it in build_items(clips, stores, vocoded, extra)]
     dev = [c for c in clips if c.part == "dev"]
     variants = [v for v in args.variants.split(",") if v]
     unknown = set(variants) - set(VARIANTS) - set(ACOUSTIC_VARIANTS)

@@ -176,6 +176,13 @@ def klettres_espeak_items(seed: int = 0, per_lang: int = PER_LANG, root: Path = 
     return out
 
 
+def _item_key(prefix: str, index: int, paths: list[Path]) -> str:
+    """``prefix/NNNN-digest``: the digest of the item's source file names makes the key name its
+    content, so features cached for other settings (another grouping) are never reused for it."""
+    digest = hashlib.sha1("|".join(p.name for p in paths).encode()).hexdigest()[:8]
+    return f"{prefix}/{index:04d}-{digest}"
+
+
 # --- Acted real speech: the Czech and Dutch dubbing of the game Fish Fillets NG --------------------
 
 FILLETS = Path("/usr/share/games/fillets-ng/sound")
@@ -239,8 +246,7 @@ def fillets_items(seed: int = 0, per_lang: int = FILLETS_PER_LANG, root: Path = 
         raise FileNotFoundError(f"{root} missing: apt-get install fillets-ng-data-cs fillets-ng-data-nl")
     out = []
     for i, (lang, members, gaps) in enumerate(fillets_plan(fillets_lines(root, langs, characters), seed, per_lang)):
-        digest = hashlib.sha1("|".join(p.name for p in members).encode()).hexdigest()[:8]
-        out.append((f"fillets/{lang}/{i:04d}-{digest}", 1, f"real:fillets-{lang}",
+        out.append((_item_key(f"fillets/{lang}", i, members), 1, f"real:fillets-{lang}",
                     (lambda m=members, g=gaps: _join([_decode(p) for p in m], g))))
     return out
 
@@ -271,8 +277,7 @@ def words_items(seed: int = 0, per_lang: int = PER_LANG, ktuberling: Path = KTUB
     out = []
     for name, sounds in (("ktuberling", ktuberling_sounds(ktuberling)), ("klettres", klettres_sounds(klettres))):
         for i, (lang, members, gaps) in enumerate(plan(sounds, seed, per_lang)):
-            digest = hashlib.sha1("|".join(p.name for _, p in members).encode()).hexdigest()[:8]
-            out.append((f"{name}/{lang}/{i:04d}-{digest}", 1, f"real:{name}",
+            out.append((_item_key(f"{name}/{lang}", i, [p for _, p in members]), 1, f"real:{name}",
                         (lambda m=members, g=gaps: _join([_decode(p) for _, p in m], g))))
     return out
 
