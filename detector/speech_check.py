@@ -77,12 +77,12 @@ def vad_frames(samples: np.ndarray, sample_rate: int = 16000) -> VadFrames | Non
     try:
         with _lock, torch.inference_mode():
             for a, b in windows:
-                seg = torch.from_numpy(np.ascontiguousarray(x[a:b]))
+                k = (b - a) // _FRAME  # whole frames in the window
+                frames = np.ascontiguousarray(x[a:a + k * _FRAME]).reshape(k, _FRAME)
+                energies.extend(np.mean(frames.astype(np.float64) ** 2, axis=1))
                 model.reset_states()  # windows are independent
-                for i in range(0, len(seg) - _FRAME + 1, _FRAME):
-                    frame = seg[i:i + _FRAME]
+                for frame in torch.from_numpy(frames):
                     probs.append(float(model(frame, sample_rate)))
-                    energies.append(float(frame.double().pow(2).mean()))
     finally:
         # Silero's TorchScript sets torch to one thread when it runs; the detector wants its threads back.
         torch.set_num_threads(threads)
