@@ -1,4 +1,5 @@
-"""faik-detector v2/v3: linear probes on frozen pretrained features (Whisper stem; v3 also a speaker encoder), fused with the v1 CNN.
+"""faik-detector v2-v5: linear probes on frozen pretrained features (Whisper stem; v3 also a speaker encoder;
+v5 also the stem's first convolution), fused with the v1 CNN.
 
 Why this shape (measured on the val split, see the model card): a logistic regression on
 time-pooled statistics of Whisper-tiny's conv stem separates unseen generators
@@ -21,7 +22,10 @@ where ``z_cnn`` is the v1 model's calibrated real-vs-AI logit difference. v3 add
 a frozen speaker encoder (``detector.speaker_frontend``) whose d-vector goes through its own
 standardise + linear probe to ``z_speaker``; then
 ``z = (1 - cnn_weight - speaker_weight) * z_probe + speaker_weight * z_speaker + cnn_weight * z_cnn``
-(each branch first divided by its spread on held-out chunks). Finally
+(each branch first divided by its spread on held-out chunks). v5 adds a fourth view with weight
+``conv1_weight``: mean and standard deviation over time of the Whisper stem's *first* convolution
+(100 frames/s, before the stride-2 second one), through its own standardise + linear probe; on its
+own it separates val better than the stem's output does, and it costs no extra trunk pass. Finally
 ``z / logit_scale + logit_bias`` (calibration fitted on held-out training families) and the two
 class logits are ``(-z / 2, z / 2)``, so the softmax gives P(real) = sigmoid(z).
 """
@@ -39,7 +43,7 @@ from detector.faik_model import DEFAULT_ID2LABEL, FaikDetectorConfig, FaikDetect
 from detector.speaker_frontend import HIDDEN as SPEAKER_DIM
 from detector.speaker_frontend import TARGET_RMS as SPEAKER_RMS
 from detector.speaker_frontend import SpeakerEncoder
-from detector.whisper_frontend import N_FFT, WhisperEncoderTrunk, n_frames
+from detector.whisper_frontend import HOP, N_FFT, WhisperEncoderTrunk, n_frames
 
 MODEL_TYPE = "faik-whisper-detector"
 
@@ -64,6 +68,7 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         speaker_weight: float = 0.0,
         speaker_source: str = "",
         speaker_step: int = 80,
+        conv1_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("id2label", dict(DEFAULT_ID2LABEL))
@@ -84,11 +89,14 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         # frames (10 ms) between the speaker encoder's 1.6-s partial windows: 80 in v3 (Resemblyzer's
         # own overlap), 160 halves the LSTM's work (no overlap)
         self.speaker_step = int(speaker_step)
+        # v5's fourth view: a probe on the statistics of Whisper's first convolution (0: none, v2-v4)
+        self.conv1_weight = float(conv1_weight)
         if self.speaker_step < 1:
             raise ValueError(f"speaker_step {self.speaker_step}: at least 1 frame")
-        if self.speaker_weight < 0 or self.cnn_weight < 0 or self.speaker_weight + self.cnn_weight >= 1:
-            raise ValueError(f"branch weights cnn {self.cnn_weight}, speaker {self.speaker_weight}: "
-                             "each >= 0 and together < 1 (the Whisper probe keeps the rest)")
+        weights = (self.cnn_weight, self.speaker_weight, self.conv1_weight)
+        if min(weights) < 0 or sum(weights) >= 1:
+            raise ValueError(f"branch weights cnn {self.cnn_weight}, speaker {self.speaker_weight}, conv1 "
+                             f"{self.conv1_weight}: each >= 0 and together < 1 (the Whisper probe keeps the rest)")
         if set(self.pooled_stats) - {"mean", "std", "dstd"} or not self.pooled_stats:
             raise ValueError(f"pooled_stats {self.pooled_stats}: choose from mean, std, dstd")
         if any(not 0 <= i <= encoder_layers for i in self.pooled_layers):
@@ -97,6 +105,11 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
     @property
     def feature_dim(self) -> int:
         return len(self.pooled_stats) * self.d_model * len(self.pooled_layers)
+
+    @property
+    def conv1_dim(self) -> int:
+        """Mean and standard deviation of each of the first convolution's ``d_model`` channels."""
+        return 2 * self.d_model
 
 
 def class_logits(z: torch.Tensor) -> torch.Tensor:
@@ -124,6 +137,26 @@ def level(x: torch.Tensor, lengths: torch.Tensor, target_rms: float) -> torch.Te
     n = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
     rms = ((x * n) ** 2).sum(1, keepdim=True).div(lengths[:, None]).sqrt()
     return x * (target_rms / rms.clamp_min(target_rms * 1e-3))
+
+
+def conv1_frame_mask(lengths: torch.Tensor, n_frames_total: int) -> torch.Tensor:
+    """(B, M, 1) mask of the first convolution's frames (100 per second) whose whole receptive field
+    lies inside each row's ``lengths`` valid samples: the 25-ms STFT window centred on the frame and
+    the convolution's neighbour on each side. So a chunk's statistics do not depend on what follows
+    it — zero padding in a batch, or the STFT's reflection at the end of a lone chunk — which
+    otherwise changes the last two frames, and with them the standard deviations, noticeably. At
+    least one frame is kept."""
+    last_full_window = (lengths - N_FFT // 2).clamp_min(0) // HOP  # last mel frame inside the signal
+    count = last_full_window.clamp(1, n_frames_total)  # minus the convolution's right neighbour, plus one
+    return (torch.arange(n_frames_total, device=lengths.device)[None, :] < count[:, None])[:, :, None].float()
+
+
+def _masked_mean_std(h: torch.Tensor, m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and (unbiased) standard deviation over time of ``h`` (B, T, D) where ``m`` (B, T, 1) is 1."""
+    count = m.sum(1)
+    mean = (h * m).sum(1) / count
+    var = (((h - mean[:, None, :]) ** 2) * m).sum(1) / (count - 1).clamp_min(1)
+    return mean, var.sqrt()
 
 
 def standardise(x: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
@@ -164,6 +197,13 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
             self.register_buffer("speaker_scale", torch.ones(()))
         else:
             self.speaker = None
+        if c.conv1_weight > 0:
+            self.register_buffer("conv1_mean", torch.zeros(c.conv1_dim))
+            self.register_buffer("conv1_std", torch.ones(c.conv1_dim))
+            self.conv1_probe = nn.Linear(c.conv1_dim, 1)
+            self.register_buffer("conv1_scale", torch.ones(()))
+        else:
+            self.conv1_probe = None
         # Each branch's logit is divided by its spread on training data before fusion, so that
         # ``cnn_weight`` means what it says (the regression's logits are much smaller than the CNN's).
         self.register_buffer("branch_scale", torch.ones(2))
@@ -171,39 +211,62 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         self.register_buffer("logit_bias", torch.zeros(()))
         self.post_init()
 
-    def pooled_features(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, N) waveform -> (B, feature_dim) mean and std of each pooled layer over valid frames."""
+    def whisper_views(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                      conv1: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(B, N) waveform -> the Whisper probe's features (B, feature_dim) and, with ``conv1``, the
+        first convolution's (B, conv1_dim), from one pass through the trunk (statistics over valid
+        frames only)."""
         x, lengths = _masked_batch(input_values, attention_mask)
         if self.config.target_rms > 0:
             x = level(x, lengths, self.config.target_rms)
         t = n_frames(max(x.shape[1], N_FFT))  # the log-mel pads inputs shorter than one FFT window
         valid = n_frames(lengths).clamp(1, t)
         frame_mask = torch.arange(t, device=x.device)[None, :] < valid[:, None]
-        states = self.trunk(x, frame_mask if attention_mask is not None else None)
+        first, stem = self.trunk.stem(x)
+        states = self.trunk.encode(stem, frame_mask if attention_mask is not None else None)
         m = frame_mask[:, :, None].to(x.dtype)
-        count = m.sum(1)
         feats = []
         stats = self.config.pooled_stats
         for i in self.config.pooled_layers:
             h = states[i]
-            mean = (h * m).sum(1) / count
-            var = (((h - mean[:, None, :]) ** 2) * m).sum(1) / (count - 1).clamp_min(1)
+            mean, std = _masked_mean_std(h, m)
             if "mean" in stats:
                 feats.append(mean)
             if "std" in stats:
-                feats.append(var.sqrt())
+                feats.append(std)
             if "dstd" in stats:
                 # Frame-to-frame change: how smoothly the representation moves in time
                 # (vocoders and diffusion decoders tend to be smoother or jitterier than speech).
                 dm = m[:, 1:] * m[:, :-1]
                 d = (h[:, 1:] - h[:, :-1]) * dm
                 feats.append(((d**2).sum(1) / dm.sum(1).clamp_min(1)).sqrt())
-        return torch.cat(feats, dim=1)
+        if not conv1:
+            return torch.cat(feats, dim=1), None
+        return torch.cat(feats, dim=1), torch.cat(_masked_mean_std(first, conv1_frame_mask(lengths, first.shape[1])), dim=1)
+
+    def pooled_features(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, N) waveform -> (B, feature_dim) mean and std of each pooled layer over valid frames."""
+        return self.whisper_views(input_values, attention_mask)[0]
+
+    def conv1_features(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, N) waveform -> (B, conv1_dim) mean and std of Whisper's first convolution over valid frames."""
+        return self.whisper_views(input_values, attention_mask, conv1=True)[1]
 
     def probe_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """The Whisper probe branch's logit of "real" (B,), before its spread scaling and fusion."""
-        f = (self.pooled_features(input_values, attention_mask) - self.feature_mean) / self.feature_std
-        return self.probe(f).squeeze(-1)
+        return self._probe(self.pooled_features(input_values, attention_mask))
+
+    def conv1_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The conv1 branch's logit of "real" (B,), before its spread scaling and fusion."""
+        if self.conv1_probe is None:
+            raise ValueError("this model has no conv1 branch (conv1_weight 0)")
+        return self._conv1_probe(self.conv1_features(input_values, attention_mask))
+
+    def _probe(self, features: torch.Tensor) -> torch.Tensor:
+        return self.probe((features - self.feature_mean) / self.feature_std).squeeze(-1)
+
+    def _conv1_probe(self, features: torch.Tensor) -> torch.Tensor:
+        return self.conv1_probe((features - self.conv1_mean) / self.conv1_std).squeeze(-1)
 
     def speaker_embedding(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """(B, N) waveform -> (B, 256) d-vector of the speaker branch (input levelled to -30 dBFS)."""
@@ -219,15 +282,17 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
 
     def real_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Uncalibrated logit of "real" (B,), before ``logit_scale``/``logit_bias``."""
-        z = self.probe_logit(input_values, attention_mask) / self.branch_scale[0]
         w_cnn = self.config.cnn_weight if self.cnn is not None else 0.0
         w_spk = self.config.speaker_weight if self.speaker is not None else 0.0
-        if w_cnn or w_spk:
-            z = (1.0 - w_cnn - w_spk) * z
+        w_c1 = self.config.conv1_weight if self.conv1_probe is not None else 0.0
+        probe_features, conv1_features = self.whisper_views(input_values, attention_mask, conv1=bool(w_c1))
+        z = (1.0 - w_cnn - w_spk - w_c1) * self._probe(probe_features) / self.branch_scale[0]
         if w_cnn:
             z = z + w_cnn * self.cnn_logit(input_values, attention_mask) / self.branch_scale[1]
         if w_spk:
             z = z + w_spk * self.speaker_logit(input_values, attention_mask) / self.speaker_scale
+        if w_c1:
+            z = z + w_c1 * self._conv1_probe(conv1_features) / self.conv1_scale
         return z
 
     def cnn_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:

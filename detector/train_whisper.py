@@ -1,4 +1,4 @@
-"""Train faik-detector v4: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
+"""Train faik-detector v5: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
 
 Recipe (choices measured on val in the model card; val is never used for fitting):
 
@@ -16,8 +16,11 @@ Recipe (choices measured on val in the model card; val is never used for fitting
    (Resemblyzer's GE2E d-vector over 1.6-s windows every ``--speaker-step`` frames,
    ``detector.speaker_frontend``) with its own logistic regression
    (``--speaker-C``, fitted on the same chunks) the third; the three spread-normalised logits are
-   averaged with weights ``1 - cnn - speaker``, ``--cnn-weight``, ``--speaker-weight`` (v2 =
-   ``--speaker-weight 0 --cnn-weight 0.5``; v3 = ``--speaker-step 80``);
+   averaged with weights ``1 - cnn - speaker - conv1``, ``--cnn-weight``, ``--speaker-weight``;
+   v5 adds a fourth view, a logistic regression (``--conv1-C``) on the mean and standard deviation of
+   the Whisper stem's *first* convolution (lower-level than the stem's output, and better on its own on
+   val and dev), weighted ``--conv1-weight`` (v2 = ``--speaker-weight 0 --cnn-weight 0.5 --conv1-weight 0``;
+   v3 = v4 with ``--speaker-step 80``; v4 = ``--cnn-weight 1/3 --speaker-weight 1/3 --conv1-weight 0``);
 5. temperature and bias are fitted on dev (class-balanced NLL of the file-level P(AI)), so the
    shipped probabilities are calibrated;
 6. the folder gets config.json, model.safetensors, preprocessor_config.json, training_log.json.
@@ -34,6 +37,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +90,8 @@ def pooled(model: FaikWhisperDetectorForAudioClassification, signals: Sequence[n
            log: Callable[[str], None] = print, what: str = "", view: str = "whisper") -> list[np.ndarray]:
     """Per-clip arrays (n_chunks, dim) of a probe's input features: the Whisper probe's pooled
     statistics (``view="whisper"``) or the speaker branch's d-vectors (``view="speaker"``)."""
-    features = model.pooled_features if view == "whisper" else model.speaker_embedding
+    features = {"whisper": model.pooled_features, "speaker": model.speaker_embedding,
+                "conv1": model.conv1_features}[view]
     out = []
     t0 = time.time()
     with torch.inference_mode():
@@ -189,6 +194,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         speaker_weight=args.speaker_weight,
         speaker_source=f"Resemblyzer 0.1.4 / {speaker_path.name} (GE2E speaker encoder)" if speaker_path else "",
         speaker_step=args.speaker_step,
+        conv1_weight=args.conv1_weight,
         architectures=["FaikWhisperDetectorForAudioClassification"],
     )
     model = FaikWhisperDetectorForAudioClassification(config).eval()
@@ -219,6 +225,10 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     if speaker_path is not None:
         views["speaker"] = (model.speaker_mean, model.speaker_std, model.speaker_probe, args.speaker_C)
         view_keys["speaker"] = [config.speaker_step, speaker_path.stat().st_size]
+    if model.conv1_probe is not None:
+        views["conv1"] = (model.conv1_mean, model.conv1_std, model.conv1_probe, args.conv1_C)
+        # "inside": statistics over frames whose receptive field lies inside the chunk (conv1_frame_mask)
+        view_keys["conv1"] = [config.target_rms, config.d_model, whisper_path.stat().st_size, "inside"]
     by_store: dict[str, list[tuple[str, str, int, str]]] = {}
     for item in train_items:
         by_store.setdefault(item[0], []).append(item)
@@ -266,8 +276,12 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             if model.speaker is not None:
                 zs = torch.cat([model.speaker_logit(chunk_batches(x)) for x in dev_clean])
                 model.speaker_scale.fill_(float(zs.std()))
+            if model.conv1_probe is not None:
+                z1 = torch.cat([model.conv1_logit(chunk_batches(x)) for x in dev_clean])
+                model.conv1_scale.fill_(float(z1.std()))
         spreads = model.branch_scale.tolist() + ([float(model.speaker_scale)] if model.speaker is not None else [])
-        log(f"branch spreads (probe, cnn[, speaker]): {spreads}")
+        spreads += [float(model.conv1_scale)] if model.conv1_probe is not None else []
+        log(f"branch spreads (probe, cnn[, speaker][, conv1]): {spreads}")
 
     # Calibration on dev (clean and channel copies alike: users' audio is often compressed).
     dev_signals = [get_signal(stores, "train", v, c.file) for v in variants for c in dev]
@@ -298,6 +312,14 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     return train_log
 
 
+def fraction(text: str) -> float:
+    """A number or a fraction such as ``1/3`` (so v4's exact thirds can be asked for on the command line)."""
+    try:
+        return float(Fraction(text))
+    except (ValueError, ZeroDivisionError) as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or a fraction like 1/3") from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m detector.train_whisper", description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, help="shared data folder with index.csv and audio/")
@@ -314,9 +336,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="vocoded-real fakes, as for detector.train: comma list of world,gl,melgl or none")
     p.add_argument("--C", type=float, default=1e-3, help="inverse L2 strength of the logistic regression")
     p.add_argument("--cnn", default=str(V1_DIR), help="v1 model folder to fuse with (empty: probe only)")
-    p.add_argument("--cnn-weight", type=float, default=1 / 3, help="weight of the CNN's logit in the fusion")
-    p.add_argument("--speaker-weight", type=float, default=1 / 3,
-                   help="weight of the speaker branch's logit in the fusion (0: no speaker branch, as v2)")
+    p.add_argument("--cnn-weight", type=fraction, default=1 / 4, help="weight of the CNN's logit in the fusion (v4: 1/3)")
+    p.add_argument("--speaker-weight", type=fraction, default=1 / 4,
+                   help="weight of the speaker branch's logit in the fusion (0: no speaker branch, as v2; v4: 1/3)")
+    p.add_argument("--conv1-weight", type=fraction, default=1 / 4,
+                   help="weight of the conv1 branch (statistics of Whisper's first convolution) in the fusion "
+                        "(0: none, as v2-v4)")
+    p.add_argument("--conv1-C", type=float, default=1e-3, help="inverse L2 strength of the conv1 branch's regression")
     p.add_argument("--speaker-C", type=float, default=1e-4, help="inverse L2 strength of the speaker branch's regression")
     p.add_argument("--speaker-step", type=int, default=160,
                    help="frames (10 ms) between the speaker encoder's 1.6-s windows (v4: 160, no overlap; v3: 80)")

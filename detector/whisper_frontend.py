@@ -123,7 +123,16 @@ class WhisperEncoderTrunk(nn.Module):
         Inputs longer than 30 s are handled in 30-s pieces by the caller (the app's chunks are
         at most 30 s).
         """
-        x = F.gelu(self.conv2(F.gelu(self.conv1(self.logmel(wav))))).transpose(1, 2)
+        return self.encode(self.stem(wav)[1], frame_mask)
+
+    def stem(self, wav: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Waveform (B, N) -> (first convolution's output (B, M, D) at 100 frames/s, M = N // 160;
+        stem output (B, T, D) at 50 frames/s). v5 pools both."""
+        c1 = F.gelu(self.conv1(self.logmel(wav)))
+        return c1.transpose(1, 2), F.gelu(self.conv2(c1)).transpose(1, 2)
+
+    def encode(self, x: torch.Tensor, frame_mask: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """Stem output (B, T, D) -> [stem, layer 1, ...] (see ``forward``)."""
         if x.shape[1] > MAX_POSITIONS:
             raise ValueError(f"input longer than 30 s ({x.shape[1]} frames): split it first")
         states = [x]

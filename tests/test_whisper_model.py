@@ -120,6 +120,46 @@ def test_three_branch_fusion_weights_each_branch_as_configured(tmp_path):
         FaikWhisperDetectorConfig(cnn_weight=0.5, speaker_weight=0.5)
 
 
+def test_four_branch_fusion_adds_the_first_convolutions_probe(tmp_path):
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=True, speaker=True, conv1=True)
+    x = torch.from_numpy(synth_speechlike(2.0, seed=6))[None]
+    with torch.inference_mode():
+        probe = model.probe_logit(x) / model.branch_scale[0]
+        cnn = model.cnn_logit(x) / model.branch_scale[1]
+        speaker = model.speaker_logit(x) / model.speaker_scale
+        conv1 = model.conv1_logit(x) / model.conv1_scale
+        fused = model.real_logit(x)
+        # The first convolution's statistics: one frame per 160 samples, before the stride-2 second one.
+        first, _ = model.trunk.stem(model.trunk.logmel.filters.new_zeros(1, 32000))
+        feats = model.conv1_features(x)
+    assert torch.allclose(fused, (1 - 0.2 - 0.3 - 0.15) * probe + 0.2 * cnn + 0.3 * speaker + 0.15 * conv1, atol=1e-5)
+    assert first.shape == (1, 200, 8) and feats.shape == (1, model.config.conv1_dim) == (1, 16)
+    assert not torch.allclose(conv1, probe)
+    with pytest.raises(ValueError, match="together < 1"):
+        FaikWhisperDetectorConfig(cnn_weight=0.3, speaker_weight=0.3, conv1_weight=0.4)
+    with pytest.raises(ValueError, match="no conv1 branch"):
+        _model(tmp_path, cnn=False).conv1_logit(x)
+
+
+def test_conv1_statistics_ignore_padding(tmp_path):
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=False, conv1=True)
+    a, b = synth_speechlike(3.0, seed=1), synth_speechlike(1.3, seed=2)
+    alone = model.conv1_features(torch.from_numpy(b)[None])
+    batch = torch.zeros(2, len(a))
+    batch[0], batch[1, : len(b)] = torch.from_numpy(a), torch.from_numpy(b)
+    mask = torch.zeros(2, len(a), dtype=torch.long)
+    mask[0], mask[1, : len(b)] = 1, 1
+    padded = model.conv1_features(batch, mask)
+    unmasked = model.conv1_features(batch)
+    # Exact, not merely close: only frames whose STFT window and convolution neighbours lie inside the
+    # clip are pooled, so the zeros after it (or the STFT's reflection when it is alone) never count.
+    assert torch.allclose(padded[1], alone[0], atol=1e-5)
+    assert not torch.allclose(unmasked[1], alone[0], rtol=0.05, atol=0.05)  # the zeros would count without the mask
+    assert torch.allclose(padded[0], model.conv1_features(torch.from_numpy(a)[None])[0], atol=1e-5)
+
+
 def test_saved_model_loads_through_the_auto_classes_and_the_model_service(tmp_path):
     from transformers import AutoModelForAudioClassification
 
@@ -144,15 +184,24 @@ def test_saved_model_loads_through_the_auto_classes_and_the_model_service(tmp_pa
     # The service's padded batch gives the short chunk the same answer as on its own.
     alone = svc.predict_proba([synth_speechlike(1.0, seed=9)])
     assert abs(p[1, 0] - alone[0, 0]) < 0.02
+    # v5's four-branch layout survives the round trip too (its conv1 branch is padding-exact: see above).
+    four = _model(tmp_path, cnn=True, speaker=True, conv1=True)
+    four.save_pretrained(tmp_path / "four", safe_serialization=True)
+    again = AutoModelForAudioClassification.from_pretrained(tmp_path / "four", use_safetensors=True).eval()
+    assert again.config.conv1_weight == pytest.approx(0.15) and float(again.conv1_scale) == pytest.approx(1.7)
+    with torch.inference_mode():
+        assert torch.allclose(four(x).logits, again(x).logits, atol=1e-6)
 
 
-def _model(tmp_path: Path, cnn: bool, speaker: bool = False) -> FaikWhisperDetectorForAudioClassification:
+def _model(tmp_path: Path, cnn: bool, speaker: bool = False, conv1: bool = False
+           ) -> FaikWhisperDetectorForAudioClassification:
     variables = read_ct2(tmp_path / "model.bin")
     d, h, _ = encoder_dims(variables)
     config = FaikWhisperDetectorConfig(d_model=d, encoder_heads=h, encoder_layers=1, pooled_layers=[0, 1],
                                        cnn_config=TINY_CNN if cnn else None,
                                        cnn_weight=(0.2 if speaker else 0.5) if cnn else 0.0,
                                        speaker_weight=0.3 if speaker else 0.0,
+                                       conv1_weight=0.15 if conv1 else 0.0,
                                        architectures=["FaikWhisperDetectorForAudioClassification"])
     torch.manual_seed(0)
     model = FaikWhisperDetectorForAudioClassification(config).eval()
@@ -167,6 +216,10 @@ def _model(tmp_path: Path, cnn: bool, speaker: bool = False) -> FaikWhisperDetec
         torch.nn.init.normal_(model.speaker_probe.weight, std=0.1)
         model.speaker_scale.fill_(0.7)
         model.branch_scale.copy_(torch.tensor([1.3, 2.0]))
+    if conv1:
+        torch.nn.init.normal_(model.conv1_probe.weight, std=0.1)
+        model.conv1_mean.normal_()
+        model.conv1_scale.fill_(1.7)
     return model
 
 
@@ -194,7 +247,8 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
                                                "training_log.json"}
     model = AutoModelForAudioClassification.from_pretrained(out, use_safetensors=True)
     assert model.config.id2label == {0: "ai-generated", 1: "real"}
-    assert model.config.cnn_weight == model.config.speaker_weight == pytest.approx(1 / 3)
+    assert model.config.cnn_weight == model.config.speaker_weight == model.config.conv1_weight == pytest.approx(1 / 4)
+    assert float(model.conv1_scale) > 0 and float(model.conv1_std.min()) > 0
     assert float(model.logit_scale) == pytest.approx(log["temperature"])
     assert float(model.branch_scale[0]) > 0 and float(model.feature_std.min()) > 0
     assert float(model.speaker_scale) > 0 and float(model.speaker_std.min()) > 0
@@ -209,6 +263,11 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
     assert model.config.speaker_step == model.speaker.step == 160 and stepped.config.speaker_step == stepped.speaker.step == 80
     assert torch.equal(stepped.probe.weight, model.probe.weight)  # the Whisper branch is untouched
     assert not torch.equal(stepped.speaker_probe.weight, model.speaker_probe.weight)
+    # v4's fusion: three branches at 1/3, no conv1 probe, and the shared branches fitted the same way.
+    run(tmp_path / "d", "--cnn-weight", str(1 / 3), "--speaker-weight", str(1 / 3), "--conv1-weight", "0")
+    v4_like = AutoModelForAudioClassification.from_pretrained(tmp_path / "d", use_safetensors=True)
+    assert v4_like.conv1_probe is None and v4_like.config.conv1_weight == 0
+    assert torch.equal(v4_like.probe.weight, model.probe.weight)
 
 
 def test_acoustic_copies_are_seeded_per_clip_and_change_the_audio(tmp_path):
@@ -239,5 +298,19 @@ def test_models_saved_before_speaker_step_existed_keep_overlapping_windows():
     config = FaikWhisperDetectorConfig.from_pretrained(v3)
     assert config.speaker_step == 80
     assert FaikWhisperDetectorConfig(speaker_weight=0.3).speaker_step == 80
+    assert config.conv1_weight == 0  # nor a conv1 branch (v5's)
     with pytest.raises(ValueError, match="speaker_step"):
         FaikWhisperDetectorConfig(speaker_step=0)
+
+
+def test_fusion_weights_take_exact_fractions_on_the_command_line():
+    """v4 is reproduced with --cnn-weight 1/3: a typed 0.3333333 would give other bytes."""
+    from detector.train_whisper import build_parser
+
+    args = build_parser().parse_args(["--data", "d", "--out", "o", "--cnn-weight", "1/3", "--speaker-weight", "0.25",
+                                      "--conv1-weight", "0"])
+    assert args.cnn_weight == 1 / 3 and args.speaker_weight == 0.25 and args.conv1_weight == 0
+    defaults = build_parser().parse_args(["--data", "d", "--out", "o"])
+    assert defaults.cnn_weight == defaults.speaker_weight == defaults.conv1_weight == 0.25  # v5
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--data", "d", "--out", "o", "--cnn-weight", "a third"])
