@@ -1,4 +1,4 @@
-"""A frozen pretrained speaker encoder as the third view of faik-detector-v3 and v4.
+"""A frozen pretrained speaker encoder as the third view of faik-detector-v3 to v5.
 
 The encoder is Resemblyzer 0.1.4's GE2E d-vector network (3-layer LSTM over 40 Slaney mel bands of
 the power spectrum, 25 ms / 10 ms, then a linear layer; Apache-2.0, trained on LibriSpeech and
