@@ -54,15 +54,21 @@ def test_ct2_reader_returns_what_was_written_and_maps_onto_the_trunk(tmp_path):
     assert torch.equal(trunk.layers[0].qkv.weight, torch.from_numpy(q))
 
 
-def test_trunk_takes_any_length_and_pooling_ignores_padding(tmp_path):
-    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
-    model = _model(tmp_path, cnn=False)
+def _padded_pair() -> tuple[np.ndarray, np.ndarray, torch.Tensor, torch.Tensor]:
+    """A 3-s and a 1.3-s clip, and the two as one zero-padded batch with its attention mask."""
     a, b = synth_speechlike(3.0, seed=1), synth_speechlike(1.3, seed=2)
-    alone = model.pooled_features(torch.from_numpy(b)[None])
     batch = torch.zeros(2, len(a))
     batch[0], batch[1, : len(b)] = torch.from_numpy(a), torch.from_numpy(b)
     mask = torch.zeros(2, len(a), dtype=torch.long)
     mask[0], mask[1, : len(b)] = 1, 1
+    return a, b, batch, mask
+
+
+def test_trunk_takes_any_length_and_pooling_ignores_padding(tmp_path):
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=False)
+    a, b, batch, mask = _padded_pair()
+    alone = model.pooled_features(torch.from_numpy(b)[None])
     padded = model.pooled_features(batch, mask)
     assert padded.shape == (2, model.config.feature_dim)
     # The conv stem sees a few padded samples at the edge; the statistics must still agree closely.
@@ -145,12 +151,8 @@ def test_four_branch_fusion_adds_the_first_convolutions_probe(tmp_path):
 def test_conv1_statistics_ignore_padding(tmp_path):
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
     model = _model(tmp_path, cnn=False, conv1=True)
-    a, b = synth_speechlike(3.0, seed=1), synth_speechlike(1.3, seed=2)
+    a, b, batch, mask = _padded_pair()
     alone = model.conv1_features(torch.from_numpy(b)[None])
-    batch = torch.zeros(2, len(a))
-    batch[0], batch[1, : len(b)] = torch.from_numpy(a), torch.from_numpy(b)
-    mask = torch.zeros(2, len(a), dtype=torch.long)
-    mask[0], mask[1, : len(b)] = 1, 1
     padded = model.conv1_features(batch, mask)
     unmasked = model.conv1_features(batch)
     # Exact, not merely close: only frames whose STFT window and convolution neighbours lie inside the
