@@ -159,6 +159,11 @@ def _masked_mean_std(h: torch.Tensor, m: torch.Tensor) -> tuple[torch.Tensor, to
     return mean, var.sqrt()
 
 
+def _linear_probe(features: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, linear: nn.Linear) -> torch.Tensor:
+    """A probe branch's logit of "real" (B,): standardise with the training statistics, then the regression."""
+    return linear((features - mean) / std).squeeze(-1)
+
+
 def standardise(x: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
     """Zero mean, unit variance per row over valid samples, as ``Wav2Vec2FeatureExtractor(do_normalize=True)``
     does: the v1 CNN branch was trained on such input."""
@@ -254,19 +259,15 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
 
     def probe_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """The Whisper probe branch's logit of "real" (B,), before its spread scaling and fusion."""
-        return self._probe(self.pooled_features(input_values, attention_mask))
+        return _linear_probe(self.pooled_features(input_values, attention_mask), self.feature_mean, self.feature_std,
+                             self.probe)
 
     def conv1_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """The conv1 branch's logit of "real" (B,), before its spread scaling and fusion."""
         if self.conv1_probe is None:
             raise ValueError("this model has no conv1 branch (conv1_weight 0)")
-        return self._conv1_probe(self.conv1_features(input_values, attention_mask))
-
-    def _probe(self, features: torch.Tensor) -> torch.Tensor:
-        return self.probe((features - self.feature_mean) / self.feature_std).squeeze(-1)
-
-    def _conv1_probe(self, features: torch.Tensor) -> torch.Tensor:
-        return self.conv1_probe((features - self.conv1_mean) / self.conv1_std).squeeze(-1)
+        return _linear_probe(self.conv1_features(input_values, attention_mask), self.conv1_mean, self.conv1_std,
+                             self.conv1_probe)
 
     def speaker_embedding(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """(B, N) waveform -> (B, 256) d-vector of the speaker branch (input levelled to -30 dBFS)."""
@@ -277,8 +278,8 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
 
     def speaker_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """The speaker branch's logit of "real" (B,), before its spread scaling and fusion."""
-        f = (self.speaker_embedding(input_values, attention_mask) - self.speaker_mean) / self.speaker_std
-        return self.speaker_probe(f).squeeze(-1)
+        return _linear_probe(self.speaker_embedding(input_values, attention_mask), self.speaker_mean, self.speaker_std,
+                             self.speaker_probe)
 
     def real_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Uncalibrated logit of "real" (B,), before ``logit_scale``/``logit_bias``."""
@@ -286,13 +287,14 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         w_spk = self.config.speaker_weight if self.speaker is not None else 0.0
         w_c1 = self.config.conv1_weight if self.conv1_probe is not None else 0.0
         probe_features, conv1_features = self.whisper_views(input_values, attention_mask, conv1=bool(w_c1))
-        z = (1.0 - w_cnn - w_spk - w_c1) * self._probe(probe_features) / self.branch_scale[0]
+        z = (1.0 - w_cnn - w_spk - w_c1) * _linear_probe(probe_features, self.feature_mean, self.feature_std,
+                                                         self.probe) / self.branch_scale[0]
         if w_cnn:
             z = z + w_cnn * self.cnn_logit(input_values, attention_mask) / self.branch_scale[1]
         if w_spk:
             z = z + w_spk * self.speaker_logit(input_values, attention_mask) / self.speaker_scale
         if w_c1:
-            z = z + w_c1 * self._conv1_probe(conv1_features) / self.conv1_scale
+            z = z + w_c1 * _linear_probe(conv1_features, self.conv1_mean, self.conv1_std, self.conv1_probe) / self.conv1_scale
         return z
 
     def cnn_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:

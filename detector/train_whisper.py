@@ -267,20 +267,23 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         # Branch spreads on dev chunks (held out from both branches' training; the CNN is
         # overconfident on its own training clips), so the fusion weight is a real proportion.
         dev_clean = [get_signal(stores, "train", variants[0], c.file) for c in dev]
-        with torch.inference_mode():
-            zp = torch.cat([model.probe_logit(chunk_batches(x)) for x in dev_clean])
-            model.branch_scale[0] = float(zp.std())
-            if model.cnn is not None:
-                zc = torch.cat([model.cnn_logit(chunk_batches(x)) for x in dev_clean])
-                model.branch_scale[1] = float(zc.std())
-            if model.speaker is not None:
-                zs = torch.cat([model.speaker_logit(chunk_batches(x)) for x in dev_clean])
-                model.speaker_scale.fill_(float(zs.std()))
-            if model.conv1_probe is not None:
-                z1 = torch.cat([model.conv1_logit(chunk_batches(x)) for x in dev_clean])
-                model.conv1_scale.fill_(float(z1.std()))
-        spreads = model.branch_scale.tolist() + ([float(model.speaker_scale)] if model.speaker is not None else [])
-        spreads += [float(model.conv1_scale)] if model.conv1_probe is not None else []
+        dev_chunks = [chunk_batches(x) for x in dev_clean]
+
+        def spread(logit: Callable[[torch.Tensor], torch.Tensor]) -> float:
+            with torch.inference_mode():
+                return float(torch.cat([logit(c) for c in dev_chunks]).std())
+
+        model.branch_scale[0] = spread(model.probe_logit)
+        spreads = [float(model.branch_scale[0])]
+        if model.cnn is not None:
+            model.branch_scale[1] = spread(model.cnn_logit)
+        spreads.append(float(model.branch_scale[1]))
+        if model.speaker is not None:
+            model.speaker_scale.fill_(spread(model.speaker_logit))
+            spreads.append(float(model.speaker_scale))
+        if model.conv1_probe is not None:
+            model.conv1_scale.fill_(spread(model.conv1_logit))
+            spreads.append(float(model.conv1_scale))
         log(f"branch spreads (probe, cnn[, speaker][, conv1]): {spreads}")
 
     # Calibration on dev (clean and channel copies alike: users' audio is often compressed).
