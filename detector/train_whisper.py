@@ -192,6 +192,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         cnn_state = cnn.state_dict()
     teacher_path = None
     if args.distil_weight > 0:
+        if not (args.speaker_weight > 0 and args.conv1_weight > 0):
+            raise SettingsError("the distilled branch reads the speaker and conv1 branches' features: with "
+                                "--distil-weight > 0, give --speaker-weight and --conv1-weight above 0 too")
         teacher_path = Path(args.distil_teacher) if args.distil_teacher else find_embedder()
     speaker_path = None
     if args.speaker_weight > 0:
@@ -293,9 +296,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         embedder = VoiceFilterEmbedder(teacher_path, threads=args.threads)
         T, y, _ = view_features("voicefilter", [teacher_path.stat().st_size, "mean-of-l2"],
                                 lambda signals: [embedder(chunk_batches(x).numpy()) for x in signals])
-        teacher = LogisticRegression(C=args.distil_teacher_C, max_iter=5000, tol=1e-6)
-        teacher.fit((T - T.mean(0)) / (T.std(0) + 1e-6), y)
-        target = teacher.decision_function((T - T.mean(0)) / (T.std(0) + 1e-6))
+        T = (T - T.mean(0)) / (T.std(0) + 1e-6)
+        target = LogisticRegression(C=args.distil_teacher_C, max_iter=5000, tol=1e-6).fit(T, y).decision_function(T)
         inputs = np.concatenate([standardised["whisper"], standardised["conv1"], standardised["speaker"]], axis=1)
         student = Ridge(alpha=args.distil_alpha).fit(inputs, target)
         distil_r2 = float(student.score(inputs, target))

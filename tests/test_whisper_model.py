@@ -338,6 +338,10 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
     assert v4_like.conv1_probe is None and v4_like.config.conv1_weight == 0
     assert v4_like.distil_probe is None and v4_like.config.distil_weight == 0
     assert torch.equal(v4_like.probe.weight, model.probe.weight)
+    from detector.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="--speaker-weight and --conv1-weight"):
+        run(tmp_path / "f", "--conv1-weight", "0")  # the distilled branch would lack its conv1 input
     # v5's fusion (four branches at 1/4, no distilled branch) needs no teacher at all.
     monkeypatch.setattr(recipe, "VoiceFilterEmbedder", None)
     run(tmp_path / "e", "--cnn-weight", "1/4", "--speaker-weight", "1/4", "--conv1-weight", "1/4", "--distil-weight", "0")
