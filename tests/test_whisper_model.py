@@ -126,15 +126,20 @@ def test_three_branch_fusion_weights_each_branch_as_configured(tmp_path):
         FaikWhisperDetectorConfig(cnn_weight=0.5, speaker_weight=0.5)
 
 
+def _scaled_branches(model: FaikWhisperDetectorForAudioClassification, x: torch.Tensor
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The probe, CNN, speaker and conv1 branches' logits, each divided by its spread, computed one by one."""
+    with torch.inference_mode():
+        return (model.probe_logit(x) / model.branch_scale[0], model.cnn_logit(x) / model.branch_scale[1],
+                model.speaker_logit(x) / model.speaker_scale, model.conv1_logit(x) / model.conv1_scale)
+
+
 def test_four_branch_fusion_adds_the_first_convolutions_probe(tmp_path):
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
     model = _model(tmp_path, cnn=True, speaker=True, conv1=True)
     x = torch.from_numpy(synth_speechlike(2.0, seed=6))[None]
+    probe, cnn, speaker, conv1 = _scaled_branches(model, x)
     with torch.inference_mode():
-        probe = model.probe_logit(x) / model.branch_scale[0]
-        cnn = model.cnn_logit(x) / model.branch_scale[1]
-        speaker = model.speaker_logit(x) / model.speaker_scale
-        conv1 = model.conv1_logit(x) / model.conv1_scale
         fused = model.real_logit(x)
         # The first convolution's statistics: one frame per 160 samples, before the stride-2 second one.
         first, _ = model.trunk.stem(model.trunk.logmel.filters.new_zeros(1, 32000))
@@ -152,11 +157,8 @@ def test_five_branch_fusion_adds_a_distilled_map_on_the_other_probes_features(tm
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
     model = _model(tmp_path, cnn=True, speaker=True, conv1=True, distil=True)
     x = torch.from_numpy(synth_speechlike(2.0, seed=6))[None]
+    probe, cnn, speaker, conv1 = _scaled_branches(model, x)
     with torch.inference_mode():
-        probe = model.probe_logit(x) / model.branch_scale[0]
-        cnn = model.cnn_logit(x) / model.branch_scale[1]
-        speaker = model.speaker_logit(x) / model.speaker_scale
-        conv1 = model.conv1_logit(x) / model.conv1_scale
         distil = model.distil_logit(x) / model.distil_scale
         fused = model.real_logit(x)
         # Its input is the three probes' own standardised features, side by side.
