@@ -309,13 +309,15 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         """(B, N) waveform -> (B, distil_dim) the distilled branch's input: the stem, conv1 and speaker
         features, each standardised with its own probe's training statistics."""
         probe_features, conv1_features = self.whisper_views(input_values, attention_mask, conv1=True)
-        return self._distil_input(probe_features, conv1_features, self.speaker_embedding(input_values, attention_mask))
+        return torch.cat(self._standardised(probe_features, conv1_features,
+                                            self.speaker_embedding(input_values, attention_mask)), dim=1)
 
-    def _distil_input(self, probe_features: torch.Tensor, conv1_features: torch.Tensor,
-                      speaker_features: torch.Tensor) -> torch.Tensor:
-        return torch.cat([(probe_features - self.feature_mean) / self.feature_std,
-                          (conv1_features - self.conv1_mean) / self.conv1_std,
-                          (speaker_features - self.speaker_mean) / self.speaker_std], dim=1)
+    def _standardised(self, probe_features: torch.Tensor, conv1_features: torch.Tensor | None,
+                      speaker_features: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
+        """Each view's features standardised with its probe's training statistics (a missing view stays None)."""
+        return ((probe_features - self.feature_mean) / self.feature_std,
+                None if conv1_features is None else (conv1_features - self.conv1_mean) / self.conv1_std,
+                None if speaker_features is None else (speaker_features - self.speaker_mean) / self.speaker_std)
 
     def distil_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """The distilled branch's logit of "real" (B,), before its spread scaling and fusion."""
@@ -329,21 +331,20 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         w_spk = self.config.speaker_weight if self.speaker is not None else 0.0
         w_c1 = self.config.conv1_weight if self.conv1_probe is not None else 0.0
         w_d = self.config.distil_weight if self.distil_probe is not None else 0.0
-        # Each view's features are computed once: the distilled branch reuses the other probes' inputs.
+        # Each view's features are computed and standardised once: the distilled branch reuses the
+        # other probes' inputs (the config guarantees the speaker and conv1 views when it exists).
         probe_features, conv1_features = self.whisper_views(input_values, attention_mask, conv1=bool(w_c1))
-        z = (1.0 - w_cnn - w_spk - w_c1 - w_d) * _linear_probe(probe_features, self.feature_mean, self.feature_std,
-                                                               self.probe) / self.branch_scale[0]
+        speaker_features = self.speaker_embedding(input_values, attention_mask) if w_spk else None
+        probe_in, conv1_in, speaker_in = self._standardised(probe_features, conv1_features, speaker_features)
+        z = (1.0 - w_cnn - w_spk - w_c1 - w_d) * self.probe(probe_in).squeeze(-1) / self.branch_scale[0]
         if w_cnn:
             z = z + w_cnn * self.cnn_logit(input_values, attention_mask) / self.branch_scale[1]
-        speaker_features = self.speaker_embedding(input_values, attention_mask) if w_spk else None
         if w_spk:
-            z = z + w_spk * _linear_probe(speaker_features, self.speaker_mean, self.speaker_std,
-                                          self.speaker_probe) / self.speaker_scale
+            z = z + w_spk * self.speaker_probe(speaker_in).squeeze(-1) / self.speaker_scale
         if w_c1:
-            z = z + w_c1 * _linear_probe(conv1_features, self.conv1_mean, self.conv1_std, self.conv1_probe) / self.conv1_scale
+            z = z + w_c1 * self.conv1_probe(conv1_in).squeeze(-1) / self.conv1_scale
         if w_d:
-            distil_input = self._distil_input(probe_features, conv1_features, speaker_features)
-            z = z + w_d * self.distil_probe(distil_input).squeeze(-1) / self.distil_scale
+            z = z + w_d * self.distil_probe(torch.cat([probe_in, conv1_in, speaker_in], dim=1)).squeeze(-1) / self.distil_scale
         return z
 
     def cnn_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
