@@ -254,10 +254,11 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     for item in train_items:
         by_store.setdefault(item[0], []).append(item)
 
-    def view_features(view: str, key: list, compute: Callable[[list[np.ndarray]], list[np.ndarray]],
+    def view_features(view: str, key: list, compute: Callable[[list[np.ndarray], str], list[np.ndarray]],
                       copies: Sequence[str] = variants) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """All train chunks' features of one view in the given channel copies (rows: copy, store, clip,
-        chunk), their labels and groups; cached per view, store and copy."""
+        chunk), their labels and groups; cached per view, store and copy (``compute(signals, what)`` fills
+        the cache, ``what`` naming the store and copy for its progress lines)."""
         feats, ys, groups = [], [], []
         for v in copies:
             for store, items in by_store.items():
@@ -267,7 +268,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
                     z = np.load(fcache)
                     per_clip = np.split(z["X"], np.cumsum(z["n"])[:-1])
                 else:
-                    per_clip = compute([get_signal(stores, s, v, k) for s, k, _, _ in items])
+                    per_clip = compute([get_signal(stores, s, v, k) for s, k, _, _ in items], f"{store}/{v}")
                     np.savez(fcache, X=np.concatenate(per_clip), n=np.array([len(f) for f in per_clip]))
                 for (s, k, y, g), f in zip(items, per_clip):
                     feats.append(f)
@@ -276,8 +277,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             log(f"{view} features for {v}: {len(train_items)} clips ({time.time() - t0:.0f} s)")
         return np.concatenate(feats).astype(np.float64), np.array(ys), groups
 
-    def compute_view(view: str) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
-        return lambda signals: pooled(model, signals, log, view, view=view)
+    def compute_view(view: str) -> Callable[[list[np.ndarray], str], list[np.ndarray]]:
+        return lambda signals, what: pooled(model, signals, log, f"{view} {what}", view=view)
 
     view_stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # each probe's standardisation
     distil_r2: float | None = None
@@ -304,8 +305,13 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         embedder = VoiceFilterEmbedder(teacher_path, threads=args.threads)
         teacher_key = [teacher_path.stat().st_size, "mean-of-l2"]
 
-        def teacher_view(signals: list[np.ndarray]) -> list[np.ndarray]:
-            return [embedder(chunk_batches(x).numpy()) for x in signals]
+        def teacher_view(signals: list[np.ndarray], what: str) -> list[np.ndarray]:
+            out = []
+            for i, x in enumerate(signals):
+                out.append(embedder(chunk_batches(x).numpy()))
+                if i and i % 500 == 0:
+                    log(f"  voicefilter {what}: {i}/{len(signals)} clips, {time.time() - t0:.0f} s")
+            return out
 
         T, y, _ = view_features("voicefilter", teacher_key, teacher_view)
         t_mean, t_std = T.mean(0), T.std(0) + 1e-6
