@@ -191,6 +191,7 @@ def test_bundle_leaves_out_what_build_spec_excludes(bundle_dir: Path):
         "torch C++ tests and headers": lambda n: n.startswith(("torch/test/", "torch/bin/", "torch/include/"))
         and n != "torch/bin/torch_shm_manager",  # torch will not import without this one
         "test suites": lambda n: n.split("/")[0] in {"tests", "pytest", "_pytest"},
+        "pip install manifests": lambda n: n.split("/")[0].endswith(".dist-info") and n.endswith("/RECORD"),
     }
     found = {label: [n for n in names if rule(n)][:5] for label, rule in forbidden.items()}
     assert not any(found.values()), f"excluded content is in the bundle: {found}"
