@@ -22,6 +22,7 @@ from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyError, SettingsError
 from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate
 from detector.noise_check import noise_warning
+from detector.reverb_check import reverb_warning
 from detector.speech_check import no_speech_warning, vad_frames
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -118,7 +119,8 @@ def analyze_audio(
     frames = vad_frames(samples, audio.sample_rate)  # one VAD pass for the speech and noise checks
     for note in (no_speech_warning(samples, audio.sample_rate, frames),
                  narrowband_warning(samples, audio.sample_rate, validation),
-                 noise_warning(frames, validation)):
+                 noise_warning(frames, validation),
+                 reverb_warning(samples, audio.sample_rate, validation)):
         if note is not None:
             warnings.append(note)
     provenance = build_provenance(audio, info.to_dict(), options, started, warnings)

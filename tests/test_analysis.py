@@ -208,3 +208,16 @@ def test_speech_under_noise_carries_a_noise_warning_and_clean_speech_does_not(se
     noisy = analyze_audio(decoded(len(x) / SR, signal=noisy_x), service).provenance["warnings"]
     assert sum("background noise" in w for w in noisy) == 1
     assert noisy[0] == "a warning from decoding"  # the decoder's note stays first
+
+
+def test_speech_in_a_room_carries_a_reverberation_warning_and_dry_speech_does_not(service):
+    import soundfile as sf
+
+    from detector.channels import reverb
+
+    x = sf.read(Path(__file__).resolve().parents[1] / "resources" / "sample" / "sample.flac", dtype="float32")[0]
+    dry = analyze_audio(decoded(len(x) / SR, signal=x), service).provenance["warnings"]
+    assert not any("room echo" in w for w in dry)
+    room_x = reverb(x, SR, 0.5, np.random.default_rng(0))
+    room = analyze_audio(decoded(len(x) / SR, signal=room_x), service).provenance["warnings"]
+    assert sum("room echo" in w for w in room) == 1
