@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -61,8 +62,7 @@ def fit(features: np.ndarray, channels: np.ndarray) -> ReverbCheck:
     lr = LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit(z, channels == ROOM)
     check = ReverbCheck(mean, std, lr.coef_[0].astype(np.float64), float(lr.intercept_[0]), 0.0, {})
     scores = np.array([check.score(f) for f in features[channels != ROOM]])
-    threshold = float(np.quantile(scores, 1.0 - FALSE_FLAGS))
-    return ReverbCheck(mean, std, check.coef, check.intercept, threshold, {})
+    return replace(check, threshold=float(np.quantile(scores, 1.0 - FALSE_FLAGS)))
 
 
 def flag_rates(check: ReverbCheck, features: np.ndarray, channels: np.ndarray) -> dict[str, float]:
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         "val_flagged": flag_rates(check, xv, cv),
         "n_train_clips": int((ct == "clean").sum()), "n_val_clips": int((cv == "clean").sum()),
     }
-    check = ReverbCheck(check.mean, check.std, check.coef, check.intercept, check.threshold, measured)
+    check = replace(check, measured=measured)
     atomic_write_text(args.out, json.dumps(check.to_dict()) + "\n")
     print(json.dumps(measured, indent=1))
     return 0
