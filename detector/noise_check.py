@@ -13,7 +13,9 @@ warning. Measured on val with the production sampling (faik evaluate's copies; a
 clips have enough pauses): it flagged 97 % of those with white noise at 20 dB SNR and 15 % of the
 clean ones (7.5 % of all clean clips: FLEURS field recordings, YouTube speech, and half of the
 NVC-Net fakes, whose output carries a noise floor of its own). It cannot see noise that stops
-when the speaker does (gated or denoised audio), nor reverberation (:mod:`detector.reverb_check`).
+when the speaker does (gated or denoised audio), nor reverberation (:mod:`detector.reverb_check`) —
+and it mistakes an echo filling the pauses for noise, so the analysis leaves this warning out
+when the echo check fires.
 """
 
 from __future__ import annotations
