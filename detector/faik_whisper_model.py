@@ -1,5 +1,6 @@
-"""faik-detector v2-v6: linear probes on frozen pretrained features (Whisper stem; v3 also a speaker encoder;
-v5 also the stem's first convolution; v6 also a distilled branch), fused with the v1 CNN.
+"""faik-detector v2-v8: linear probes on frozen pretrained features (Whisper stem; v3 also a speaker encoder;
+v5 also the stem's first convolution; v6 also a distilled branch; v8 also a fine-tuned copy of the stem),
+fused with the v1 CNN.
 
 Why this shape (measured on the val split, see the model card): a logistic regression on
 time-pooled statistics of Whisper-tiny's conv stem separates unseen generators
