@@ -81,7 +81,7 @@ from detector.train import (
 from detector.speaker_frontend import find_resemblyzer_weights, load_resemblyzer_state
 from detector.training.ct2_whisper import encoder_dims, find_tiny_en, read_ct2, trunk_state_dict
 from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, read_index
-from detector.training.tune_stem import chunk_mels, init_tuned_branch, tune_stem
+from detector.training.tune_stem import chunk_mels, init_tuned_branch, tune_stem_soup
 from detector.training.voicefilter import WHEEL as TEACHER_WHEEL
 from detector.training.voicefilter import VoiceFilterEmbedder, find_embedder
 
@@ -222,7 +222,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
                        f"ridge alpha {args.distil_alpha:g})") if teacher_path else "",
         tuned_weight=args.tuned_weight,
         tuned_source=(f"Whisper tiny.en stem fine-tuned {args.tuned_epochs} epochs, lr {args.tuned_lr:g}, on the train "
-                      f"chunks in the copies {args.tuned_variants}") if args.tuned_weight > 0 else "",
+                      f"chunks in the copies {args.tuned_variants}"
+                      + (f"; weights averaged over {args.tuned_runs} runs" if args.tuned_runs > 1 else ""))
+        if args.tuned_weight > 0 else "",
         architectures=["FaikWhisperDetectorForAudioClassification"],
     )
     model = FaikWhisperDetectorForAudioClassification(config).eval()
@@ -340,7 +342,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         with torch.no_grad():
             model.distil_probe.weight.copy_(torch.from_numpy(student.coef_[None, :]).float())
             model.distil_probe.bias.fill_(float(student.intercept_))
-    tuned_losses: list[float] | None = None
+    tuned_losses: list[list[float]] = []
     if model.tuned_probe is not None:
         # v8: a copy of the stem and its probe, fine-tuned end to end on every train chunk, one random
         # channel copy per chunk and epoch (detector.training.tune_stem).
@@ -356,7 +358,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             labels = np.array(ys) if labels is None else labels
             log(f"tuned stem: log-mels of {len(ys)} chunks in copy {v} ({time.time() - t0:.0f} s)")
         torch.manual_seed(args.seed)
-        tuned_losses = tune_stem(model, copies, labels, args.tuned_epochs, args.tuned_lr, args.seed, log)
+        tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, args.seed,
+                                      args.tuned_runs, log)
         del copies
     with torch.no_grad():
         # Branch spreads on dev chunks (held out from both branches' training; the CNN is
@@ -408,7 +411,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         "whisper_weights": str(whisper_path), "speaker_weights": str(speaker_path) if speaker_path else None,
         "distil_teacher": str(teacher_path) if teacher_path else None,
         "distil_r2": distil_r2,
-        "tuned_losses": tuned_losses,
+        "tuned_losses": tuned_losses[0] if tuned_losses else None,  # the first (v8: only) run's, per epoch
+        **({"tuned_run_losses": tuned_losses} if len(tuned_losses) > 1 else {}),
         "temperature": temperature, "bias": -bias,
         "dev_uncalibrated": before, "dev_calibrated": dev_cal, "train_chunks": int(len(y)),
         "train_items": len(train_items), "dev_clips": len(dev),
@@ -460,6 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tuned-variants", default=",".join((*VARIANTS, *ACOUSTIC_VARIANTS)),
                    help="channel copies the tuned stem learns from (one drawn at random per chunk and epoch)")
     p.add_argument("--tuned-epochs", type=int, default=8, help="epochs of the tuned stem's fine-tuning")
+    p.add_argument("--tuned-runs", type=int, default=1,
+                   help="fine-tuning runs from the same start (seeds --seed, --seed + 1, ...) whose weights are "
+                        "averaged into the tuned stem (v8: 1)")
     p.add_argument("--tuned-lr", type=float, default=1e-4,
                    help="AdamW learning rate of the tuned stem's convolutions (its probe: 10x)")
     p.add_argument("--distil-variants", default=",".join((*VARIANTS, *ACOUSTIC_VARIANTS)),

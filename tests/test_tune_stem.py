@@ -9,7 +9,7 @@ import torch
 from detector.faik_whisper_model import FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification
 from detector.train_whisper import chunk_batches
 from detector.training.ct2_whisper import encoder_dims, read_ct2, trunk_state_dict
-from detector.training.tune_stem import chunk_mels, init_tuned_branch, tune_stem
+from detector.training.tune_stem import chunk_mels, init_tuned_branch, tune_stem, tune_stem_soup
 from tests.faik_testkit import synth_speechlike, write_ct2_whisper
 
 
@@ -70,3 +70,30 @@ def test_the_tuned_branch_needs_the_probes_stem_statistics(tmp_path):
     config = FaikWhisperDetectorConfig(d_model=8, encoder_heads=2, encoder_layers=1, pooled_layers=[1], tuned_weight=0.3)
     with pytest.raises(ValueError, match="needs layer 0"):
         init_tuned_branch(FaikWhisperDetectorForAudioClassification(config))
+
+
+def test_a_soup_is_the_average_of_its_runs_and_one_run_is_plain_fine_tuning(tmp_path):
+    clips, labels = _clips()
+    model = _model(tmp_path)
+    init_tuned_branch(model)
+    mels = chunk_mels(model, [chunk_batches(c) for c in clips])
+    y = np.array(labels)
+    runs = []
+    for seed in (3, 4):
+        one = _model(tmp_path)
+        init_tuned_branch(one)
+        tune_stem(one, [mels], y, epochs=2, lr=3e-3, seed=seed, log=lambda s: None)
+        runs.append(one)
+    losses = tune_stem_soup(model, [mels], y, epochs=2, lr=3e-3, seed=3, runs=2, log=lambda s: None)
+    assert len(losses) == 2 and all(len(run) == 2 for run in losses)
+    for name in ("tuned_conv1", "tuned_conv2", "tuned_probe"):
+        for key, value in getattr(model, name).state_dict().items():
+            mean = (getattr(runs[0], name).state_dict()[key] + getattr(runs[1], name).state_dict()[key]) / 2
+            assert torch.allclose(value, mean, atol=1e-6), (name, key)
+    assert not torch.equal(model.tuned_conv2.weight, runs[0].tuned_conv2.weight)
+    single = _model(tmp_path)
+    init_tuned_branch(single)
+    tune_stem_soup(single, [mels], y, epochs=2, lr=3e-3, seed=3, runs=1, log=lambda s: None)
+    assert torch.equal(single.tuned_conv2.weight, runs[0].tuned_conv2.weight)
+    with pytest.raises(ValueError, match="at least 1"):
+        tune_stem_soup(single, [mels], y, epochs=1, lr=1e-4, seed=0, runs=0)

@@ -13,7 +13,9 @@ batches of ``BATCH``. AdamW, ``lr`` for the convolutions (no weight decay: they 
 weights) and ``10 * lr`` for the probe (weight decay 0.01); binary cross-entropy on the chunk's
 label. The loss goes through the model's own :meth:`tuned_logit_from_mel`, so training and
 inference pool the same frames the same way. On these 2 CPU cores an epoch over ~2 100 chunks takes
-~15 s. Deterministic for a given seed, torch build and thread count.
+~15 s. Deterministic for a given seed, torch build and thread count. ``tune_stem_soup`` averages the
+weights of several such runs from the same start (a "model soup"): one stem at run time, without the
+run-to-run spread of a single run (v8 card, "Tried after v8 shipped"; v8 itself is one run).
 """
 
 from __future__ import annotations
@@ -105,4 +107,28 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
             log(f"tuned stem: epoch {epoch + 1}/{epochs}, loss {losses[-1]:.3f} ({time.time() - t0:.0f} s)")
     finally:
         model.eval()
+    return losses
+
+
+def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
+                   labels: np.ndarray, epochs: int, lr: float, seed: int, runs: int = 1,
+                   log: Callable[[str], None] = print) -> list[list[float]]:
+    """``runs`` fine-tunings of the tuned branch from its current weights (seeds ``seed``,
+    ``seed + 1``, ...), then their weights averaged into the model; returns each run's losses.
+    ``runs=1`` is exactly :func:`tune_stem`."""
+    if runs < 1:
+        raise ValueError(f"runs {runs}: at least 1")
+    modules = (model.tuned_conv1, model.tuned_conv2, model.tuned_probe)
+    start = [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in modules]
+    finals, losses = [], []
+    for run in range(runs):
+        for m, st in zip(modules, start):
+            m.load_state_dict(st)
+        if runs > 1:
+            log(f"tuned stem: run {run + 1}/{runs} (seed {seed + run})")
+        losses.append(tune_stem(model, copies, labels, epochs, lr, seed + run, log))
+        finals.append([{k: v.detach().clone() for k, v in m.state_dict().items()} for m in modules])
+    with torch.no_grad():
+        for i, m in enumerate(modules):
+            m.load_state_dict({k: sum(f[i][k] for f in finals) / runs for k in start[i]})
     return losses
