@@ -44,7 +44,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 from transformers import AutoConfig, AutoModelForAudioClassification, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
@@ -52,7 +51,7 @@ from detector.faik_model import DEFAULT_ID2LABEL, FaikDetectorConfig, FaikDetect
 from detector.speaker_frontend import HIDDEN as SPEAKER_DIM
 from detector.speaker_frontend import TARGET_RMS as SPEAKER_RMS
 from detector.speaker_frontend import SpeakerEncoder
-from detector.whisper_frontend import HOP, N_FFT, N_MELS, WhisperEncoderTrunk, n_frames
+from detector.whisper_frontend import HOP, N_FFT, N_MELS, WhisperEncoderTrunk, conv_stem, n_frames
 
 MODEL_TYPE = "faik-whisper-detector"
 
@@ -285,7 +284,7 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
     def tuned_logit_from_mel(self, mel: torch.Tensor, valid_frames: torch.Tensor) -> torch.Tensor:
         """The tuned branch's logit of "real" (B,) from a levelled log-mel (B, 80, M) and the valid stem
         frames per row: the recipe fine-tunes through this very function."""
-        h = F.gelu(self.tuned_conv2(F.gelu(self.tuned_conv1(mel)))).transpose(1, 2)
+        h = conv_stem(self.tuned_conv1, self.tuned_conv2, mel)[1]
         m = (torch.arange(h.shape[1], device=h.device)[None, :] < valid_frames[:, None])[:, :, None].to(h.dtype)
         features = torch.cat(_masked_mean_std(h, m), dim=1)
         return _linear_probe(features, self.tuned_mean, self.tuned_std, self.tuned_probe)
@@ -302,11 +301,8 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
                        ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """``whisper_views`` plus, with ``tuned``, the tuned branch's logit from the same log-mel."""
         mel, lengths, valid = self._levelled_logmel(input_values, attention_mask)
-        t = n_frames(max(input_values.shape[-1], N_FFT))
-        frame_mask = torch.arange(t, device=mel.device)[None, :] < valid[:, None]
-        first = F.gelu(self.trunk.conv1(mel))
-        stem = F.gelu(self.trunk.conv2(first)).transpose(1, 2)
-        first = first.transpose(1, 2)
+        first, stem = conv_stem(self.trunk.conv1, self.trunk.conv2, mel)
+        frame_mask = torch.arange(stem.shape[1], device=mel.device)[None, :] < valid[:, None]
         states = self.trunk.encode(stem, frame_mask if attention_mask is not None else None)
         m = frame_mask[:, :, None].to(mel.dtype)
         tuned_logit = self.tuned_logit_from_mel(mel, valid) if tuned else None

@@ -357,7 +357,6 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             copies.append(chunk_mels(model, batches))
             labels = np.array(ys) if labels is None else labels
             log(f"tuned stem: log-mels of {len(ys)} chunks in copy {v} ({time.time() - t0:.0f} s)")
-        torch.manual_seed(args.seed)
         tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, args.seed,
                                       args.tuned_runs, log)
         del copies

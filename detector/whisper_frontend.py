@@ -128,8 +128,7 @@ class WhisperEncoderTrunk(nn.Module):
     def stem(self, wav: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Waveform (B, N) -> (first convolution's output (B, M, D) at 100 frames/s, M = N // 160;
         stem output (B, T, D) at 50 frames/s). v5 pools both."""
-        c1 = F.gelu(self.conv1(self.logmel(wav)))
-        return c1.transpose(1, 2), F.gelu(self.conv2(c1)).transpose(1, 2)
+        return conv_stem(self.conv1, self.conv2, self.logmel(wav))
 
     def encode(self, x: torch.Tensor, frame_mask: torch.Tensor | None = None) -> list[torch.Tensor]:
         """Stem output (B, T, D) -> [stem, layer 1, ...] (see ``forward``)."""
@@ -142,6 +141,13 @@ class WhisperEncoderTrunk(nn.Module):
             x = layer(x, frame_mask)
             states.append(x)
         return states
+
+
+def conv_stem(conv1: nn.Conv1d, conv2: nn.Conv1d, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Whisper's stem on a log-mel (B, 80, M): (first convolution's output (B, M, D), stem output
+    (B, T, D)), each after GELU. Shared by the frozen trunk and v8's fine-tuned copy of it."""
+    c1 = F.gelu(conv1(mel))
+    return c1.transpose(1, 2), F.gelu(conv2(c1)).transpose(1, 2)
 
 
 def n_frames(n_samples: torch.Tensor | int) -> torch.Tensor | int:

@@ -119,7 +119,11 @@ def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Seq
     if runs < 1:
         raise ValueError(f"runs {runs}: at least 1")
     modules = (model.tuned_conv1, model.tuned_conv2, model.tuned_probe)
-    start = [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in modules]
+
+    def snapshot() -> list[dict[str, torch.Tensor]]:
+        return [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in modules]
+
+    start = snapshot()
     finals, losses = [], []
     for run in range(runs):
         for m, st in zip(modules, start):
@@ -127,7 +131,7 @@ def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Seq
         if runs > 1:
             log(f"tuned stem: run {run + 1}/{runs} (seed {seed + run})")
         losses.append(tune_stem(model, copies, labels, epochs, lr, seed + run, log))
-        finals.append([{k: v.detach().clone() for k, v in m.state_dict().items()} for m in modules])
+        finals.append(snapshot())
     with torch.no_grad():
         for i, m in enumerate(modules):
             m.load_state_dict({k: sum(f[i][k] for f in finals) / runs for k in start[i]})
