@@ -1,4 +1,4 @@
-"""Train faik-detector v8: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
+"""Train faik-detector v9: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
 
 Recipe (choices measured on val in the model card; val is never used for fitting):
 
@@ -33,6 +33,8 @@ Recipe (choices measured on val in the model card; val is never used for fitting
    fitted in step 3, fine-tuned end to end (``detector.training.tune_stem``: ``--tuned-epochs`` epochs,
    ``--tuned-lr``, one random copy of ``--tuned-variants`` per chunk and epoch); the other five keep
    v7's proportions (7/10 of them: the CNN, speaker and conv1 probes 7/60 each, the distilled branch 7/30);
+   v9 averages the weights of ``--tuned-runs`` such fine-tuning runs (seeds ``--seed``, ``--seed + 1``, ...,
+   all from the same start) into the one tuned stem, a "model soup" (v8 = ``--tuned-runs 1``);
 5. temperature and bias are fitted on dev (class-balanced NLL of the file-level P(AI)), so the
    shipped probabilities are calibrated;
 6. the folder gets config.json, model.safetensors, preprocessor_config.json, training_log.json.
@@ -344,7 +346,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             model.distil_probe.bias.fill_(float(student.intercept_))
     tuned_losses: list[list[float]] = []
     if model.tuned_probe is not None:
-        # v8: a copy of the stem and its probe, fine-tuned end to end on every train chunk, one random
+        # v8, v9: a copy of the stem and its probe, fine-tuned end to end on every train chunk, one random
         # channel copy per chunk and epoch (detector.training.tune_stem).
         init_tuned_branch(model)
         copies, labels = [], None
@@ -463,9 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tuned-variants", default=",".join((*VARIANTS, *ACOUSTIC_VARIANTS)),
                    help="channel copies the tuned stem learns from (one drawn at random per chunk and epoch)")
     p.add_argument("--tuned-epochs", type=int, default=8, help="epochs of the tuned stem's fine-tuning")
-    p.add_argument("--tuned-runs", type=int, default=1,
+    p.add_argument("--tuned-runs", type=int, default=3,
                    help="fine-tuning runs from the same start (seeds --seed, --seed + 1, ...) whose weights are "
-                        "averaged into the tuned stem (v8: 1)")
+                        "averaged into the tuned stem (v9: 3; v8: 1)")
     p.add_argument("--tuned-lr", type=float, default=1e-4,
                    help="AdamW learning rate of the tuned stem's convolutions (its probe: 10x)")
     p.add_argument("--distil-variants", default=",".join((*VARIANTS, *ACOUSTIC_VARIANTS)),

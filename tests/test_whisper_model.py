@@ -471,6 +471,7 @@ def test_fusion_weights_take_exact_fractions_on_the_command_line():
     assert defaults.distil_weight == 7 / 30 and defaults.tuned_weight == 3 / 10
     assert defaults.distil_variants == "clean,mp3,opus,aac,phone,noise,reverb"  # v7
     assert defaults.tuned_variants == defaults.distil_variants and defaults.tuned_epochs == 8
+    assert defaults.tuned_runs == 3  # v9: a soup of three fine-tuning runs (v8: 1)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--data", "d", "--out", "o", "--cnn-weight", "a third"])
 
