@@ -1,4 +1,4 @@
-"""Fine-tune a copy of Whisper's conv stem and its probe end to end: faik-detector-v8's tuned branch.
+"""Fine-tune a copy of Whisper's conv stem and its probe end to end: faik-detector-v8 and v9's tuned branch (v9 averages three runs).
 
 Why: every branch of v2-v7 reads *frozen* pretrained features through a linear probe, and ~40
 variants of those probes had stopped moving the val EER (model cards v2-v7). Letting the stem's
