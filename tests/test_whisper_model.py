@@ -494,3 +494,44 @@ def test_teacher_features_are_the_voicefilter_wheels_own_d_vectors():
     short = synth_speechlike(0.5, seed=13).astype(np.float32)  # under one 0.8-s window: padded as the wheel pads
     assert np.allclose(embedder(short[None])[0] / np.linalg.norm(embedder(short[None])[0]),
                        streaming._extract_dvec(short, wheel.hp, wheel._dvec_sess), atol=1e-5)
+
+
+def test_branch_scores_harness_reproduces_faik_evaluate_and_rescored_tuned_stem(tmp_path):
+    """The fusion-choosing harness (detector.training.branch_scores) must give the very file scores
+    ``faik evaluate`` gives with the model's own weights, in a degraded channel too, and its re-scored
+    tuned branch must be the model's."""
+    import soundfile as sf
+
+    from detector.evaluate import evaluate_index, read_index
+    from detector.model_service import ModelService
+    from detector.train import write_feature_extractor
+    from detector.training.branch_scores import BranchScores, file_scores, model_weights, score_files, tuned_logits
+
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=True, speaker=True, conv1=True, distil=True, tuned=True)
+    model.logit_scale.fill_(0.8)
+    model.logit_bias.fill_(0.3)
+    out = tmp_path / "saved"
+    model.save_pretrained(out, safe_serialization=True)
+    write_feature_extractor(out, normalize=False)
+    rows = ["file,label,family,language,split"]
+    for i, (seconds, label) in enumerate([(3.0, "real"), (7.5, "fake"), (12.0, "real"), (1.2, "fake")]):
+        sf.write(str(tmp_path / f"c{i}.wav"), synth_speechlike(seconds, seed=20 + i), 16000)
+        rows.append(f"c{i}.wav,{label},fam{i % 2},en,val")
+    (tmp_path / "index.csv").write_text("\n".join(rows) + "\n")
+    svc = ModelService()
+    svc.load(out)
+    for channel in ("clean", "noise-20db"):
+        rep = evaluate_index(tmp_path / "index.csv", tmp_path, svc, split="val", channel=channel)
+        s = score_files(model, read_index(tmp_path / "index.csv", split="val"), tmp_path, channel)
+        mine = file_scores(s, model_weights(model), float(model.logit_scale), float(model.logit_bias))
+        assert np.allclose(mine, [it.prob_ai for it in rep.items], atol=1e-5)
+        assert list(s.labels) == [it.label for it in rep.items]
+    s.save(tmp_path / "s.npz")
+    back = BranchScores.load(tmp_path / "s.npz")
+    assert np.array_equal(back.logits, s.logits) and list(back.widths) == list(s.widths)
+    # The stored log-mels are half precision: the re-scored tuned branch matches to that precision.
+    assert np.allclose(tuned_logits(model, back), s.logits[:, -1], atol=2e-2)
+    # ... and it is the tuned branch that is re-scored: another tuned stem gives other numbers.
+    torch.nn.init.normal_(model.tuned_probe.weight, std=0.1)
+    assert not np.allclose(tuned_logits(model, back), s.logits[:, -1], atol=2e-2)

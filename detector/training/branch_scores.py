@@ -1,0 +1,181 @@
+"""Per-branch chunk logits of a faik-whisper-detector over an index split in one channel: the harness
+for choosing fusion weights and comparing tuned-stem variants without a full ``faik evaluate`` each time.
+
+Why: a ``faik evaluate`` run costs ~3 minutes a channel on 2 cores, and most recipe questions (how much
+weight each branch gets, whether a differently trained tuned stem helps) change one branch or one number.
+This module analyses each file once, exactly as ``faik evaluate`` does (same decoding, the same
+deterministic channel per file, the app's chunk plan, all chunks of a file in one batch), and keeps every
+branch's chunk logit (already divided by its spread) plus the chunks' levelled log-mels, so that
+
+* :func:`file_scores` re-fuses them with any weights and calibration into file scores — with the
+  model's own weights it reproduces ``faik evaluate``'s file scores (a test checks it);
+* :func:`tuned_logits` re-scores only the tuned branch of another model on the stored log-mels.
+
+Use from a notebook or script; choose on val, never fit on it (model cards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from detector.chunking import ChunkSettings, plan_chunks
+from detector.faik_whisper_model import FaikWhisperDetectorForAudioClassification
+
+BRANCHES = ("probe", "cnn", "speaker", "conv1", "distil", "tuned")
+
+
+@dataclass
+class BranchScores:
+    """Chunk-level branch logits of "real" (each divided by its spread) for a list of files.
+
+    ``logits`` (n_chunks, 6) in the order of ``BRANCHES``; ``file_of`` (n_chunks,) the file each chunk
+    belongs to; ``labels`` per file, 1 = fake (as ``faik evaluate``); ``mels`` (n_chunks, 80, M) float16
+    levelled log-mels padded to the longest, ``widths`` each one's own mel frames and ``frames`` its valid
+    stem frames (for re-scoring a tuned stem)."""
+
+    files: list[str]
+    labels: np.ndarray
+    languages: list[str]
+    families: list[str]
+    file_of: np.ndarray
+    logits: np.ndarray
+    mels: torch.Tensor
+    widths: np.ndarray
+    frames: torch.Tensor
+
+    def save(self, path: str | Path) -> None:
+        np.savez(path, files=np.array(self.files), labels=self.labels, languages=np.array(self.languages),
+                 families=np.array(self.families), file_of=self.file_of, logits=self.logits,
+                 mels=self.mels.numpy(), widths=self.widths, frames=self.frames.numpy())
+
+    @classmethod
+    def load(cls, path: str | Path) -> "BranchScores":
+        z = np.load(path)
+        return cls(list(z["files"]), z["labels"], list(z["languages"]), list(z["families"]), z["file_of"],
+                   z["logits"], torch.from_numpy(z["mels"]), z["widths"], torch.from_numpy(z["frames"]))
+
+
+def branch_logits(model: FaikWhisperDetectorForAudioClassification, chunks: torch.Tensor
+                  ) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
+    """(B, N) equal-length chunks -> ((B, 6) branch logits divided by their spreads, (B, 80, M) float16
+    levelled log-mels, (B,) valid stem frames); the same arithmetic as the model's ``real_logit``."""
+    mask = torch.ones_like(chunks, dtype=torch.long)  # what the app's feature extractor passes
+    m = model
+    with torch.inference_mode():
+        probe_f, conv1_f, tuned = m._whisper_views(chunks, mask, conv1=True, tuned=True)
+        mel, _, frames = m._levelled_logmel(chunks, mask)
+        probe_in, conv1_in, speaker_in = m._standardised(probe_f, conv1_f, m.speaker_embedding(chunks, mask))
+        out = torch.stack([
+            m.probe(probe_in).squeeze(-1) / m.branch_scale[0],
+            m.cnn_logit(chunks, mask) / m.branch_scale[1],
+            m.speaker_probe(speaker_in).squeeze(-1) / m.speaker_scale,
+            m.conv1_probe(conv1_in).squeeze(-1) / m.conv1_scale,
+            m.distil_probe(torch.cat([probe_in, conv1_in, speaker_in], dim=1)).squeeze(-1) / m.distil_scale,
+            tuned / m.tuned_scale,
+        ], dim=1)
+    return out.double().numpy(), mel.half(), frames
+
+
+def model_weights(model: FaikWhisperDetectorForAudioClassification) -> np.ndarray:
+    """The model's fusion weights in the order of ``BRANCHES`` (the probe keeps the rest)."""
+    c = model.config
+    others = [c.cnn_weight, c.speaker_weight, c.conv1_weight, c.distil_weight, c.tuned_weight]
+    return np.array([1.0 - sum(others), *others])
+
+
+def score_files(model: FaikWhisperDetectorForAudioClassification, rows: Sequence[dict[str, str]], root: str | Path,
+                channel: str = "clean", settings: ChunkSettings = ChunkSettings(),
+                progress: Callable[[int, int], None] | None = None) -> BranchScores:
+    """Analyse ``rows`` (from :func:`detector.evaluate.read_index`, in that order: the channel's random
+    settings depend on each file's position, as in ``faik evaluate``) and keep every branch's chunk logits."""
+    from detector.audio import load_audio
+    from detector.channels import apply_channel
+
+    files, labels, langs, fams, owner, logits, mels, frames = [], [], [], [], [], [], [], []
+    for i, r in enumerate(rows):
+        if progress is not None:
+            progress(i, len(rows))
+        audio = load_audio(Path(root) / r["file"])
+        x = audio.samples
+        if channel != "clean":
+            x = apply_channel(x, audio.sample_rate, channel, rng=np.random.default_rng(i))
+            x = np.clip(np.nan_to_num(x.astype(np.float32, copy=False)), -1.0, 1.0)
+        spans = plan_chunks(int(x.size), audio.sample_rate, settings)
+        batch = torch.from_numpy(np.stack([x[s.start:s.end] for s in spans]).astype(np.float32))
+        lg, mel, fr = branch_logits(model, batch)
+        files.append(r["file"])
+        labels.append(1 if r["label"] == "fake" else 0)
+        langs.append(r.get("language") or "?")
+        fams.append(r.get("family") or "?")
+        owner.extend([len(files) - 1] * len(spans))
+        logits.append(lg)
+        mels.extend(mel)
+        frames.append(fr)
+    width = max(m.shape[1] for m in mels)
+    padded = torch.full((len(mels), mels[0].shape[0], width), -1.5, dtype=torch.float16)
+    for k, m in enumerate(mels):
+        padded[k, :, :m.shape[1]] = m
+    return BranchScores(files, np.array(labels), langs, fams, np.array(owner), np.concatenate(logits), padded,
+                        np.array([m.shape[1] for m in mels]), torch.cat(frames))
+
+
+def file_scores(s: BranchScores, weights: Sequence[float], scale: float, bias: float,
+                logits: np.ndarray | None = None) -> np.ndarray:
+    """Mean P(AI) over each file's chunks (the app's file score) for fusion ``weights`` (order of
+    ``BRANCHES``) and calibration ``z / scale + bias``; ``logits`` replaces ``s.logits`` (e.g. with a
+    re-scored tuned column)."""
+    lg = s.logits if logits is None else logits
+    z = lg @ np.asarray(weights, dtype=np.float64) / scale + bias
+    p_ai = 1.0 / (1.0 + np.exp(z))
+    return np.bincount(s.file_of, weights=p_ai) / np.bincount(s.file_of)
+
+
+def tuned_logits(model: FaikWhisperDetectorForAudioClassification, s: BranchScores, batch: int = 64) -> np.ndarray:
+    """``model``'s tuned-branch logits (divided by its spread) on the stored log-mels of ``s``, each
+    chunk's log-mel at its own width (batched by width, as the app batches a file's equal chunks)."""
+    out = np.zeros(len(s.frames))
+    with torch.inference_mode():
+        for w in np.unique(s.widths):
+            idx = np.flatnonzero(s.widths == w)
+            for start in range(0, len(idx), batch):
+                part = torch.from_numpy(idx[start:start + batch])
+                mel = s.mels[part, :, :int(w)].float()
+                out[idx[start:start + batch]] = (model.tuned_logit_from_mel(mel, s.frames[part])
+                                                 / model.tuned_scale).double().numpy()
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m detector.training.branch_scores --model DIR --index CSV --root DIR --split val --channel C --out F.npz``"""
+    import argparse
+
+    from detector.evaluate import read_index
+
+    p = argparse.ArgumentParser(prog="python -m detector.training.branch_scores", description=__doc__.split("\n")[0])
+    p.add_argument("--model", required=True, help="faik-whisper-detector folder")
+    p.add_argument("--index", required=True, help="index.csv")
+    p.add_argument("--root", required=True, help="folder the index paths start from")
+    p.add_argument("--split", default="val")
+    p.add_argument("--channel", default="clean", help="as faik evaluate --channel")
+    p.add_argument("--limit", type=int, default=0, help="first N files only (smoke test)")
+    p.add_argument("--out", required=True, help=".npz to write")
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    model = FaikWhisperDetectorForAudioClassification.from_pretrained(a.model).eval()
+    rows = read_index(a.index, split=a.split)
+    rows = rows[:a.limit] if a.limit else rows
+    s = score_files(model, rows, a.root, a.channel,
+                    progress=lambda i, n: print(f"{i}/{n}", flush=True) if i % 100 == 0 else None)
+    s.save(a.out)
+    print(f"{len(s.files)} files, {len(s.file_of)} chunks -> {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
