@@ -372,6 +372,16 @@ def _subset(rows: list[dict[str, str]], limit: int | None) -> list[dict[str, str
     return [rows[i] for i in sorted(set(picks.tolist()))]
 
 
+def channel_copy(samples: np.ndarray, sample_rate: int, channel: str, position: int) -> np.ndarray:
+    """What ``faik evaluate --channel`` analyses for the file at ``position`` in its list: the decoded
+    samples through :func:`detector.channels.apply_channel` with that position as the seed (so every run,
+    and every tool that scores the same list, hears the same copy), made finite and clipped to [-1, 1]."""
+    from detector.channels import apply_channel
+
+    x = apply_channel(samples, sample_rate, channel, rng=np.random.default_rng(position))
+    return np.clip(np.nan_to_num(x.astype(np.float32, copy=False)), -1.0, 1.0)
+
+
 def evaluate_index(
     index_csv: str | Path,
     root: str | Path,
@@ -401,13 +411,11 @@ def evaluate_index(
     root = Path(root)
     if not root.is_dir():
         raise FaikError(f"audio root {root} is not a folder; give --root the folder the index paths start from")
-    apply = None
     if channel != "clean":
-        from detector.channels import CHANNEL_NAMES, apply_channel
+        from detector.channels import CHANNEL_NAMES
 
         if channel not in CHANNEL_NAMES:
             raise SettingsError(f"unknown channel {channel!r}; choose one of: {', '.join(CHANNEL_NAMES)}")
-        apply = apply_channel
     items: list[EvaluatedItem] = []
     failed: list[tuple[str, str]] = []
     audio_s = 0.0
@@ -417,9 +425,8 @@ def evaluate_index(
             progress(i, len(rows), r["file"])
         try:
             audio = load_audio(root / r["file"])
-            if apply is not None:
-                x = apply(audio.samples, audio.sample_rate, channel, rng=np.random.default_rng(i))
-                x = np.clip(np.nan_to_num(x.astype(np.float32, copy=False)), -1.0, 1.0)
+            if channel != "clean":
+                x = channel_copy(audio.samples, audio.sample_rate, channel, i)
                 audio = DecodedAudio(samples=x, sample_rate=audio.sample_rate, info=audio.info, warnings=audio.warnings)
             res = analyze_audio(audio, service, options)
         except FaikError as exc:

@@ -25,6 +25,7 @@ import torch
 
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.faik_whisper_model import FaikWhisperDetectorForAudioClassification
+from detector.training.tune_stem import pad_mels
 
 BRANCHES = ("probe", "cnn", "speaker", "conv1", "distil", "tuned")
 
@@ -94,17 +95,14 @@ def score_files(model: FaikWhisperDetectorForAudioClassification, rows: Sequence
     """Analyse ``rows`` (from :func:`detector.evaluate.read_index`, in that order: the channel's random
     settings depend on each file's position, as in ``faik evaluate``) and keep every branch's chunk logits."""
     from detector.audio import load_audio
-    from detector.channels import apply_channel
+    from detector.evaluate import channel_copy
 
     files, labels, langs, fams, owner, logits, mels, frames = [], [], [], [], [], [], [], []
     for i, r in enumerate(rows):
         if progress is not None:
             progress(i, len(rows))
         audio = load_audio(Path(root) / r["file"])
-        x = audio.samples
-        if channel != "clean":
-            x = apply_channel(x, audio.sample_rate, channel, rng=np.random.default_rng(i))
-            x = np.clip(np.nan_to_num(x.astype(np.float32, copy=False)), -1.0, 1.0)
+        x = audio.samples if channel == "clean" else channel_copy(audio.samples, audio.sample_rate, channel, i)
         spans = plan_chunks(int(x.size), audio.sample_rate, settings)
         batch = torch.from_numpy(np.stack([x[s.start:s.end] for s in spans]).astype(np.float32))
         lg, mel, fr = branch_logits(model, batch)
@@ -116,11 +114,7 @@ def score_files(model: FaikWhisperDetectorForAudioClassification, rows: Sequence
         logits.append(lg)
         mels.extend(mel)
         frames.append(fr)
-    width = max(m.shape[1] for m in mels)
-    padded = torch.full((len(mels), mels[0].shape[0], width), -1.5, dtype=torch.float16)
-    for k, m in enumerate(mels):
-        padded[k, :, :m.shape[1]] = m
-    return BranchScores(files, np.array(labels), langs, fams, np.array(owner), np.concatenate(logits), padded,
+    return BranchScores(files, np.array(labels), langs, fams, np.array(owner), np.concatenate(logits), pad_mels(mels),
                         np.array([m.shape[1] for m in mels]), torch.cat(frames))
 
 

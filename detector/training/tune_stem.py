@@ -44,11 +44,16 @@ def chunk_mels(model: FaikWhisperDetectorForAudioClassification, chunk_batches: 
             mel, _, frames = model._levelled_logmel(batch, None)
             mels.extend(mel.half())
             valid.append(frames)
+    return pad_mels(mels), torch.cat(valid)
+
+
+def pad_mels(mels: Sequence[torch.Tensor]) -> torch.Tensor:
+    """(80, M_i) log-mels -> one (N, 80, max M_i) float16 tensor, padded with ``PAD_MEL``."""
     width = max(m.shape[1] for m in mels)
     out = torch.full((len(mels), mels[0].shape[0], width), PAD_MEL, dtype=torch.float16)
     for i, m in enumerate(mels):
         out[i, :, :m.shape[1]] = m
-    return out, torch.cat(valid)
+    return out
 
 
 def init_tuned_branch(model: FaikWhisperDetectorForAudioClassification) -> None:
