@@ -54,6 +54,8 @@ from detector.speaker_frontend import SpeakerEncoder
 from detector.whisper_frontend import HOP, N_FFT, N_MELS, WhisperEncoderTrunk, conv_stem, n_frames
 
 MODEL_TYPE = "faik-whisper-detector"
+#: The fused branches, in the order of ``scaled_branch_logits`` and ``fusion_weights``.
+BRANCHES = ("probe", "cnn", "speaker", "conv1", "distil", "tuned")
 
 
 class FaikWhisperDetectorConfig(PretrainedConfig):
@@ -378,32 +380,48 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
             raise ValueError("this model has no distilled branch (distil_weight 0)")
         return self.distil_probe(self.distil_features(input_values, attention_mask)).squeeze(-1)
 
-    def real_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Uncalibrated logit of "real" (B,), before ``logit_scale``/``logit_bias``."""
-        w_cnn = self.config.cnn_weight if self.cnn is not None else 0.0
-        w_spk = self.config.speaker_weight if self.speaker is not None else 0.0
-        w_c1 = self.config.conv1_weight if self.conv1_probe is not None else 0.0
-        w_d = self.config.distil_weight if self.distil_probe is not None else 0.0
-        w_t = self.config.tuned_weight if self.tuned_probe is not None else 0.0
+    def fusion_weights(self) -> torch.Tensor:
+        """(6,) each branch's fusion weight in the order of ``BRANCHES``: a branch the model lacks weighs
+        0, and the Whisper probe keeps what the others leave."""
+        c = self.config
+        present = (self.cnn is not None, self.speaker is not None, self.conv1_probe is not None,
+                   self.distil_probe is not None, self.tuned_probe is not None)
+        others = [w if has else 0.0 for w, has in zip(
+            (c.cnn_weight, c.speaker_weight, c.conv1_weight, c.distil_weight, c.tuned_weight), present)]
+        return torch.tensor([1.0 - sum(others), *others], dtype=torch.float64)
+
+    def scaled_branch_logits(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None
+                             ) -> torch.Tensor:
+        """(B, 6) each branch's logit of "real" divided by its spread on held-out chunks, in the order of
+        ``BRANCHES``; a branch with fusion weight 0 is not computed (its column is 0). ``real_logit`` is
+        these columns weighted by ``fusion_weights``; the recipe's harness re-weights them."""
+        w = self.fusion_weights().tolist()
         # Each view's features are computed and standardised once: the distilled branch reuses the
         # other probes' inputs (the config guarantees the speaker and conv1 views when it exists), and
         # the tuned stem reads the frozen one's log-mel.
         probe_features, conv1_features, tuned_logit = self._whisper_views(input_values, attention_mask,
-                                                                          conv1=bool(w_c1), tuned=bool(w_t))
-        speaker_features = self.speaker_embedding(input_values, attention_mask) if w_spk else None
+                                                                          conv1=bool(w[3]), tuned=bool(w[5]))
+        speaker_features = self.speaker_embedding(input_values, attention_mask) if w[2] else None
         probe_in, conv1_in, speaker_in = self._standardised(probe_features, conv1_features, speaker_features)
-        z = (1.0 - w_cnn - w_spk - w_c1 - w_d - w_t) * self.probe(probe_in).squeeze(-1) / self.branch_scale[0]
-        if w_cnn:
-            z = z + w_cnn * self.cnn_logit(input_values, attention_mask) / self.branch_scale[1]
-        if w_spk:
-            z = z + w_spk * self.speaker_probe(speaker_in).squeeze(-1) / self.speaker_scale
-        if w_c1:
-            z = z + w_c1 * self.conv1_probe(conv1_in).squeeze(-1) / self.conv1_scale
-        if w_d:
-            z = z + w_d * self.distil_probe(torch.cat([probe_in, conv1_in, speaker_in], dim=1)).squeeze(-1) / self.distil_scale
-        if w_t:
-            z = z + w_t * tuned_logit / self.tuned_scale
-        return z
+        out = torch.zeros(probe_in.shape[0], len(BRANCHES), dtype=probe_in.dtype, device=probe_in.device)
+        out[:, 0] = self.probe(probe_in).squeeze(-1) / self.branch_scale[0]
+        if w[1]:
+            out[:, 1] = self.cnn_logit(input_values, attention_mask) / self.branch_scale[1]
+        if w[2]:
+            out[:, 2] = self.speaker_probe(speaker_in).squeeze(-1) / self.speaker_scale
+        if w[3]:
+            out[:, 3] = self.conv1_probe(conv1_in).squeeze(-1) / self.conv1_scale
+        if w[4]:
+            out[:, 4] = self.distil_probe(torch.cat([probe_in, conv1_in, speaker_in], dim=1)).squeeze(-1) / self.distil_scale
+        if w[5]:
+            out[:, 5] = tuned_logit / self.tuned_scale
+        return out
+
+    def real_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Uncalibrated logit of "real" (B,), before ``logit_scale``/``logit_bias``: the weighted sum of
+        the branches' spread-scaled logits."""
+        terms = self.scaled_branch_logits(input_values, attention_mask)
+        return terms @ self.fusion_weights().to(terms.dtype)
 
     def cnn_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """The v1 CNN branch's calibrated logit of "real" (B,)."""
@@ -435,4 +453,4 @@ AutoModelForAudioClassification.register(
     FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification, exist_ok=True
 )
 
-__all__ = ["MODEL_TYPE", "FaikWhisperDetectorConfig", "FaikWhisperDetectorForAudioClassification"]
+__all__ = ["BRANCHES", "MODEL_TYPE", "FaikWhisperDetectorConfig", "FaikWhisperDetectorForAudioClassification"]

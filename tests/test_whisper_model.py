@@ -11,6 +11,7 @@ import torch
 
 from detector.faik_model import FaikDetectorConfig, FaikDetectorForAudioClassification
 from detector.faik_whisper_model import (
+    BRANCHES,
     FaikWhisperDetectorConfig,
     FaikWhisperDetectorForAudioClassification,
     standardise,
@@ -199,11 +200,28 @@ def test_six_branch_fusion_adds_the_tuned_stems_probe(tmp_path):
     assert torch.allclose(fused, (1 - sum(w)) * probe + w[0] * cnn + w[1] * speaker + w[2] * conv1 + w[3] * distil
                           + w[4] * tuned, atol=1e-5)
     assert torch.allclose(model.tuned_logit(x), by_hand, atol=1e-5)
+    # The columns the harness re-weights are these very branches, in the order of BRANCHES.
+    with torch.inference_mode():
+        cols = model.scaled_branch_logits(x)
+    assert torch.allclose(cols, torch.stack([probe, cnn, speaker, conv1, distil, tuned], dim=1), atol=1e-5)
+    assert torch.allclose(model.fusion_weights(), torch.tensor([1 - sum(w), *w], dtype=torch.float64))
     assert not torch.allclose(h.transpose(1, 2), frozen_stem, atol=1e-3)  # its own weights, not the frozen stem's
     with pytest.raises(ValueError, match="together < 1"):
         FaikWhisperDetectorConfig(cnn_weight=0.3, speaker_weight=0.3, conv1_weight=0.2, tuned_weight=0.2)
     with pytest.raises(ValueError, match="no tuned branch"):
         _model(tmp_path, cnn=True).tuned_logit(x)
+
+
+def test_missing_branches_weigh_nothing_and_are_not_computed(tmp_path):
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=True)
+    x = torch.from_numpy(synth_speechlike(2.0, seed=7))[None]
+    assert model.fusion_weights().tolist() == pytest.approx([0.5, 0.5, 0, 0, 0, 0])
+    with torch.inference_mode():
+        cols = model.scaled_branch_logits(x)
+        assert torch.equal(cols[:, 2:], torch.zeros(1, 4))
+        assert torch.allclose(model.real_logit(x), 0.5 * cols[:, 0] + 0.5 * cols[:, 1], atol=1e-6)
+    assert BRANCHES == ("probe", "cnn", "speaker", "conv1", "distil", "tuned")
 
 
 def test_tuned_branch_ignores_padding(tmp_path):

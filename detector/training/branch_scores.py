@@ -24,10 +24,10 @@ import numpy as np
 import torch
 
 from detector.chunking import ChunkSettings, plan_chunks
-from detector.faik_whisper_model import FaikWhisperDetectorForAudioClassification
+from detector.faik_whisper_model import BRANCHES, FaikWhisperDetectorForAudioClassification
 from detector.training.tune_stem import pad_mels
 
-BRANCHES = ("probe", "cnn", "speaker", "conv1", "distil", "tuned")
+__all__ = ["BRANCHES", "BranchScores", "branch_logits", "file_scores", "model_weights", "score_files", "tuned_logits"]
 
 
 @dataclass
@@ -63,30 +63,18 @@ class BranchScores:
 
 def branch_logits(model: FaikWhisperDetectorForAudioClassification, chunks: torch.Tensor
                   ) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
-    """(B, N) equal-length chunks -> ((B, 6) branch logits divided by their spreads, (B, 80, M) float16
-    levelled log-mels, (B,) valid stem frames); the same arithmetic as the model's ``real_logit``."""
+    """(B, N) equal-length chunks -> ((B, 6) branch logits divided by their spreads (the model's own
+    ``scaled_branch_logits``), (B, 80, M) float16 levelled log-mels, (B,) valid stem frames)."""
     mask = torch.ones_like(chunks, dtype=torch.long)  # what the app's feature extractor passes
-    m = model
     with torch.inference_mode():
-        probe_f, conv1_f, tuned = m._whisper_views(chunks, mask, conv1=True, tuned=True)
-        mel, _, frames = m._levelled_logmel(chunks, mask)
-        probe_in, conv1_in, speaker_in = m._standardised(probe_f, conv1_f, m.speaker_embedding(chunks, mask))
-        out = torch.stack([
-            m.probe(probe_in).squeeze(-1) / m.branch_scale[0],
-            m.cnn_logit(chunks, mask) / m.branch_scale[1],
-            m.speaker_probe(speaker_in).squeeze(-1) / m.speaker_scale,
-            m.conv1_probe(conv1_in).squeeze(-1) / m.conv1_scale,
-            m.distil_probe(torch.cat([probe_in, conv1_in, speaker_in], dim=1)).squeeze(-1) / m.distil_scale,
-            tuned / m.tuned_scale,
-        ], dim=1)
+        out = model.scaled_branch_logits(chunks, mask)
+        mel, _, frames = model._levelled_logmel(chunks, mask)
     return out.double().numpy(), mel.half(), frames
 
 
 def model_weights(model: FaikWhisperDetectorForAudioClassification) -> np.ndarray:
     """The model's fusion weights in the order of ``BRANCHES`` (the probe keeps the rest)."""
-    c = model.config
-    others = [c.cnn_weight, c.speaker_weight, c.conv1_weight, c.distil_weight, c.tuned_weight]
-    return np.array([1.0 - sum(others), *others])
+    return model.fusion_weights().double().numpy()
 
 
 def score_files(model: FaikWhisperDetectorForAudioClassification, rows: Sequence[dict[str, str]], root: str | Path,
