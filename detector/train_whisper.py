@@ -63,6 +63,7 @@ from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import SettingsError
 from detector.faik_model import count_parameters
 from detector.faik_whisper_model import (
+    BRANCHES,
     FaikWhisperDetectorConfig,
     FaikWhisperDetectorForAudioClassification,
     class_logits,
@@ -82,8 +83,8 @@ from detector.train import (
 )
 from detector.speaker_frontend import find_resemblyzer_weights, load_resemblyzer_state
 from detector.training.ct2_whisper import encoder_dims, find_tiny_en, read_ct2, trunk_state_dict
-from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, read_index
-from detector.training.tune_stem import chunk_mels, init_tuned_branch, tune_stem_soup
+from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, dev_folds, read_index
+from detector.training.tune_stem import chunk_mels, crossfit_soup, init_tuned_branch, tune_stem_soup
 from detector.training.voicefilter import WHEEL as TEACHER_WHEEL
 from detector.training.voicefilter import VoiceFilterEmbedder, find_embedder
 
@@ -120,14 +121,19 @@ def pooled(model: FaikWhisperDetectorForAudioClassification, signals: Sequence[n
     return out
 
 
-def real_logits(model: FaikWhisperDetectorForAudioClassification, signals: Sequence[np.ndarray]) -> list[torch.Tensor]:
+def real_logits(model: FaikWhisperDetectorForAudioClassification, signals: Sequence[np.ndarray],
+                tuned: Sequence[torch.Tensor] | None = None) -> list[torch.Tensor]:
     """Per-clip chunk logits (n_chunks, 2) in the (ai, real) layout ``fit_calibration`` expects,
-    before calibration."""
+    before calibration. ``tuned`` (per clip, its chunks' tuned-branch logits before spread scaling)
+    replaces the model's own tuned branch: the held-out scores of ``--tuned-dev crossfit``."""
     out = []
+    weights = model.fusion_weights()
     with torch.inference_mode():
-        for x in signals:
-            z = model.real_logit(chunk_batches(x))
-            out.append(class_logits(z))
+        for i, x in enumerate(signals):
+            terms = model.scaled_branch_logits(chunk_batches(x))
+            if tuned is not None:
+                terms[:, BRANCHES.index("tuned")] = tuned[i] / model.tuned_scale
+            out.append(class_logits(terms @ weights.to(terms.dtype)))
     return out
 
 
@@ -345,6 +351,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             model.distil_probe.weight.copy_(torch.from_numpy(student.coef_[None, :]).float())
             model.distil_probe.bias.fill_(float(student.intercept_))
     tuned_losses: list[list[float]] = []
+    tuned_oof: dict[tuple[str, int], torch.Tensor] = {}  # (copy, dev clip) -> held-out tuned logits (crossfit)
     if model.tuned_probe is not None:
         # v8, v9: a copy of the stem and its probe, fine-tuned end to end on every train chunk, one random
         # channel copy per chunk and epoch (detector.training.tune_stem).
@@ -359,8 +366,30 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             copies.append(chunk_mels(model, batches))
             labels = np.array(ys) if labels is None else labels
             log(f"tuned stem: log-mels of {len(ys)} chunks in copy {v} ({time.time() - t0:.0f} s)")
-        tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, args.seed,
-                                      args.tuned_runs, log)
+        if args.tuned_dev == "crossfit":
+            # The stem also learns from dev's families; the spread and the calibration below still need
+            # held-out dev scores, so each fold's come from a soup that learnt from the other folds only.
+            folds = dev_folds(dev)
+            dev_copies = [chunk_mels(model, [chunk_batches(get_signal(stores, "train", v, c.file)) for c in dev])
+                          for v in tuned_variants]
+            n_chunks = [len(chunk_batches(get_signal(stores, "train", tuned_variants[0], c.file))) for c in dev]
+            fold_of = [next(k for k, f in enumerate(folds) if c.family in f) for c in dev]
+
+            def score_held_out(k: int) -> None:
+                with torch.inference_mode():
+                    for i, c in enumerate(dev):
+                        if fold_of[i] == k:
+                            for v in variants:
+                                tuned_oof[v, i] = model.tuned_logit(chunk_batches(get_signal(stores, "train", v, c.file)))
+
+            log(f"tuned stem: dev folds {[sorted(f) for f in folds]}")
+            tuned_losses = crossfit_soup(model, copies, labels, dev_copies, np.repeat([c.y for c in dev], n_chunks),
+                                         np.repeat(fold_of, n_chunks), score_held_out, args.tuned_epochs,
+                                         args.tuned_lr, args.seed, args.tuned_runs, log)
+            del dev_copies
+        else:
+            tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, args.seed,
+                                          args.tuned_runs, log)
         del copies
     with torch.no_grad():
         # Branch spreads on dev chunks (held out from both branches' training; the CNN is
@@ -387,14 +416,18 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             model.distil_scale.fill_(spread(model.distil_logit))
             spreads.append(float(model.distil_scale))
         if model.tuned_probe is not None:
-            model.tuned_scale.fill_(spread(model.tuned_logit))
+            if tuned_oof:  # the stem learnt from dev: the spread of its held-out scores there
+                model.tuned_scale.fill_(float(torch.cat([tuned_oof[variants[0], i] for i in range(len(dev))]).std()))
+            else:
+                model.tuned_scale.fill_(spread(model.tuned_logit))
             spreads.append(float(model.tuned_scale))
         log(f"branch spreads (probe, cnn[, speaker][, conv1][, distil][, tuned]): {spreads}")
 
     # Calibration on dev (clean and channel copies alike: users' audio is often compressed).
     dev_signals = [get_signal(stores, "train", v, c.file) for v in variants for c in dev]
     dev_y = np.array([1 - c.y for v in variants for c in dev])  # metrics use 1 = fake
-    dev_logits = real_logits(model, dev_signals)
+    dev_logits = real_logits(model, dev_signals,
+                             [tuned_oof[v, i] for v in variants for i in range(len(dev))] if tuned_oof else None)
     before = summarise(dev_y, file_scores(dev_logits))
     temperature, bias = fit_calibration(dev_logits, dev_y)
     # fit_calibration returns a bias on the AI logit; ours acts on the real logit z (AI logit = -z).
@@ -417,6 +450,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         "temperature": temperature, "bias": -bias,
         "dev_uncalibrated": before, "dev_calibrated": dev_cal, "train_chunks": int(len(y)),
         "train_items": len(train_items), "dev_clips": len(dev),
+        **({"tuned_dev_folds": [sorted(f) for f in dev_folds(dev)]} if tuned_oof else {}),
         "parameters": count_parameters(model), "wall_s": round(time.time() - t0, 1), "torch": torch.__version__,
     }
     (out / "training_log.json").write_text(json.dumps(train_log, indent=1))
@@ -468,6 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tuned-runs", type=int, default=3,
                    help="fine-tuning runs from the same start (seeds --seed, --seed + 1, ...) whose weights are "
                         "averaged into the tuned stem (v9: 3; v8: 1)")
+    p.add_argument("--tuned-dev", choices=("none", "crossfit"), default="none",
+                   help="crossfit: the tuned stem also learns from dev's families; its spread and the calibration "
+                        "use held-out dev scores from soups that each left one of two dev folds out (v9: none)")
     p.add_argument("--tuned-lr", type=float, default=1e-4,
                    help="AdamW learning rate of the tuned stem's convolutions (its probe: 10x)")
     p.add_argument("--distil-variants", default=",".join((*VARIANTS, *ACOUSTIC_VARIANTS)),

@@ -9,7 +9,16 @@ import torch
 from detector.faik_whisper_model import FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification
 from detector.train_whisper import chunk_batches
 from detector.training.ct2_whisper import encoder_dims, read_ct2, trunk_state_dict
-from detector.training.tune_stem import chunk_mels, init_tuned_branch, tune_stem, tune_stem_soup
+from detector.training.data import Clip, dev_folds
+from detector.training.tune_stem import (
+    chunk_mels,
+    concat_mels,
+    crossfit_soup,
+    init_tuned_branch,
+    tune_stem,
+    tune_stem_soup,
+    tuned_state,
+)
 from tests.faik_testkit import synth_speechlike, write_ct2_whisper
 
 
@@ -97,3 +106,68 @@ def test_a_soup_is_the_average_of_its_runs_and_one_run_is_plain_fine_tuning(tmp_
     assert torch.equal(single.tuned_conv2.weight, runs[0].tuned_conv2.weight)
     with pytest.raises(ValueError, match="at least 1"):
         tune_stem_soup(single, [mels], y, epochs=1, lr=1e-4, seed=0, runs=0)
+
+
+def test_crossfit_scores_each_fold_with_a_stem_that_never_saw_it_and_keeps_the_stem_that_saw_all(tmp_path):
+    clips, labels = _clips()
+    model = _model(tmp_path)
+    init_tuned_branch(model)
+    train = chunk_mels(model, [chunk_batches(c) for c in clips[::2]])
+    y_train = np.array(labels[::2])
+    dev_clips = [chunk_batches(c) for c in clips[1::2]]
+    dev = chunk_mels(model, dev_clips)
+    y_dev = np.array(labels[1::2])
+    fold = np.array([0, 1, 0, 1, 0, 1])
+    seen = {}
+
+    def on_fold(k: int) -> None:
+        seen[k] = tuned_state(model)
+
+    losses = crossfit_soup(model, [train], y_train, [dev], y_dev, fold, on_fold, epochs=2, lr=3e-3, seed=5, runs=2,
+                           log=lambda s: None)
+    assert sorted(seen) == [0, 1] and len(losses) == 2
+
+    def soup(dev_rows: np.ndarray) -> FaikWhisperDetectorForAudioClassification:
+        m = _model(tmp_path)
+        init_tuned_branch(m)
+        rows = torch.from_numpy(dev_rows)
+        tune_stem_soup(m, [concat_mels(train, (dev[0][rows], dev[1][rows]))], np.concatenate([y_train, y_dev[dev_rows]]),
+                       epochs=2, lr=3e-3, seed=5, runs=2, log=lambda s: None)
+        return m
+
+    # Fold k's scores come from a soup of train + the other fold's dev chunks only ...
+    for k in (0, 1):
+        by_hand = soup(np.flatnonzero(fold != k))
+        assert torch.equal(seen[k][1]["weight"], by_hand.tuned_conv2.weight)
+    # ... and the stem the model keeps learnt from train and every dev chunk.
+    assert torch.equal(model.tuned_conv2.weight, soup(np.arange(6)).tuned_conv2.weight)
+    assert not torch.equal(seen[0][1]["weight"], seen[1][1]["weight"])
+    with pytest.raises(ValueError, match="fold per dev chunk"):
+        crossfit_soup(model, [train], y_train, [dev], y_dev, fold[:3], on_fold, epochs=1, lr=1e-4, seed=0)
+
+
+def test_concat_mels_pads_the_narrower_with_the_padding_value():
+    a = (torch.zeros(2, 80, 10, dtype=torch.float16), torch.tensor([5, 5]))
+    b = (torch.ones(1, 80, 14, dtype=torch.float16), torch.tensor([7]))
+    mels, frames = concat_mels(a, b)
+    assert mels.shape == (3, 80, 14) and frames.tolist() == [5, 5, 7]
+    assert float(mels[0, 0, 12]) == -1.5 and float(mels[2, 0, 12]) == 1.0
+
+
+def _clip(family: str, label: str) -> Clip:
+    return Clip(f"{family}.flac", label, family, family, "en", "train", 3.0)
+
+
+def test_dev_folds_deal_whole_families_of_each_label_to_the_emptier_fold():
+    dev = ([_clip("a", "fake")] * 5 + [_clip("b", "fake")] * 4 + [_clip("c", "fake")] * 3 + [_clip("d", "fake")] * 1
+           + [_clip("r1", "real")] * 6 + [_clip("r2", "real")] * 2 + [_clip("r3", "real")] * 2)
+    folds = dev_folds(dev)
+    assert folds == [frozenset({"a", "d", "r1"}), frozenset({"b", "c", "r2", "r3"})]  # fakes 6 / 7, reals 6 / 4
+    assert dev_folds(list(reversed(dev))) == folds  # the order of the index does not matter
+    # One family per label (a smoke run's dev): the reals go to the fold the fakes left empty.
+    assert dev_folds([_clip("a", "fake")] * 3 + [_clip("r1", "real")]) == [frozenset({"a"}), frozenset({"r1"})]
+    with pytest.raises(ValueError, match="too few families"):
+        dev_folds([_clip("a", "fake")] * 3)
+    with pytest.raises(ValueError, match="at least 2"):
+        dev_folds(dev, k=1)
+

@@ -404,6 +404,17 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
     run(tmp_path / "b")  # second run reads the cached features (the teacher's too): same bytes
     assert (tmp_path / "b" / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
     assert _BandEnergyTeacher.calls == calls
+    # --tuned-dev crossfit: only the tuned stem learns from dev (held out by family in two folds); the
+    # frozen branches are fitted exactly as before.
+    crossfit_log = run(tmp_path / "x", "--tuned-dev", "crossfit")
+    crossfit = AutoModelForAudioClassification.from_pretrained(tmp_path / "x", use_safetensors=True)
+    folds = crossfit_log["tuned_dev_folds"]
+    assert len(folds) == 2 and all(folds) and not set(folds[0]) & set(folds[1])
+    assert "tuned_dev_folds" not in log
+    assert torch.equal(crossfit.probe.weight, model.probe.weight) and torch.equal(crossfit.distil_probe.weight,
+                                                                                     model.distil_probe.weight)
+    assert not torch.equal(crossfit.tuned_conv2.weight, model.tuned_conv2.weight)
+    assert float(crossfit.tuned_scale) > 0 and float(crossfit.logit_scale) == pytest.approx(crossfit_log["temperature"])
     # Another partial-window step is another speaker feature set (not the cached one) and is saved.
     run(tmp_path / "c", "--speaker-step", "80")  # v3's overlapping windows
     stepped = AutoModelForAudioClassification.from_pretrained(tmp_path / "c", use_safetensors=True)

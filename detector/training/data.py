@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -68,6 +69,32 @@ class Clip:
             return "val"
         fams = DEV_FAKE_FAMILIES if self.label == "fake" else DEV_REAL_FAMILIES
         return "dev" if self.family in fams else "train"
+
+
+def dev_folds(dev: Sequence[Clip], k: int = 2) -> list[frozenset[str]]:
+    """Split the dev part into ``k`` folds of whole families, each label's families dealt out
+    separately (largest first, each to the fold holding fewest clips of that label, then fewest clips;
+    ties by name), so every fold holds fakes and reals where there are enough families. Families, not clips: a fold
+    must be unseen the way val's families are.
+
+    Why: a recipe step that also *learns* from dev (the tuned stem, ``--tuned-dev crossfit``) still
+    needs held-out scores on dev for the branch spread and the calibration; each fold's are taken from
+    a run that did not see that fold."""
+    if k < 2:
+        raise ValueError(f"k {k}: cross-fitting needs at least 2 folds")
+    folds: list[set[str]] = [set() for _ in range(k)]
+    total = [0] * k
+    for label in ("fake", "real"):
+        sizes = Counter(c.family for c in dev if c.label == label)
+        load = [0] * k
+        for fam, n in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
+            i = min(range(k), key=lambda j: (load[j], total[j], j))
+            folds[i].add(fam)
+            load[i] += n
+            total[i] += n
+    if sum(1 for f in folds if f) < k:
+        raise ValueError(f"dev has too few families for {k} folds")
+    return [frozenset(f) for f in folds]
 
 
 def read_index(path: str | Path) -> list[Clip]:

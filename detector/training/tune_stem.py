@@ -56,6 +56,17 @@ def pad_mels(mels: Sequence[torch.Tensor]) -> torch.Tensor:
     return out
 
 
+def concat_mels(a: tuple[torch.Tensor, torch.Tensor], b: tuple[torch.Tensor, torch.Tensor]
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two ``chunk_mels`` results as one: (log-mels padded to the wider with ``PAD_MEL``, valid frames)."""
+    width = max(a[0].shape[2], b[0].shape[2])
+
+    def widen(m: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.pad(m, (0, width - m.shape[2]), value=PAD_MEL)
+
+    return torch.cat([widen(a[0]), widen(b[0])]), torch.cat([a[1], b[1]])
+
+
 def init_tuned_branch(model: FaikWhisperDetectorForAudioClassification) -> None:
     """Start the tuned branch from the frozen stem and the Whisper probe fitted on it (standardisation
     included, which stays fixed): the probe's weights on the stem's mean and standard deviation, where
@@ -115,6 +126,21 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
     return losses
 
 
+def tuned_state(model: FaikWhisperDetectorForAudioClassification) -> list[dict[str, torch.Tensor]]:
+    """A copy of the tuned branch's trainable weights (its two convolutions and its probe)."""
+    return [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in _tuned_modules(model)]
+
+
+def load_tuned_state(model: FaikWhisperDetectorForAudioClassification, state: Sequence[dict[str, torch.Tensor]]) -> None:
+    """Put ``state`` (from :func:`tuned_state`) back into the tuned branch."""
+    for m, st in zip(_tuned_modules(model), state, strict=True):
+        m.load_state_dict(st)
+
+
+def _tuned_modules(model: FaikWhisperDetectorForAudioClassification) -> tuple[torch.nn.Module, ...]:
+    return model.tuned_conv1, model.tuned_conv2, model.tuned_probe
+
+
 def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
                    labels: np.ndarray, epochs: int, lr: float, seed: int, runs: int = 1,
                    log: Callable[[str], None] = print) -> list[list[float]]:
@@ -123,21 +149,42 @@ def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Seq
     ``runs=1`` is exactly :func:`tune_stem`."""
     if runs < 1:
         raise ValueError(f"runs {runs}: at least 1")
-    modules = (model.tuned_conv1, model.tuned_conv2, model.tuned_probe)
-
-    def snapshot() -> list[dict[str, torch.Tensor]]:
-        return [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in modules]
-
-    start = snapshot()
+    start = tuned_state(model)
     finals, losses = [], []
     for run in range(runs):
-        for m, st in zip(modules, start):
-            m.load_state_dict(st)
+        load_tuned_state(model, start)
         if runs > 1:
             log(f"tuned stem: run {run + 1}/{runs} (seed {seed + run})")
         losses.append(tune_stem(model, copies, labels, epochs, lr, seed + run, log))
-        finals.append(snapshot())
-    with torch.no_grad():
-        for i, m in enumerate(modules):
-            m.load_state_dict({k: sum(f[i][k] for f in finals) / runs for k in start[i]})
+        finals.append(tuned_state(model))
+    load_tuned_state(model, [{k: sum(f[i][k] for f in finals) / runs for k in start[i]} for i in range(len(start))])
     return losses
+
+
+def crossfit_soup(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
+                  labels: np.ndarray, dev_copies: Sequence[tuple[torch.Tensor, torch.Tensor]], dev_labels: np.ndarray,
+                  dev_fold: np.ndarray, on_fold: Callable[[int], None], epochs: int, lr: float, seed: int,
+                  runs: int = 1, log: Callable[[str], None] = print) -> list[list[float]]:
+    """A tuned stem that also learns from held-out (dev) chunks, and held-out scores for them anyway.
+
+    For each fold ``k`` of ``dev_fold`` (per dev chunk, its fold number), a soup is fine-tuned from the
+    branch's current weights on ``copies`` plus the dev chunks of the other folds, and ``on_fold(k)`` is
+    called while the model holds it (the caller scores fold ``k``'s clips: nobody saw them). Then the
+    final soup learns from all of them and stays in the model; returns its runs' losses. ``dev_copies``
+    are the dev chunks' ``chunk_mels`` in the same channel copies, in the same order, as ``copies``."""
+    if len(dev_copies) != len(copies) or len(dev_fold) != len(dev_labels):
+        raise ValueError("dev needs the same channel copies as the train chunks, and a fold per dev chunk")
+    start = tuned_state(model)
+    for k in np.unique(dev_fold):
+        keep = torch.from_numpy(np.flatnonzero(dev_fold != k))
+        fold = [concat_mels(c, (d[0][keep], d[1][keep])) for c, d in zip(copies, dev_copies)]
+        log(f"tuned stem, fold {k + 1}: also learns from {len(keep)} dev chunks of the other folds")
+        load_tuned_state(model, start)
+        tune_stem_soup(model, fold, np.concatenate([labels, dev_labels[keep.numpy()]]), epochs, lr, seed, runs, log)
+        del fold
+        on_fold(int(k))
+    load_tuned_state(model, start)
+    log(f"tuned stem, final: also learns from all {len(dev_labels)} dev chunks")
+    return tune_stem_soup(model, [concat_mels(c, d) for c, d in zip(copies, dev_copies)],
+                          np.concatenate([labels, dev_labels]), epochs, lr, seed, runs, log)
+
