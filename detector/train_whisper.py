@@ -35,6 +35,8 @@ Recipe (choices measured on val in the model card; val is never used for fitting
    v7's proportions (7/10 of them: the CNN, speaker and conv1 probes 7/60 each, the distilled branch 7/30);
    v9 averages the weights of ``--tuned-runs`` such fine-tuning runs (seeds ``--seed``, ``--seed + 1``, ...,
    all from the same start) into the one tuned stem, a "model soup" (v8 = ``--tuned-runs 1``);
+   ``--tuned-dev crossfit`` (tried after v9, not shipped: v9's card) lets the tuned stem learn from dev
+   too, with each dev fold's tuned scores for steps 4-5 taken from a soup that left that fold out;
 5. temperature and bias are fitted on dev (class-balanced NLL of the file-level P(AI)), so the
    shipped probabilities are calibrated;
 6. the folder gets config.json, model.safetensors, preprocessor_config.json, training_log.json.
