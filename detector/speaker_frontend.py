@@ -59,7 +59,8 @@ class SpeakerEncoder(nn.Module):
         """(B, N) -> (B, frames, 40) mel power spectrum, as ``librosa.feature.melspectrogram``
         (centred frames, zero padding, not logarithmic: the encoder was trained on that)."""
         spec = torch.stft(wav, N_FFT, HOP, window=self.window, center=True, pad_mode="constant", return_complex=True)
-        return (spec.abs() ** 2).transpose(1, 2) @ self.filters
+        power = spec.real.square() + spec.imag.square()  # |X|^2 without abs()'s square root (~4x faster)
+        return power.transpose(1, 2) @ self.filters
 
     def embed_partials(self, mels: torch.Tensor) -> torch.Tensor:
         """(P, 160, 40) partial windows -> (P, 256) L2-normalised embeddings."""
