@@ -118,3 +118,25 @@ def test_filterbanks_cover_the_band():
     peaks_lin, peaks_mel = lin.argmax(1) * 31.25, mel.argmax(1) * 31.25
     assert (peaks_lin > 4000).sum() >= 30 and (peaks_mel > 4000).sum() < 20
     assert np.all(mel.sum(1) > 0) and np.all(lin.sum(1) > 0)
+
+
+def test_inference_runs_on_channels_last_features_with_the_training_layouts_numbers(saved):
+    """Inference hands the convolutions channels-last features (faster on oneDNN); the numbers must be
+    those of the plain layout the network was trained in (training mode keeps that layout)."""
+    model, _ = saved
+    x = torch.from_numpy(np.stack([synth_speechlike(3.0, seed=s) for s in (1, 2)]))
+    seen = []
+    hook = model.stem.register_forward_pre_hook(lambda m, args: seen.append(args[0].is_contiguous()))
+    try:
+        with torch.no_grad():
+            fast = model(x).logits
+            model.train()
+            for m in model.modules():  # only the layout switch sees training mode: no dropout, BN as in eval
+                if m is not model:
+                    m.eval()
+            plain = model(x).logits
+    finally:
+        model.eval()
+        hook.remove()
+    assert seen == [False, True]  # channels-last in inference, the plain layout in training
+    torch.testing.assert_close(fast, plain, rtol=1e-5, atol=1e-5)
