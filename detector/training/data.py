@@ -74,8 +74,8 @@ class Clip:
 def dev_folds(dev: Sequence[Clip], k: int = 2) -> list[frozenset[str]]:
     """Split the dev part into ``k`` folds of whole families, each label's families dealt out
     separately (largest first, each to the fold holding fewest clips of that label, then fewest clips;
-    ties by name), so every fold holds fakes and reals where there are enough families. Families, not clips: a fold
-    must be unseen the way val's families are.
+    ties by name), so every fold holds fakes and reals where there are enough families. Families, not
+    clips: a fold must be unseen the way val's families are.
 
     Why: a recipe step that also *learns* from dev (the tuned stem, ``--tuned-dev crossfit``) still
     needs held-out scores on dev for the branch spread and the calibration; each fold's are taken from
