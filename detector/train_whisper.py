@@ -354,6 +354,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             model.distil_probe.bias.fill_(float(student.intercept_))
     tuned_losses: list[list[float]] = []
     tuned_oof: dict[tuple[str, int], torch.Tensor] = {}  # (copy, dev clip) -> held-out tuned logits (crossfit)
+    tuned_folds: list[frozenset[str]] = []  # crossfit: the dev families of each fold
     if model.tuned_probe is not None:
         # v8, v9: a copy of the stem and its probe, fine-tuned end to end on every train chunk, one random
         # channel copy per chunk and epoch (detector.training.tune_stem).
@@ -371,11 +372,13 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         if args.tuned_dev == "crossfit":
             # The stem also learns from dev's families; the spread and the calibration below still need
             # held-out dev scores, so each fold's come from a soup that learnt from the other folds only.
-            folds = dev_folds(dev)
-            dev_copies = [chunk_mels(model, [chunk_batches(get_signal(stores, "train", v, c.file)) for c in dev])
-                          for v in tuned_variants]
-            n_chunks = [len(chunk_batches(get_signal(stores, "train", tuned_variants[0], c.file))) for c in dev]
-            fold_of = [next(k for k, f in enumerate(folds) if c.family in f) for c in dev]
+            tuned_folds = dev_folds(dev)
+            dev_copies, n_chunks = [], []
+            for v in tuned_variants:
+                batches = [chunk_batches(get_signal(stores, "train", v, c.file)) for c in dev]
+                n_chunks = n_chunks or [len(b) for b in batches]  # every copy holds the same chunks
+                dev_copies.append(chunk_mels(model, batches))
+            fold_of = [next(k for k, f in enumerate(tuned_folds) if c.family in f) for c in dev]
 
             def score_held_out(k: int) -> None:
                 with torch.inference_mode():
@@ -384,7 +387,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
                             for v in variants:
                                 tuned_oof[v, i] = model.tuned_logit(chunk_batches(get_signal(stores, "train", v, c.file)))
 
-            log(f"tuned stem: dev folds {[sorted(f) for f in folds]}")
+            log(f"tuned stem: dev folds {[sorted(f) for f in tuned_folds]}")
             tuned_losses = crossfit_soup(model, copies, labels, dev_copies, np.repeat([c.y for c in dev], n_chunks),
                                          np.repeat(fold_of, n_chunks), score_held_out, args.tuned_epochs,
                                          args.tuned_lr, args.seed, args.tuned_runs, log)
@@ -452,7 +455,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         "temperature": temperature, "bias": -bias,
         "dev_uncalibrated": before, "dev_calibrated": dev_cal, "train_chunks": int(len(y)),
         "train_items": len(train_items), "dev_clips": len(dev),
-        **({"tuned_dev_folds": [sorted(f) for f in dev_folds(dev)]} if tuned_oof else {}),
+        **({"tuned_dev_folds": [sorted(f) for f in tuned_folds]} if tuned_folds else {}),
         "parameters": count_parameters(model), "wall_s": round(time.time() - t0, 1), "torch": torch.__version__,
     }
     (out / "training_log.json").write_text(json.dumps(train_log, indent=1))
