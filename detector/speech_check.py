@@ -3,8 +3,8 @@
 Why: the detector scores any sound; on white noise the built-in model answers "real" with 98 %
 confidence, which a user could quote. Silero VAD (MIT; its TorchScript weights, 2 MB, ship inside
 the ``silero-vad`` wheel, so it works offline) measures the share of 32-ms frames that hold speech,
-on two-second windows spread over about a quarter of the recording (at most 64 windows: a 1-hour file
-costs ~1.5 s on 2 cores).
+on two-second windows spread over about a quarter of the recording (at most 64 windows, judged side
+by side as one batch: a 1-hour file costs ~0.2 s on 2 cores).
 Below ``MIN_SPEECH_FRACTION`` the result carries a warning next to the verdict.
 """
 
@@ -70,25 +70,33 @@ def vad_frames(samples: np.ndarray, sample_rate: int = 16000) -> VadFrames | Non
     if len(x) < _FRAME:
         return None
     # About a quarter of the audio (at most 64 windows, at least 4 = 8 s where there is that much):
-    # the VAD runs at ~85x real time on 2 cores, so checking everything would halve the speed of
-    # analysing a long file; on a short clip one window would miss most of its pauses.
+    # one window at a time the VAD ran at ~85x real time on 2 cores, so checking everything would
+    # have halved the speed of analysing a long file; on a short clip one window would miss most of
+    # its pauses.
     windows = spread_windows(len(x), n, min(_WINDOWS, max(min(4, -(-len(x) // n)), len(x) // (4 * n))))
-    probs, energies = [], []
+    per_window: dict[int, np.ndarray] = {}
+    frames = [np.ascontiguousarray(x[a:a + (b - a) // _FRAME * _FRAME]).reshape(-1, _FRAME) for a, b in windows]
     try:
         with _lock, torch.inference_mode():
-            for a, b in windows:
-                k = (b - a) // _FRAME  # whole frames in the window
-                frames = np.ascontiguousarray(x[a:a + k * _FRAME]).reshape(k, _FRAME)
-                energies.extend(np.mean(frames.astype(np.float64) ** 2, axis=1))
+            # Windows of the same length go through the model side by side, one batch row each: its
+            # recurrent state is per row, so each window is judged as if alone (probabilities equal to
+            # 2e-6), and 64 windows cost one call per 32-ms step instead of 64 (10x faster).
+            for k in sorted({len(f) for f in frames}):
+                rows = [i for i, f in enumerate(frames) if len(f) == k]
+                batch = torch.from_numpy(np.stack([frames[i] for i in rows]))  # (windows, k, 512)
                 model.reset_states()  # windows are independent
-                for frame in torch.from_numpy(frames):
-                    probs.append(float(model(frame, sample_rate)))
+                steps = [model(batch[:, j], sample_rate).reshape(-1) for j in range(k)]
+                probs_k = torch.stack(steps, dim=1).numpy() if steps else np.zeros((len(rows), 0))
+                for r, i in enumerate(rows):
+                    per_window[i] = probs_k[r]
     finally:
         # Silero's TorchScript sets torch to one thread when it runs; the detector wants its threads back.
         torch.set_num_threads(threads)
-    if not probs:
+    probs = np.concatenate([per_window[i] for i in range(len(frames))]).astype(np.float64)
+    if not probs.size:
         return None
-    return VadFrames(np.asarray(probs), np.asarray(energies))
+    energies = np.concatenate([np.mean(f.astype(np.float64) ** 2, axis=1) for f in frames])
+    return VadFrames(probs, energies)
 
 
 def speech_fraction(samples: np.ndarray, sample_rate: int = 16000, frames: VadFrames | None = None) -> float | None:
