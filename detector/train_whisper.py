@@ -86,6 +86,7 @@ from detector.train import (
 from detector.speaker_frontend import find_resemblyzer_weights, load_resemblyzer_state
 from detector.training.ct2_whisper import encoder_dims, find_tiny_en, read_ct2, trunk_state_dict
 from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, dev_folds, read_index
+from detector.training.rawboost import rawboost
 from detector.training.tune_stem import chunk_mels, crossfit_soup, init_tuned_branch, tune_stem_soup
 from detector.training.voicefilter import WHEEL as TEACHER_WHEEL
 from detector.training.voicefilter import VoiceFilterEmbedder, find_embedder
@@ -96,7 +97,11 @@ VARIANTS = ("clean", *CODEC_VARIANTS)
 ACOUSTIC_VARIANTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
     "noise": lambda x, r: add_noise(x, SR, float(r.uniform(5.0, 30.0)), r, colour=str(r.choice(["white", "pink"]))),
     "reverb": lambda x, r: reverb(x, SR, float(r.uniform(0.2, 0.9)), r, wet=float(r.uniform(0.3, 0.8))),
+    # A random channel per clip (random notch filters of the signal and its powers, clicks, or coloured
+    # noise; detector.training.rawboost): opt-in, not in v9's copies.
+    "rawboost": lambda x, r: rawboost(x, SR, r),
 }
+V9_COPIES = (*VARIANTS, "noise", "reverb")  # the copies v7-v9's student and tuned stem learn from
 V1_DIR = Path(__file__).resolve().parents[1] / "resources" / "models" / "faik-detector-v1"
 
 
@@ -501,8 +506,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tuned-weight", type=fraction, default=3 / 10,
                    help="weight of the tuned branch (a copy of the stem and its probe fine-tuned end to end; 0: none, "
                         "as v2-v7)")
-    p.add_argument("--tuned-variants", default=",".join((*VARIANTS, *ACOUSTIC_VARIANTS)),
-                   help="channel copies the tuned stem learns from (one drawn at random per chunk and epoch)")
+    p.add_argument("--tuned-variants", default=",".join(V9_COPIES),
+                   help="channel copies the tuned stem learns from (one drawn at random per chunk and epoch); "
+                        "'rawboost' adds random RawBoost channels (measured in the v9 card: no gain)")
     p.add_argument("--tuned-epochs", type=int, default=8, help="epochs of the tuned stem's fine-tuning")
     p.add_argument("--tuned-runs", type=int, default=3,
                    help="fine-tuning runs from the same start (seeds --seed, --seed + 1, ...) whose weights are "
@@ -512,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "use held-out dev scores from soups that each left one of two dev folds out (v9: none)")
     p.add_argument("--tuned-lr", type=float, default=1e-4,
                    help="AdamW learning rate of the tuned stem's convolutions (its probe: 10x)")
-    p.add_argument("--distil-variants", default=",".join((*VARIANTS, *ACOUSTIC_VARIANTS)),
+    p.add_argument("--distil-variants", default=",".join(V9_COPIES),
                    help="channel copies the distilled branch's student learns from (the teacher and the other "
                         "probes use --variants); v7 adds the acoustic copies noise and reverb (v6: as --variants)")
     p.add_argument("--distil-alpha", type=float, default=1e3, help="L2 strength of the distilled branch's ridge regression")
