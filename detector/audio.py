@@ -252,8 +252,9 @@ def probe_audio(path: str | os.PathLike) -> AudioInfo:
 
 
 def _frame_array(frame, fmt: str, n_ch: int) -> np.ndarray:
-    """(channels, samples) view of a decoded frame's planes, without PyAV's ``to_ndarray`` (which
-    stacks through numpy: a third of the decoding time of a long MP3)."""
+    """(channels, samples) array of a decoded frame's planes — a view of the frame's buffer where no
+    copy is needed — without PyAV's ``to_ndarray`` (which stacks through numpy: a third of the
+    decoding time of a long MP3)."""
     dtype = _DTYPES.get(fmt)
     if dtype is None:  # a sample format not listed: let PyAV lay it out
         arr = frame.to_ndarray()
