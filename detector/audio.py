@@ -388,9 +388,12 @@ def _load_audio(
         estimate = int(math.ceil((declared * 1.05 + 1.0) * target_sr)) if declared > 0 else 60 * target_sr
         out = _Output(min(estimate, _MAX_PREALLOC_SAMPLES))
         resampler = _Resampler(target_sr)
-        block: list[np.ndarray] = []
-        block_sr = 0
-        block_samples = 0  # samples in ``block``
+        # Decoded frames (~1 000 samples each) gather in FFmpeg's own FIFO and come out as one frame
+        # of ~64 k samples: the per-frame work stays in C, numpy and the resampler see blocks.
+        # A FIFO holds one format, layout and rate; a change mid-stream drains it first.
+        fifo = None
+        fifo_key: tuple = ()
+        fifo_sr = 0
         nonfinite = 0
         source_values = 0
         decode_error: BaseException | None = None
@@ -398,35 +401,34 @@ def _load_audio(
         if progress is not None:
             progress(0.0)
 
-        def drain(sr: int) -> None:
-            nonlocal block_samples
-            block_samples = 0
-            if block:
-                mono = block[0] if len(block) == 1 else np.concatenate(block)
-                for y in resampler.push(mono, sr):
+        def drain() -> None:
+            nonlocal nonfinite
+            if fifo is not None and fifo.samples:
+                mono, bad = _frame_to_mono(fifo.read())
+                nonfinite += bad
+                for y in resampler.push(mono, fifo_sr):
                     out.append(y)
-                block.clear()
 
         def handle(frame) -> None:
-            nonlocal block_sr, block_samples, nonfinite, source_values, last_reported
+            nonlocal fifo, fifo_key, fifo_sr, source_values, last_reported
             if frame.samples == 0:
                 return
-            sr = int(frame.sample_rate)
-            if block and sr != block_sr:
-                drain(block_sr)
-            block_sr = sr
-            mono, bad = _frame_to_mono(frame)
-            nonfinite += bad
-            source_values += mono.size * frame.layout.nb_channels
-            block.append(mono)
-            block_samples += mono.size
-            if block_samples >= _BLOCK_SAMPLES:
-                drain(sr)
             if progress is not None and declared > 0 and frame.time is not None:
                 frac = min(1.0, max(0.0, float(frame.time) / declared))
                 if frac - last_reported >= 0.01:
                     last_reported = frac
                     progress(frac)
+            # Everything a FIFO is made for (PyAV does not check it all: a frame of another channel
+            # count written into it crashes the process, so the key is exact).
+            key = (frame.format.name, frame.layout.name, frame.layout.nb_channels, frame.sample_rate)
+            if key != fifo_key:
+                drain()
+                fifo, fifo_key, fifo_sr = av.AudioFifo(), key, int(frame.sample_rate)
+            source_values += frame.samples * frame.layout.nb_channels
+            frame.pts = None  # the FIFO would insist on gapless timestamps; gaps are the decoder's business
+            fifo.write(frame)
+            if fifo.samples >= _BLOCK_SAMPLES:
+                drain()
 
         bad_packets = consecutive_bad = 0
         last_error: BaseException | None = None
@@ -454,8 +456,7 @@ def _load_audio(
         except (av.error.FFmpegError, ValueError, OSError) as exc:
             # The container itself broke off (cut-off file): keep what decoded; judged below.
             decode_error = exc
-        if block:
-            drain(block_sr)
+        drain()
         for y in resampler.flush():
             out.append(y)
     finally:

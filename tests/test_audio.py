@@ -572,3 +572,21 @@ def test_output_buffer_grows_past_a_wrong_header_estimate():
     for c in chunks:
         out.append(c)
     np.testing.assert_array_equal(out.finish(), np.concatenate(chunks))
+
+
+def test_rate_and_channels_changing_mid_stream_decode_whole(tmp_path):
+    # Two MP3 files joined byte for byte (a common way podcasts and call recordings get stitched):
+    # 2 s stereo at 44.1 kHz, then 3 s mono at 22.05 kHz. Both parts must come out, each in place.
+    a = encode(tmp_path / "a.mp3", np.stack([sine(2.0, 44100, 440.0)] * 2), 44100, "mp3")
+    b = encode(tmp_path / "b.mp3", sine(3.0, 22050, 880.0)[None], 22050, "mp3")
+    joined = tmp_path / "joined.mp3"
+    joined.write_bytes(a.read_bytes() + b.read_bytes())
+    d = load_audio(joined)
+    assert 4.8 <= d.duration_s <= 5.3
+
+    def peak_hz(x: np.ndarray) -> float:
+        spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+        return float(np.argmax(spectrum) * 16000 / len(x))
+
+    assert abs(peak_hz(d.samples[8000:24000]) - 440.0) < 5
+    assert abs(peak_hz(d.samples[-40000:-8000]) - 880.0) < 5
