@@ -65,8 +65,6 @@ _INT_SCALE = {
     "s32": (0.0, 2.0**31),  # 24-bit PCM decodes as s32 (shifted up), so this scale fits it too
     "s64": (0.0, 2.0**63),
 }
-# FFmpeg sample formats (planar or packed) -> numpy dtype.
-_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "s64": np.int64, "flt": np.float32, "dbl": np.float64}
 
 
 @dataclass(frozen=True)
@@ -251,27 +249,13 @@ def probe_audio(path: str | os.PathLike) -> AudioInfo:
         container.close()
 
 
-def _frame_array(frame, fmt: str, n_ch: int) -> np.ndarray:
-    """(channels, samples) array of a decoded frame's planes — a view of the frame's buffer where no
-    copy is needed — without PyAV's ``to_ndarray`` (which stacks through numpy: a third of the
-    decoding time of a long MP3)."""
-    dtype = _DTYPES.get(fmt)
-    if dtype is None:  # a sample format not listed: let PyAV lay it out
-        arr = frame.to_ndarray()
-        return arr if frame.format.is_planar else arr.reshape(-1, n_ch).T
-    n = frame.samples
-    if frame.format.is_planar:  # one plane per channel, each possibly padded past its samples
-        if n_ch == 1:
-            return np.frombuffer(frame.planes[0], dtype=dtype, count=n)[None, :]
-        return np.stack([np.frombuffer(p, dtype=dtype, count=n) for p in frame.planes[:n_ch]])
-    return np.frombuffer(frame.planes[0], dtype=dtype, count=n * n_ch).reshape(n, n_ch).T  # interleaved
-
-
 def _frame_to_mono(frame) -> tuple[np.ndarray, int]:
     """Float32 mono (mean of channels) of one decoded frame, and how many values were NaN/inf."""
-    n_ch = frame.layout.nb_channels  # len(layout.channels) builds a tuple of objects: 25x slower
+    arr = frame.to_ndarray()
+    n_ch = frame.layout.nb_channels
     fmt = frame.format.name.rstrip("p")  # planar and packed scale the same
-    arr = _frame_array(frame, fmt, n_ch)
+    if not frame.format.is_planar:
+        arr = arr.reshape(-1, n_ch).T  # packed: (1, n*ch) interleaved -> (ch, n)
     if fmt in _INT_SCALE:
         offset, scale = _INT_SCALE[fmt]
         x = arr.astype(np.float32)
@@ -280,7 +264,7 @@ def _frame_to_mono(frame) -> tuple[np.ndarray, int]:
         x *= 1.0 / scale
         nonfinite = 0
     else:
-        x = arr.astype(np.float32)  # a copy: ``arr`` views the frame's own buffer
+        x = arr.astype(np.float32, copy=False)
         finite = np.isfinite(x)
         nonfinite = int(x.size - np.count_nonzero(finite))
         if nonfinite:
@@ -393,7 +377,6 @@ def _load_audio(
         # A FIFO holds one format, layout and rate; a change mid-stream drains it first.
         fifo = None
         fifo_key: tuple = ()
-        fifo_sr = 0
         nonfinite = 0
         source_values = 0
         decode_error: BaseException | None = None
@@ -406,11 +389,11 @@ def _load_audio(
             if fifo is not None and fifo.samples:
                 mono, bad = _frame_to_mono(fifo.read())
                 nonfinite += bad
-                for y in resampler.push(mono, fifo_sr):
+                for y in resampler.push(mono, fifo.sample_rate):
                     out.append(y)
 
         def handle(frame) -> None:
-            nonlocal fifo, fifo_key, fifo_sr, source_values, last_reported
+            nonlocal fifo, fifo_key, source_values, last_reported
             if frame.samples == 0:
                 return
             if progress is not None and declared > 0 and frame.time is not None:
@@ -423,7 +406,7 @@ def _load_audio(
             key = (frame.format.name, frame.layout.name, frame.layout.nb_channels, frame.sample_rate)
             if key != fifo_key:
                 drain()
-                fifo, fifo_key, fifo_sr = av.AudioFifo(), key, int(frame.sample_rate)
+                fifo, fifo_key = av.AudioFifo(), key
             source_values += frame.samples * frame.layout.nb_channels
             frame.pts = None  # the FIFO would insist on gapless timestamps; gaps are the decoder's business
             fifo.write(frame)
