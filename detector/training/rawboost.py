@@ -3,7 +3,7 @@
 Why: the detector's scores move with the recording channel (val: the telephone band raises false
 alarms, a room or background noise hides fakes), and the recipe's channel copies cover only the
 codecs and rooms it names. RawBoost draws a different random channel for every clip instead — random
-multi-band FIR filters applied to the signal and to its powers (linear and non-linear convolutive
+multi-notch FIR filters applied to the signal and to its powers (linear and non-linear convolutive
 noise), sparse impulsive noise proportional to the signal, and filtered stationary noise — so a
 detector cannot lean on any one channel's colouring. Its authors report large gains on unseen
 attacks of ASVspoof 2021 (LA and DF) from the same three algorithms, with the defaults used here
@@ -25,13 +25,14 @@ ALGORITHMS = ("lnl", "isd", "ssi", "lnl+isd")
 def _notch_filter(rng: np.random.Generator, sr: int, n_bands: int = 5, min_f: float = 20.0, max_f: float = 8000.0,
                   min_bw: float = 100.0, max_bw: float = 1000.0, min_coeff: int = 10, max_coeff: int = 100,
                   min_gain_db: float = 0.0, max_gain_db: float = 0.0) -> np.ndarray:
-    """FIR taps of ``n_bands`` random band-pass filters in series, scaled to a random peak gain."""
+    """FIR taps of ``n_bands`` random band-stop (notch) filters in series (``firwin`` with two cutoffs
+    stops the band between them), scaled to a random peak gain."""
     taps = np.ones(1)
     nyquist = sr / 2
     for _ in range(n_bands):
         fc = rng.uniform(min_f, max_f)
         bw = rng.uniform(min_bw, max_bw)
-        n = int(rng.integers(min_coeff, max_coeff + 1)) | 1  # odd length: a type-I band-pass
+        n = int(rng.integers(min_coeff, max_coeff + 1)) | 1  # odd length: firwin's band-stop needs it
         f1 = max(fc - bw / 2, 1e-3)
         f2 = min(fc + bw / 2, nyquist - 1e-3)
         taps = np.convolve(signal.firwin(n, [f1, f2], window="hamming", fs=sr), taps)
