@@ -54,6 +54,17 @@ class VadFrames:
     energy: np.ndarray
 
 
+def vad_windows(n_samples: int) -> list[tuple[int, int]]:
+    """(start, end) of the two-second windows the speech check judges in ``n_samples`` of 16 kHz audio,
+    all of one length.
+
+    About a quarter of the audio (at most 64 windows, at least 4 = 8 s where there is that much):
+    one window at a time the VAD ran at ~85x real time on 2 cores, so checking everything would have
+    halved the speed of analysing a long file; on a short clip one window would miss most of its pauses."""
+    n = int(_WINDOW_S * 16000)
+    return spread_windows(n_samples, n, min(_WINDOWS, max(min(4, -(-n_samples // n)), n_samples // (4 * n))))
+
+
 def vad_frames(samples: np.ndarray, sample_rate: int = 16000) -> VadFrames | None:
     """Per-frame speech probabilities and levels over two-second windows spread evenly over about a
     quarter of the 16 kHz recording (at most 64); ``None`` when the VAD is unavailable or the input
@@ -66,14 +77,9 @@ def vad_frames(samples: np.ndarray, sample_rate: int = 16000) -> VadFrames | Non
     if model is None or sample_rate != 16000:
         return None
     x = np.asarray(samples, dtype=np.float32)
-    n = int(_WINDOW_S * sample_rate)
     if len(x) < _FRAME:
         return None
-    # About a quarter of the audio (at most 64 windows, at least 4 = 8 s where there is that much):
-    # one window at a time the VAD ran at ~85x real time on 2 cores, so checking everything would
-    # have halved the speed of analysing a long file; on a short clip one window would miss most of
-    # its pauses.
-    windows = spread_windows(len(x), n, min(_WINDOWS, max(min(4, -(-len(x) // n)), len(x) // (4 * n))))
+    windows = vad_windows(len(x))
     k = (windows[0][1] - windows[0][0]) // _FRAME  # whole frames per window (spread_windows: all one length)
     frames = np.stack([x[a:a + k * _FRAME].reshape(k, _FRAME) for a, _ in windows])  # (windows, k, 512)
     try:

@@ -71,17 +71,15 @@ def test_windows_judged_side_by_side_as_if_each_were_alone():
     # The windows go through Silero as one batch; each must get what it gets on its own (fresh state).
     import torch
 
-    from detector.chunking import spread_windows
-    from detector.speech_check import _FRAME, _vad, vad_frames
+    from detector.speech_check import _FRAME, _vad, vad_frames, vad_windows
 
     rng = np.random.default_rng(1)
     x = np.concatenate([_sample(), (rng.standard_normal(16000 * 7) * 0.02).astype(np.float32), _sample()[:40000]])
     frames = vad_frames(x)
     model = _vad()
     alone = []
-    n = 32000
     with torch.inference_mode():
-        for a, b in spread_windows(len(x), n, max(min(4, -(-len(x) // n)), len(x) // (4 * n))):
+        for a, b in vad_windows(len(x)):
             model.reset_states()
             k = (b - a) // _FRAME
             alone += [float(model(torch.from_numpy(f), 16000)) for f in x[a:a + k * _FRAME].reshape(k, _FRAME)]
