@@ -83,6 +83,7 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         distil_source: str = "",
         tuned_weight: float = 0.0,
         tuned_source: str = "",
+        tuned_d_model: int = 0,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("id2label", dict(DEFAULT_ID2LABEL))
@@ -112,6 +113,9 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         # v8's sixth view: a fine-tuned copy of the stem and its probe (0: none, v2-v7)
         self.tuned_weight = float(tuned_weight)
         self.tuned_source = tuned_source  # how the tuned stem was trained
+        # v10: the tuned stem may come from a wider Whisper than the frozen trunk (base: 512 channels);
+        # 0 = the trunk's own width (v8, v9)
+        self.tuned_d_model = int(tuned_d_model)
         if self.speaker_step < 1:
             raise ValueError(f"speaker_step {self.speaker_step}: at least 1 frame")
         weights = (self.cnn_weight, self.speaker_weight, self.conv1_weight, self.distil_weight, self.tuned_weight)
@@ -137,9 +141,14 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         return 2 * self.d_model
 
     @property
+    def tuned_channels(self) -> int:
+        """Output channels of the tuned stem: ``tuned_d_model``, or the frozen trunk's ``d_model``."""
+        return self.tuned_d_model or self.d_model
+
+    @property
     def tuned_dim(self) -> int:
-        """Mean and standard deviation of each of the tuned stem's ``d_model`` output channels."""
-        return 2 * self.d_model
+        """Mean and standard deviation of each of the tuned stem's output channels."""
+        return 2 * self.tuned_channels
 
     @property
     def distil_dim(self) -> int:
@@ -250,8 +259,8 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         else:
             self.distil_probe = None
         if c.tuned_weight > 0:
-            self.tuned_conv1 = nn.Conv1d(N_MELS, c.d_model, 3, padding=1)
-            self.tuned_conv2 = nn.Conv1d(c.d_model, c.d_model, 3, stride=2, padding=1)
+            self.tuned_conv1 = nn.Conv1d(N_MELS, c.tuned_channels, 3, padding=1)
+            self.tuned_conv2 = nn.Conv1d(c.tuned_channels, c.tuned_channels, 3, stride=2, padding=1)
             self.register_buffer("tuned_mean", torch.zeros(c.tuned_dim))
             self.register_buffer("tuned_std", torch.ones(c.tuned_dim))
             self.tuned_probe = nn.Linear(c.tuned_dim, 1)
@@ -286,10 +295,15 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
     def tuned_logit_from_mel(self, mel: torch.Tensor, valid_frames: torch.Tensor) -> torch.Tensor:
         """The tuned branch's logit of "real" (B,) from a levelled log-mel (B, 80, M) and the valid stem
         frames per row: the recipe fine-tunes through this very function."""
+        return _linear_probe(self.tuned_features_from_mel(mel, valid_frames), self.tuned_mean, self.tuned_std,
+                             self.tuned_probe)
+
+    def tuned_features_from_mel(self, mel: torch.Tensor, valid_frames: torch.Tensor) -> torch.Tensor:
+        """The tuned stem's pooled statistics (B, ``tuned_dim``) before standardisation: per output
+        channel the mean, then per channel the standard deviation over the valid frames."""
         h = conv_stem(self.tuned_conv1, self.tuned_conv2, mel)[1]
         m = (torch.arange(h.shape[1], device=h.device)[None, :] < valid_frames[:, None])[:, :, None].to(h.dtype)
-        features = torch.cat(_masked_mean_std(h, m), dim=1)
-        return _linear_probe(features, self.tuned_mean, self.tuned_std, self.tuned_probe)
+        return torch.cat(_masked_mean_std(h, m), dim=1)
 
     def tuned_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """The tuned branch's logit of "real" (B,), before its spread scaling and fusion."""

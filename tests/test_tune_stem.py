@@ -14,7 +14,9 @@ from detector.training.tune_stem import (
     chunk_mels,
     concat_mels,
     crossfit_soup,
+    fit_start_probe,
     init_tuned_branch,
+    load_tuned_stem,
     tune_stem,
     tune_stem_soup,
     tuned_state,
@@ -65,6 +67,57 @@ def test_fine_tuning_starts_from_the_frozen_stem_and_lowers_the_loss(tmp_path):
     init_tuned_branch(again)
     tune_stem(again, [(mels, frames)], np.array(labels), epochs=6, lr=3e-3, seed=0, log=lambda s: None)
     assert torch.equal(again.tuned_conv2.weight, model.tuned_conv2.weight)
+
+
+def _wide_model(tmp_path) -> tuple[FaikWhisperDetectorForAudioClassification, dict[str, np.ndarray]]:
+    """v10's layout in miniature: an 8-channel frozen trunk, a tuned stem from a 12-channel Whisper."""
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    wide = write_ct2_whisper(tmp_path / "wide.bin", d_model=12, heads=2, layers=0, seed=1)
+    variables = read_ct2(tmp_path / "model.bin")
+    config = FaikWhisperDetectorConfig(d_model=8, encoder_heads=2, encoder_layers=0, pooled_layers=[0], tuned_weight=0.3,
+                                       tuned_d_model=12)
+    torch.manual_seed(0)
+    model = FaikWhisperDetectorForAudioClassification(config).eval()
+    model.trunk.load_state_dict(trunk_state_dict(variables, 0), strict=False)
+    model.feature_std.fill_(0.5)
+    return model, wide
+
+
+def test_a_tuned_stem_from_a_wider_whisper_gets_its_own_starting_probe_and_saves(tmp_path):
+    model, wide = _wide_model(tmp_path)
+    assert model.tuned_conv2.weight.shape == (12, 12, 3) and model.tuned_mean.shape == (24,)
+    with pytest.raises(ValueError, match="not a copy of the frozen one"):
+        init_tuned_branch(model)  # v9's start needs the trunk's own width
+    load_tuned_stem(model, read_ct2(tmp_path / "wide.bin"))
+    assert np.array_equal(model.tuned_conv2.weight.detach().numpy(), wide["encoder/conv2/weight"].astype(np.float32))
+    clips, labels = _clips()
+    mels = chunk_mels(model, [chunk_batches(c) for c in clips])
+    fit_start_probe(model, [mels, mels], np.array(labels), C=1.0)
+    with torch.inference_mode():
+        logits = model.tuned_logit_from_mel(mels[0].float(), mels[1])
+        features = model.tuned_features_from_mel(mels[0].float(), mels[1])
+    # Standardised on the chunks it was fitted on, and already telling the whistle from speech.
+    assert torch.allclose(model.tuned_mean, features.mean(0), rtol=1e-4, atol=1e-5)
+    assert float(logits[:6].min()) > float(logits[6:].max())  # real (label 1) above AI
+    tune_stem(model, [mels], np.array(labels), epochs=2, lr=1e-3, seed=0, log=lambda s: None)
+    model.save_pretrained(tmp_path / "saved", safe_serialization=True)
+    back = FaikWhisperDetectorForAudioClassification.from_pretrained(tmp_path / "saved").eval()
+    assert back.config.tuned_channels == 12 and back.config.d_model == 8
+    x = torch.from_numpy(clips[0])[None]
+    with torch.inference_mode():
+        assert torch.equal(back.tuned_logit(x), model.tuned_logit(x))
+    with pytest.raises(ValueError, match="8 channels, the model's tuned branch 12"):
+        load_tuned_stem(model, read_ct2(tmp_path / "model.bin"))
+
+
+def test_a_ct2_file_split_in_parts_reads_as_the_whole(tmp_path):
+    whole = write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    data = (tmp_path / "model.bin").read_bytes()
+    (tmp_path / "part1").write_bytes(data[:1000])
+    (tmp_path / "part2").write_bytes(data[1000:])
+    parts = read_ct2([tmp_path / "part1", tmp_path / "part2"])
+    assert parts.keys() == read_ct2(tmp_path / "model.bin").keys()
+    assert all(np.array_equal(parts[k], v) for k, v in whole.items())
 
 
 def test_copies_must_hold_the_same_chunks(tmp_path):

@@ -364,6 +364,7 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
     teacher = tmp_path / "embedder.int8.onnx"
     teacher.write_bytes(b"stand-in")
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    wide = write_ct2_whisper(tmp_path / "wide.bin", d_model=12, heads=2, layers=0, seed=1)  # stands in for Whisper base
     cnn_dir = tmp_path / "cnn"
     speaker = write_resemblyzer_checkpoint(tmp_path / "pretrained.pt")
     FaikDetectorForAudioClassification(FaikDetectorConfig(**TINY_CNN)).save_pretrained(cnn_dir)
@@ -373,7 +374,7 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
             "--data", str(SHARED_DATA), "--out", str(out), "--cache", str(tmp_path / "cache"), "--limit", "2",
             "--whisper", str(tmp_path / "model.bin"), "--layers", "0,1", "--cnn", str(cnn_dir),
             "--variants", "clean,mp3", "--distil-variants", "clean,mp3", "--speaker-encoder", str(speaker),
-            "--distil-teacher", str(teacher), *more])
+            "--distil-teacher", str(teacher), "--tuned-stem", str(tmp_path / "wide.bin"), *more])
         return train(args, log=lambda s: None)
 
     log = run(tmp_path / "a")
@@ -384,11 +385,22 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
     assert model.config.id2label == {0: "ai-generated", 1: "real"}
     assert model.config.cnn_weight == model.config.speaker_weight == model.config.conv1_weight == pytest.approx(7 / 60)
     assert model.config.distil_weight == pytest.approx(7 / 30) and model.config.tuned_weight == pytest.approx(0.3)  # v8
-    # The tuned stem started from the frozen one and its probe, and moved.
+    # v10: the tuned stem started from the other (wider) Whisper's, with a probe of its own, and moved.
     assert float(model.tuned_scale) > 0 and len(log["tuned_losses"]) == 8
-    assert not torch.equal(model.tuned_conv2.weight, model.trunk.conv2.weight)
-    assert float((model.tuned_conv2.weight - model.trunk.conv2.weight).detach().abs().max()) < 0.1  # a nudge, not a rewrite
-    assert torch.equal(model.tuned_std, model.feature_std[:16]) and "fine-tuned" in model.config.tuned_source
+    assert model.config.tuned_d_model == 12 and model.tuned_conv2.weight.shape == (12, 12, 3)
+    start = torch.from_numpy(wide["encoder/conv2/weight"].astype(np.float32))
+    assert not torch.equal(model.tuned_conv2.weight, start)
+    assert float((model.tuned_conv2.weight - start).detach().abs().max()) < 0.1  # a nudge, not a rewrite
+    assert model.tuned_std.shape == (24,) and float(model.tuned_std.min()) > 0
+    assert "fine-tuned" in model.config.tuned_source and "wide.bin" in model.config.tuned_source
+    # v8 and v9 (--tuned-stem frozen): a copy of the frozen stem and its probe; nothing else changes.
+    run(tmp_path / "v9", "--tuned-stem", "frozen")
+    frozen = AutoModelForAudioClassification.from_pretrained(tmp_path / "v9", use_safetensors=True)
+    assert frozen.config.tuned_d_model == 0 and frozen.tuned_conv2.weight.shape == (8, 8, 3)
+    assert float((frozen.tuned_conv2.weight - frozen.trunk.conv2.weight).detach().abs().max()) < 0.1
+    assert torch.equal(frozen.tuned_std, frozen.feature_std[:16]) and "tiny.en" in frozen.config.tuned_source
+    assert torch.equal(frozen.probe.weight, model.probe.weight) and torch.equal(frozen.distil_probe.weight,
+                                                                               model.distil_probe.weight)
     assert float(model.conv1_scale) > 0 and float(model.conv1_std.min()) > 0
     assert float(model.distil_scale) > 0 and float(model.distil_probe.weight.detach().abs().sum()) > 0
     assert "VoiceFilter" in model.config.distil_source and log["distil_teacher"] == str(teacher)

