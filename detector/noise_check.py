@@ -1,7 +1,7 @@
 """Is the speech under steady background noise? Then a "real" verdict means little.
 
 Why: noise pushes the built-in models' scores towards "real". On val with white noise at 20 dB
-SNR, faik-detector-v9 missed 50 % (v8: 62 %, v7: 63 %, v6: 75 %, v5: 86 %) of the AI-generated recordings at the default threshold (its
+SNR, faik-detector-v10 missed 46 % (v9: 50 %, v8: 62 %, v7: 63 %, v6: 75 %, v5: 86 %) of the AI-generated recordings at the default threshold (its
 ``validation.json``) while calling almost no real recording AI-generated. A user who sees "likely
 real" on a noisy clip must be told that the model barely looks there.
 

@@ -1,7 +1,7 @@
 """Is the speech reverberant (an echoing room)? Then a "real" verdict means little.
 
 Why: room reverberation pushes the built-in model's scores towards "real". On val in a synthetic
-room (RT60 0.25-0.6 s), faik-detector-v9 missed 75 % (v8: 76 %, v7: 85 %) of the AI-generated recordings at the default
+room (RT60 0.25-0.6 s), faik-detector-v10 missed 73 % (v9: 75 %, v8: 76 %, v7: 85 %) of the AI-generated recordings at the default
 threshold (its ``validation.json``) while calling almost no real recording AI-generated. A user who
 sees "likely real" on a recording made in a hall, a stairwell or a bare room must be told so.
 

@@ -8,7 +8,7 @@ is small (757 files, whole families), so single EERs move by a point between run
 comes with a paired bootstrap interval over val files (the same files resampled for both models, in
 every channel at once), the way the model cards report them.
 
-    python -m detector.training.compare --reference resources/models/faik-detector-v9 \\
+    python -m detector.training.compare --reference resources/models/faik-detector-v10 \\
         --scores 'val-{channel}.npz' work_data/candidate [more candidates]
 
 "over 4" is one EER over the clean, MP3, 8 kHz and noise copies together (one threshold for every
