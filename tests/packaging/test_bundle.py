@@ -26,7 +26,8 @@ pytestmark = pytest.mark.packaging
 
 REPO = Path(__file__).resolve().parents[2]
 APP = "faik-desktop"
-SIZE_BUDGET_MIB = 700
+# 700 MiB until v10, whose weights are 1.5 MB larger than v9's (12.3 MB): the bundle measured 700.5 MiB.
+SIZE_BUDGET_MIB = 710
 SELF_TEST_BUDGET_S = float(os.environ.get("FAIK_SELF_TEST_BUDGET_S", "15"))
 BUILD_TIMEOUT_S = 3600
 
