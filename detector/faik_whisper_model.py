@@ -316,7 +316,8 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
 
     def tuned_features_from_mel(self, mel: torch.Tensor, valid_frames: torch.Tensor) -> torch.Tensor:
         """The tuned stem's pooled statistics (B, ``tuned_dim``) before standardisation: per output
-        channel the mean, then per channel the standard deviation over the valid frames."""
+        channel the mean, then per channel the standard deviation over the valid frames (with
+        ``tuned_loud_fraction`` < 1 only the loudest of them, :func:`loudest_frames`)."""
         h = conv_stem(self.tuned_conv1, self.tuned_conv2, mel)[1]
         keep = torch.arange(h.shape[1], device=h.device)[None, :] < valid_frames[:, None]
         if self.config.tuned_loud_fraction < 1:
