@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 import detector
-from detector.channel_check import narrowband_warning
+from detector.channel_check import lossy_codec_warning, narrowband_warning
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyError, SettingsError
 from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate
@@ -124,6 +124,7 @@ def analyze_audio(
     noise = None if echo is not None else noise_warning(frames, validation)
     for note in (no_speech_warning(samples, audio.sample_rate, frames),
                  narrowband_warning(samples, audio.sample_rate, validation),
+                 lossy_codec_warning(audio.info.codec, validation),
                  noise, echo):
         if note is not None:
             warnings.append(note)

@@ -9,6 +9,7 @@ HTML report, the window's model details and ``faik model-info`` show it.
 Make it with::
 
     python -m detector.model_validation resources/models/NAME/validation.json EVAL_clean.json EVAL_mp3.json ...
+    python -m detector.model_validation --add resources/models/NAME/validation.json EVAL_opus.json ...
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ _CHANNEL_NAMES = {
     "phone-8k": "telephone band (8 kHz)",
     "noise-20db": "with noise at 20 dB SNR",
     "reverb": "with room reverberation",
+    "opus-24k": "after Opus at 24 kbit/s",
+    "mp3-64k": "after MP3 at 64 kbit/s",
+    "aac-32k": "after AAC at 32 kbit/s",
+    "phone-8k-mulaw": "telephone band with G.711 mu-law",
 }
 
 
@@ -56,6 +61,18 @@ def summarise_reports(reports: Sequence[Mapping[str, Any]], note: str = "") -> d
             split=first.get("split") or "all"),
         "note": note,
     }
+
+
+def add_channels(validation: Mapping[str, Any], summary: Mapping[str, Any]) -> dict[str, Any]:
+    """``validation`` with the channels of ``summary`` (from :func:`summarise_reports`) added after its
+    own; both must be of the same weights and the same files, and no channel may be measured twice."""
+    same = ("weights_sha256", "split", "n", "n_real", "n_fake")
+    if any(validation.get(k) != summary.get(k) for k in same):
+        raise ValueError("the new reports are of another model or another set of files than the validation file")
+    twice = sorted(set(validation["channels"]) & set(summary["channels"]))
+    if twice:
+        raise ValueError(f"channels already in the validation file: {', '.join(twice)}")
+    return {**validation, "channels": {**validation["channels"], **summary["channels"]}}
 
 
 def load_validation(folder: str | Path) -> dict[str, Any] | None:
@@ -95,12 +112,17 @@ def describe(validation: Mapping[str, Any] | None) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    add = bool(args) and args[0] == "--add"  # add channels to an existing file instead of writing a new one
+    args = args[1:] if add else args
     if len(args) < 2:
-        print("usage: python -m detector.model_validation OUT.json REPORT.json [REPORT.json ...]", file=sys.stderr)
+        print("usage: python -m detector.model_validation [--add] OUT.json REPORT.json [REPORT.json ...]",
+              file=sys.stderr)
         return 2
     out, paths = Path(args[0]), args[1:]
     reports = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
     summary = summarise_reports(reports)
+    if add:
+        summary = add_channels(json.loads(out.read_text(encoding="utf-8")), summary)
     from detector.atomic import atomic_write_text
 
     atomic_write_text(out, json.dumps(summary, indent=1) + "\n")

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from detector.channel_check import high_band_fraction, narrowband_warning
+from detector.channel_check import high_band_fraction, lossy_codec_warning, narrowband_warning
 from detector.channels import apply_channel
 from faik_testkit import synth_speechlike
 
@@ -58,3 +58,46 @@ def test_analysis_puts_the_warning_next_to_the_verdict(tiny_model_dir):
     assert any("narrow-band" in w for w in res.to_dict()["provenance"]["warnings"])
     wide = analyze_audio(DecodedAudio(samples=_wideband(6.0), sample_rate=16000, info=info), svc)
     assert not any("narrow-band" in w for w in wide.to_dict()["provenance"]["warnings"])
+
+
+CODECS = {"channels": {"clean": {"false_alarm_rate": 0.122}, "opus-24k": {"false_alarm_rate": 0.235},
+                       "mp3-32k": {"false_alarm_rate": 0.107}, "mp3-64k": {"false_alarm_rate": 0.194},
+                       "aac-32k": {"false_alarm_rate": 0.128}}}
+
+
+def test_a_lossy_codec_with_notably_more_false_alarms_gets_a_note_quoting_them():
+    opus = lossy_codec_warning("opus", CODECS)
+    assert opus is not None and opus.startswith("Opus-compressed audio") and "called 24% of real" in opus
+    assert "(12% of uncompressed ones)" in opus
+    assert "up to 19%" in lossy_codec_warning("mp3", CODECS)  # the worse of the two measured bit rates
+    assert lossy_codec_warning("aac", CODECS) is None  # 12.8 % against 12.2 %: nothing to add
+    for codec in ("flac", "pcm_s16le", "vorbis", "", None):
+        assert lossy_codec_warning(codec, CODECS) is None
+    assert lossy_codec_warning("opus", None) is None  # a model without measurements: nothing to quote
+    assert lossy_codec_warning("opus", {"channels": {"clean": {"false_alarm_rate": 0.1}}}) is None
+
+
+def test_analysis_of_an_opus_file_carries_the_codec_note(tiny_model_dir, tmp_path):
+    import json
+    import shutil
+
+    from detector.analysis import analyze_audio
+    from detector.audio import AudioInfo, DecodedAudio
+    from detector.model_service import ModelService
+    from detector.model_validation import VALIDATION_FILE
+
+    folder = tmp_path / "measured"
+    shutil.copytree(tiny_model_dir, folder)  # a model folder shipping these measurements
+    sha = ModelService().load(folder).weights_sha256
+    (folder / VALIDATION_FILE).write_text(json.dumps({**CODECS, "weights_sha256": sha}))
+    svc = ModelService()
+    svc.load(folder)
+    x = _wideband(6.0)
+
+    def warnings(codec: str) -> list[str]:
+        info = AudioInfo(name="note.ogg", path="/tmp/note.ogg", size_bytes=1, sha256="0" * 64, container="ogg",
+                         codec=codec, sample_rate=48000, channels=1, duration_s=6.0)
+        return analyze_audio(DecodedAudio(samples=x, sample_rate=16000, info=info), svc).to_dict()["provenance"]["warnings"]
+
+    assert any(w.startswith("Opus-compressed audio") for w in warnings("opus"))
+    assert not any("compressed audio" in w for w in warnings("flac"))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from detector.model_service import BUILTIN_MODEL_DIR, ModelService
-from detector.model_validation import VALIDATION_FILE, describe, load_validation, main, summarise_reports
+from detector.model_validation import VALIDATION_FILE, add_channels, describe, load_validation, main, summarise_reports
 
 
 def _report(channel: str, eer: float, fa: float, miss: float, sha: str = "ab" * 32) -> dict:
@@ -86,3 +86,18 @@ def test_channel_figures_are_none_when_a_model_ships_none():
     assert channel_figures(v, "phone-8k")["false_alarm_rate"] == 0.37
     assert channel_figures(v, "noise-20db") is None
     assert channel_figures(None, "phone-8k") is None and channel_figures({}, "phone-8k") is None
+
+
+def test_more_channels_are_added_to_an_existing_file_of_the_same_model_only(tmp_path):
+    base = summarise_reports([_report("clean", 0.2, 0.1, 0.3), _report("mp3-32k", 0.2, 0.1, 0.3)])
+    (tmp_path / "v.json").write_text(json.dumps(base))
+    (tmp_path / "opus.json").write_text(json.dumps(_report("opus-24k", 0.25, 0.24, 0.2)))
+    assert main(["--add", str(tmp_path / "v.json"), str(tmp_path / "opus.json")]) == 0
+    merged = json.loads((tmp_path / "v.json").read_text())
+    assert list(merged["channels"]) == ["clean", "mp3-32k", "opus-24k"]  # the new one after the old
+    assert merged["channels"]["clean"] == base["channels"]["clean"]
+    assert any(x.startswith("after Opus at 24 kbit/s: called 24%") for x in describe(merged))
+    with pytest.raises(ValueError, match="already in the validation file: opus-24k"):
+        add_channels(merged, summarise_reports([_report("opus-24k", 0.2, 0.2, 0.2)]))
+    with pytest.raises(ValueError, match="another model"):
+        add_channels(merged, summarise_reports([_report("aac-32k", 0.2, 0.2, 0.2, sha="cd" * 32)]))
