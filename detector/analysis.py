@@ -123,7 +123,7 @@ def analyze_audio(
     # same, and the echo note quotes the larger miss rate), so it is left out.
     noise = None if echo is not None else noise_warning(frames, validation)
     for note in (no_speech_warning(samples, audio.sample_rate, frames),
-                 narrowband_warning(samples, audio.sample_rate, validation),
+                 narrowband_warning(samples, audio.sample_rate, validation, audio.info.codec),
                  lossy_codec_warning(audio.info.codec, validation),
                  noise, echo):
         if note is not None:

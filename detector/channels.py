@@ -23,7 +23,7 @@ from detector.errors import SettingsError
 
 CHANNEL_NAMES: tuple[str, ...] = (
     "clean", "mp3-32k", "mp3-64k", "phone-8k", "phone-8k-mulaw", "opus-24k", "aac-32k",
-    "noise-20db", "reverb", "gain",
+    "noise-20db", "reverb", "gain", "amr-12k",
 )
 
 
@@ -103,6 +103,13 @@ def opus(samples: np.ndarray, sr: int, kbps: int = 24) -> np.ndarray:
 def aac(samples: np.ndarray, sr: int, kbps: int = 32) -> np.ndarray:
     """FFmpeg's native AAC-LC at ``kbps`` in ADTS (what phones and messengers send)."""
     return codec_roundtrip(samples, sr, "aac", kbps * 1000, "adts", codec_rate=sr)
+
+
+def amr_nb(samples: np.ndarray, sr: int, bit_rate: int = 12200) -> np.ndarray:
+    """AMR narrow-band (the mobile-phone voice codec of GSM and UMTS calls, and of .amr / .3gp voice
+    recordings) through opencore-amr at ``bit_rate`` (4 750-12 200 bit/s; 12 200 is the GSM-EFR
+    mode): 8 kHz sampling, so nothing above 4 kHz survives."""
+    return codec_roundtrip(samples, sr, "libopencore_amrnb", bit_rate, "amr", codec_rate=8000)
 
 
 def _mulaw(x: np.ndarray, mu: float = 255.0) -> np.ndarray:
@@ -219,6 +226,7 @@ _CHANNELS: dict[str, Callable[[np.ndarray, int, np.random.Generator], np.ndarray
     "noise-20db": lambda x, sr, r: add_noise(x, sr, 20.0, r),
     "reverb": lambda x, sr, r: reverb(x, sr, float(r.uniform(0.25, 0.6)), r),
     "gain": lambda x, sr, r: gain(x, sr, float(r.uniform(-18.0, 6.0))),
+    "amr-12k": lambda x, sr, r: amr_nb(x, sr, 12200),
 }
 
 

@@ -32,6 +32,7 @@ _CHANNEL_NAMES = {
     "mp3-64k": "after MP3 at 64 kbit/s",
     "aac-32k": "after AAC at 32 kbit/s",
     "phone-8k-mulaw": "telephone band with G.711 mu-law",
+    "amr-12k": "mobile-phone codec (AMR-NB, 12.2 kbit/s)",
 }
 
 

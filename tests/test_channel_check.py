@@ -32,6 +32,17 @@ def test_telephone_band_audio_is_flagged_with_the_measured_rate():
     assert "not measured" in narrowband_warning(x, 16000, None)
 
 
+def test_a_telephone_codec_named_by_the_file_gets_its_own_measured_rate():
+    x = apply_channel(_wideband(), 16000, "amr-12k")
+    measured = {"channels": {**VALIDATION["channels"], "phone-8k-mulaw": {"false_alarm_rate": 0.38},
+                             "amr-12k": {"false_alarm_rate": 0.41}}}
+    assert "41% of real AMR mobile-phone recordings" in narrowband_warning(x, 16000, measured, "amrnb")
+    assert "38% of real G.711 telephone recordings" in narrowband_warning(x, 16000, measured, "pcm_mulaw")
+    assert "48% of real telephone-band recordings" in narrowband_warning(x, 16000, measured, "pcm_s16le")
+    # A model measured on the plain band only: that figure, not silence.
+    assert "48% of real telephone-band recordings" in narrowband_warning(x, 16000, VALIDATION, "amrnb")
+
+
 def test_silence_short_and_low_rate_inputs_say_nothing():
     assert math.isnan(high_band_fraction(np.zeros(32000, np.float32), 16000))
     assert narrowband_warning(np.zeros(32000, np.float32), 16000, VALIDATION) is None

@@ -43,10 +43,18 @@ def test_clean_is_identity_copy(speech):
     assert np.array_equal(y, speech) and y is not speech
 
 
-@pytest.mark.parametrize("name", ["phone-8k", "phone-8k-mulaw"])
+@pytest.mark.parametrize("name", ["phone-8k", "phone-8k-mulaw", "amr-12k"])
 def test_phone_removes_the_high_band(speech, name):
     assert _band_energy(speech, 4200, 8000) > 1e-3
     assert _band_energy(apply_channel(speech, SR, name), 4200, 8000) < 1e-4
+
+
+def test_amr_is_the_mobile_codec_and_keeps_the_speech_band(speech):
+    y = apply_channel(speech, SR, "amr-12k")
+    # A speech codec: the 300-3400 Hz band keeps most of its energy, delayed by the codec's ~10 ms.
+    assert _band_energy(y, 300, 3400) > 0.5 * _band_energy(speech, 300, 3400)
+    corr = np.correlate(y[:8000], speech[:8000], mode="full")
+    assert 0 < int(corr.argmax()) - 7999 < 400
 
 
 def test_mp3_is_a_lossy_roundtrip_close_to_the_input(speech):
