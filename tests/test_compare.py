@@ -10,7 +10,7 @@ import soundfile as sf
 import torch
 
 from detector.training.branch_scores import file_scores, model_weights, score_files
-from detector.training.compare import candidate_file_scores, compare, frozen_mismatch, paired_bootstrap
+from detector.training.compare import candidate_file_scores, compare, compare_scored, frozen_mismatch, paired_bootstrap
 from detector.training.metrics import eer
 from tests.faik_testkit import synth_speechlike, write_ct2_whisper
 from tests.test_whisper_model import _model
@@ -64,3 +64,16 @@ def test_a_candidate_is_measured_by_rescoring_its_tuned_stem_only(tmp_path):
     assert frozen_mismatch(reference, candidate) == ["probe.weight"]
     with pytest.raises(ValueError, match="frozen branches differ"):
         compare(reference, candidate, {"clean": scores})
+
+    # Frozen branches changed as well: compare refuses; each model on its own branch scores instead.
+    with pytest.raises(ValueError, match="score it on its own"):
+        compare(reference, candidate, {"clean": scores}, resamples=5)
+    own = score_files(candidate, rows, tmp_path)
+    separately = compare_scored(reference, {"clean": scores}, candidate, {"clean": own}, resamples=5)
+    cand_eer = eer(np.asarray(own.labels), candidate_file_scores(own, candidate, rescore=False))
+    assert separately["clean"]["pooled"].candidate == pytest.approx(cand_eer)
+    assert separately["clean"]["pooled"].reference == result["clean"]["pooled"].reference
+    itself = compare_scored(reference, {"clean": scores}, reference, {"clean": scores}, resamples=5)
+    assert itself["clean"]["pooled"].delta == 0.0
+    with pytest.raises(ValueError, match="same channels"):
+        compare_scored(reference, {"clean": scores}, candidate, {"mp3-32k": own})

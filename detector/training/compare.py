@@ -111,17 +111,44 @@ def compare(reference: FaikWhisperDetectorForAudioClassification, candidate: Fai
     problems = frozen_mismatch(reference, candidate)
     if problems:
         raise ValueError(f"the candidate's frozen branches differ from the reference's ({', '.join(problems[:5])}); "
-                         "re-scoring the tuned stem alone would not measure it: run faik evaluate instead")
+                         "re-scoring the tuned stem alone would not measure it: score it on its own "
+                         "(compare_scored, --candidate-scores)")
+    first = _same_files(scores)
+    ref = {ch: candidate_file_scores(s, reference, rescore=False) for ch, s in scores.items()}
+    cand = {ch: candidate_file_scores(s, candidate) for ch, s in scores.items()}
+    return _compare_file_scores(first, ref, cand, resamples)
+
+
+def compare_scored(reference: FaikWhisperDetectorForAudioClassification, reference_scores: dict[str, BranchScores],
+                   candidate: FaikWhisperDetectorForAudioClassification, candidate_scores: dict[str, BranchScores],
+                   resamples: int = 200) -> dict[str, dict[str, object]]:
+    """As :func:`compare`, for a candidate whose frozen branches differ too (e.g. refitted on other
+    copies): each model is measured on its own branch scores of the same files and channels."""
+    if set(reference_scores) != set(candidate_scores):
+        raise ValueError("both models need branch scores of the same channels")
+    first = _same_files({**{f"reference {k}": v for k, v in reference_scores.items()},
+                         **{f"candidate {k}": v for k, v in candidate_scores.items()}})
+    ref = {ch: candidate_file_scores(s, reference, rescore=False) for ch, s in reference_scores.items()}
+    cand = {ch: candidate_file_scores(candidate_scores[ch], candidate, rescore=False) for ch in reference_scores}
+    return _compare_file_scores(first, ref, cand, resamples)
+
+
+def _same_files(scores: dict[str, BranchScores]) -> BranchScores:
+    """The first of ``scores``, after checking that every one is of the same files in the same order."""
     first = next(iter(scores.values()))
     for ch, s in scores.items():
         if s.files != first.files:
             raise ValueError(f"the {ch} scores are of other files than the {next(iter(scores))} ones")
-    ref = {ch: candidate_file_scores(s, reference, rescore=False) for ch, s in scores.items()}
-    cand = {ch: candidate_file_scores(s, candidate) for ch, s in scores.items()}
+    return first
+
+
+def _compare_file_scores(first: BranchScores, ref: dict[str, np.ndarray], cand: dict[str, np.ndarray],
+                         resamples: int) -> dict[str, dict[str, object]]:
+    """Per channel of ``ref`` / ``cand`` (file P(AI) of the two models, files as in ``first``) and "over 4"."""
     english = np.array([lang == "en" for lang in first.languages])
     out: dict[str, dict[str, object]] = {}
-    groups = [(ch, (ch,)) for ch in scores]
-    if all(ch in scores for ch in EVERYDAY):
+    groups = [(ch, (ch,)) for ch in ref]
+    if all(ch in ref for ch in EVERYDAY):
         groups.append(("over 4", EVERYDAY))
     for name, chans in groups:
         y = np.concatenate([first.labels] * len(chans))
@@ -163,6 +190,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--scores", required=True,
                    help="its branch_scores .npz files, with {channel} in the name (e.g. 'val-{channel}.npz')")
     p.add_argument("--channels", default=",".join(CHANNELS))
+    p.add_argument("--candidate-scores", default="",
+                   help="the candidate's own branch_scores files ({channel} in the name), for a candidate whose "
+                        "frozen branches differ from the reference's (one candidate)")
     p.add_argument("--resamples", type=int, default=200)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("candidates", nargs="+", help="recipe output folders to compare with the reference")
@@ -170,10 +200,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(a.threads)
     scores = {ch: BranchScores.load(a.scores.format(channel=ch)) for ch in a.channels.split(",") if ch}
     reference = FaikWhisperDetectorForAudioClassification.from_pretrained(a.reference).eval()
+    if a.candidate_scores and len(a.candidates) != 1:
+        p.error("--candidate-scores goes with exactly one candidate")
     for folder in a.candidates:
         candidate = FaikWhisperDetectorForAudioClassification.from_pretrained(folder).eval()
         print(f"{Path(folder).name} against {Path(a.reference).name} (90 % paired bootstrap, {a.resamples} resamples):")
-        print(format_comparison(compare(reference, candidate, scores, a.resamples)))
+        if a.candidate_scores:
+            own = {ch: BranchScores.load(a.candidate_scores.format(channel=ch)) for ch in scores}
+            print(format_comparison(compare_scored(reference, scores, candidate, own, a.resamples)))
+        else:
+            print(format_comparison(compare(reference, candidate, scores, a.resamples)))
     return 0
 
 
