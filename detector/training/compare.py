@@ -11,6 +11,9 @@ every channel at once), the way the model cards report them.
     python -m detector.training.compare --reference resources/models/faik-detector-v10 \\
         --scores 'val-{channel}.npz' work_data/candidate [more candidates]
 
+A candidate whose frozen branches differ too (other copies, other regressions) is scored on its own
+(``branch_scores --model CANDIDATE``, per channel) and compared with ``--candidate-scores 'c-{channel}.npz'``.
+
 "over 4" is one EER over the clean, MP3, 8 kHz and noise copies together (one threshold for every
 everyday channel); "EN" is within English. Choose on val, never fit on it.
 """
