@@ -75,14 +75,13 @@ def narrowband_warning(samples: np.ndarray, sample_rate: int,
             f"audio): {tested}; treat an AI-generated verdict with extra caution")
 
 
-# The file's own codec (from its header, ``AudioInfo.codec``) -> the evaluation channels that
-# imitate it (``faik evaluate --channel``). Only codecs whose measured false alarms stand out.
-CODEC_CHANNELS: dict[str, tuple[str, ...]] = {
-    "opus": ("opus-24k",),
-    "mp3": ("mp3-32k", "mp3-64k"),
-    "aac": ("aac-32k",),
+# The file's own codec (from its header, ``AudioInfo.codec``) -> how the note names it, and the
+# evaluation channels that imitate it (``faik evaluate --channel``).
+LOSSY_CODECS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "opus": ("Opus", ("opus-24k",)),
+    "mp3": ("MP3", ("mp3-32k", "mp3-64k")),
+    "aac": ("AAC", ("aac-32k",)),
 }
-_CODEC_NAMES = {"opus": "Opus", "mp3": "MP3", "aac": "AAC"}
 # A codec gets a note when its measured false alarms are at least this much above clean audio's,
 # in points and as a ratio: below that, the clean figure the report already quotes is close enough.
 NOTABLE_POINTS = 0.05
@@ -98,7 +97,7 @@ def lossy_codec_warning(codec: str, validation: Mapping[str, Any] | None) -> str
     23.5 % of their Opus 24 kbit/s copies (WhatsApp and Telegram voice notes are Opus) and 19 % at MP3
     64 kbit/s. Only the codec is known from the file, not what happened before it was encoded, so
     the note quotes the measured figure (the highest where several bit rates were measured)."""
-    channels = CODEC_CHANNELS.get((codec or "").lower())
+    name, channels = LOSSY_CODECS.get((codec or "").lower(), ("", ()))
     clean = channel_figures(validation, "clean")
     if not channels or not clean:
         return None
@@ -109,7 +108,6 @@ def lossy_codec_warning(codec: str, validation: Mapping[str, Any] | None) -> str
     base = float(clean["false_alarm_rate"])
     if worst < base + NOTABLE_POINTS or worst < NOTABLE_RATIO * base:
         return None
-    name = _CODEC_NAMES[codec.lower()]
     rates = (f"up to {worst:.0%}" if len(measured) > 1 else f"{worst:.0%}")
     return (f"{name}-compressed audio: in testing, this model called {rates} of real {name}-compressed "
             f"recordings AI-generated ({base:.0%} of uncompressed ones); treat an AI-generated verdict with "

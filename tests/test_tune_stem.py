@@ -298,3 +298,17 @@ def test_the_tuned_stem_pools_only_the_loud_frames_when_configured(tmp_path):
         assert torch.equal(back.tuned_features_from_mel(mel, valid), loud)
     with pytest.raises(ValueError, match="tuned_loud_fraction 0.0"):
         FaikWhisperDetectorConfig(tuned_loud_fraction=0.0)
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--tuned-balance", "-1"], "--tuned-balance must be >= 0"),
+    (["--tuned-balance", "0.5", "--tuned-dev", "crossfit"], "--tuned-dev none only"),
+    (["--tuned-loud-fraction", "0"], "--tuned-loud-fraction 0.0: give a fraction in (0, 1]"),
+])
+def test_the_tuned_stem_options_are_refused_before_any_data_is_read(tmp_path, capsys, option, message):
+    from detector.train_whisper import main
+
+    # No index.csv in --data: the option is the first thing the recipe complains about.
+    assert main(["--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "out"), *option]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
