@@ -24,6 +24,7 @@ from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggr
 from detector.noise_check import noise_warning
 from detector.reverb_check import reverb_warning
 from detector.speech_check import no_speech_warning, vad_frames
+from detector.stretches import find_ai_stretches, stretch_note
 
 if TYPE_CHECKING:  # pragma: no cover
     from detector.audio import DecodedAudio
@@ -122,13 +123,16 @@ def analyze_audio(
     # when the echo is recognised, the noise note would only mis-name its cause (the advice is the
     # same, and the echo note quotes the larger miss rate), so it is left out.
     noise = None if echo is not None else noise_warning(frames, validation)
-    for note in (no_speech_warning(samples, audio.sample_rate, frames),
+    stretches = find_ai_stretches(results)
+    for note in (stretch_note(stretches, results, settings, validation),
+                 no_speech_warning(samples, audio.sample_rate, frames),
                  narrowband_warning(samples, audio.sample_rate, validation, audio.info.codec),
                  lossy_codec_warning(audio.info.codec, validation),
                  noise, echo):
         if note is not None:
             warnings.append(note)
     provenance = build_provenance(audio, info.to_dict(), options, started, warnings)
+    provenance["ai_stretches"] = [st.to_dict() for st in stretches]
     return aggregate(results, settings, model_loaded=True, provenance=provenance)
 
 

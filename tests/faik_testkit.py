@@ -10,6 +10,33 @@ import numpy as np
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+class PeakService:
+    """A stand-in model service whose P(AI) for a chunk is its peak amplitude: known scores per chunk.
+    ``validation`` plays the model's ``validation.json`` (none by default)."""
+
+    class _Info:
+        sample_rate = 16000
+
+        def __init__(self, validation: dict | None) -> None:
+            self.validation = validation
+
+        def to_dict(self) -> dict:
+            return {"name": "peak-stub", "source_kind": "test", "validation": self.validation}
+
+    def __init__(self, validation: dict | None = None) -> None:
+        self.info = self._Info(validation)
+
+    def is_ready(self) -> bool:
+        return True
+
+    def set_num_threads(self, n: int) -> None:
+        pass
+
+    def predict_proba(self, chunks) -> np.ndarray:
+        p = np.array([float(np.max(np.abs(c))) for c in chunks])
+        return np.stack([p, 1 - p], axis=1)
+
+
 def synth_speechlike(duration_s: float, sr: int = 16000, seed: int = 0) -> np.ndarray:
     """A deterministic voiced-speech-like signal: harmonics with a wandering pitch and syllable envelope."""
     rng = np.random.default_rng(seed)

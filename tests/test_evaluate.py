@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from faik_testkit import PeakService
 from detector.evaluate import accuracy, eer, expected_calibration_error, false_alarm_rate, miss_rate, roc_auc
 
 
@@ -91,28 +92,6 @@ def test_metrics_need_both_classes():
 
 
 # --------------------------------------------------------------------------- evaluate_index on a toy set
-
-class PeakService:
-    """A stand-in model whose P(AI) for a chunk is its peak amplitude: known scores per file."""
-
-    class _Info:
-        sample_rate = 16000
-
-        def to_dict(self):
-            return {"name": "peak-stub", "source_kind": "test"}
-
-    info = _Info()
-
-    def is_ready(self):
-        return True
-
-    def set_num_threads(self, n):
-        pass
-
-    def predict_proba(self, chunks):
-        p = np.array([float(np.max(np.abs(c))) for c in chunks])
-        return np.stack([p, 1 - p], axis=1)
-
 
 TOY = [  # file, label, family, language, peak amplitude (= P(AI))
     ("real/a1.flac", "real", "corpA", "en", 0.12),

@@ -77,6 +77,11 @@ def test_builtin_model_ships_its_error_rates_into_every_result():
     validate_result_dict(d)
     assert d["provenance"]["model"]["validation"]["channels"]["clean"]["eer"] == info.validation["channels"]["clean"]["eer"]
     assert np.isfinite(d["provenance"]["model"]["validation"]["channels"]["phone-8k"]["false_alarm_rate"])
+    # the spliced-recording figures are for the app's default chunk settings, so the stretch note can quote them
+    from detector.chunking import ChunkSettings
+    from detector.stretches import stretch_figures
+
+    assert 0 < stretch_figures(info.validation, ChunkSettings())["insert_found"] < 1
 
 
 def test_channel_figures_are_none_when_a_model_ships_none():
@@ -101,3 +106,14 @@ def test_more_channels_are_added_to_an_existing_file_of_the_same_model_only(tmp_
         add_channels(merged, summarise_reports([_report("opus-24k", 0.2, 0.2, 0.2)]))
     with pytest.raises(ValueError, match="another model"):
         add_channels(merged, summarise_reports([_report("aac-32k", 0.2, 0.2, 0.2, sha="cd" * 32)]))
+
+
+def test_spliced_recording_figures_are_described_and_a_damaged_section_is_skipped():
+    s = summarise_reports([_report("clean", 0.2, 0.25, 0.125)])
+    s["stretches"] = {"min_chunks": 3, "chunk_duration": 5.0, "overlap": 0.5, "mean_insert_s": 9.8,
+                      "insert_found": 0.675, "controls_flagged": 0.05, "per_hour": 6.2}
+    assert describe(s)[-1] == ("Real recordings with about 10 s of AI speech spliced in: 3 or more AI-sounding "
+                               "chunks in a row marked the insert in 68% of them; wholly real recordings showed "
+                               "such a stretch about 6 times an hour (chunks of 5 s, 50% overlap).")
+    s["stretches"] = {"min_chunks": 3}
+    assert describe(s)[-1].startswith("clean audio:")

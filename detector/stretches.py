@@ -1,0 +1,99 @@
+"""Stretches of a recording whose consecutive chunks all sound AI-generated.
+
+Why: the seed's verdict is a majority vote, so a real recording with one fabricated sentence is called
+real however clearly its chunks around that sentence sound AI-generated. A run of consecutive
+AI-looking chunks is what a user should listen to first; a single AI-looking chunk among real ones is
+common on real speech (the model card's false-alarm rates), a run of several is rarer
+(measured on spliced val recordings, ``detector.training.splice_eval``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from detector.chunking import ChunkSettings
+from detector.result import ChunkResult
+
+
+def ai_runs(is_ai: Sequence[bool] | np.ndarray, min_chunks: int) -> list[tuple[int, int]]:
+    """Half-open index ranges ``(first, last + 1)`` of the runs of at least ``min_chunks`` consecutive
+    True values in ``is_ai`` (chunks in time order), earliest first."""
+    if min_chunks < 1:
+        raise ValueError(f"a stretch needs at least 1 chunk (got {min_chunks})")
+    flags = np.asarray(is_ai, dtype=bool)
+    edges = np.diff(np.r_[0, flags.astype(np.int8), 0])
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(int(a), int(b)) for a, b in zip(starts, ends) if b - a >= min_chunks]
+
+
+MIN_STRETCH_CHUNKS = 3  # at the default 5 s / 50 %: three chunks in a row span 10 s
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """A run of consecutive chunks that all sound AI-generated."""
+
+    start_time: float
+    end_time: float
+    chunks: int
+    mean_prob_ai: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def find_ai_stretches(chunks: Sequence[ChunkResult], min_chunks: int = MIN_STRETCH_CHUNKS) -> list[Stretch]:
+    """The runs of at least ``min_chunks`` consecutive AI-generated chunks (``is_ai_generated``, i.e. the
+    result's own threshold) in ``chunks``, taken in time order."""
+    ordered = sorted(chunks, key=lambda c: (c.start_time, c.chunk_index))
+    out = []
+    for a, b in ai_runs([c.is_ai_generated for c in ordered], min_chunks):
+        run = ordered[a:b]
+        out.append(Stretch(run[0].start_time, max(c.end_time for c in run), len(run),
+                           float(np.mean([c.prob_ai for c in run]))))
+    return out
+
+
+def stretch_figures(validation: Mapping[str, Any] | None, settings: ChunkSettings,
+                    min_chunks: int = MIN_STRETCH_CHUNKS) -> Mapping[str, Any] | None:
+    """The model's measured stretch figures (``validation.json``'s ``stretches``, written by
+    ``detector.training.splice_eval --validation``) when they were measured with these chunk settings
+    and this run length; ``None`` otherwise (the figures do not carry over to other settings)."""
+    s = (validation or {}).get("stretches")
+    if not isinstance(s, Mapping):
+        return None
+    try:
+        same = (abs(float(s["chunk_duration"]) - settings.chunk_duration) < 1e-9
+                and abs(float(s["overlap"]) - settings.overlap) < 1e-9 and int(s["min_chunks"]) == min_chunks)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return s if same else None
+
+
+def stretch_note(stretches: Sequence[Stretch], chunks: Sequence[ChunkResult], settings: ChunkSettings,
+                 validation: Mapping[str, Any] | None = None, min_chunks: int = MIN_STRETCH_CHUNKS) -> str | None:
+    """A note pointing at the AI-sounding stretches of a recording whose majority vote says it is *not*
+    AI-generated (a real recording with a fabricated passage looks like that); ``None`` when there is no
+    stretch or the whole file is called AI-generated anyway. Quotes the model's measured figures when it
+    ships them for these settings."""
+    if not stretches or not chunks or sum(c.is_ai_generated for c in chunks) / len(chunks) > 0.5:
+        return None
+    from detector.report import format_time
+
+    shown = ", ".join(f"{format_time(s.start_time)}–{format_time(s.end_time)}" for s in stretches[:3])
+    if len(stretches) > 3:
+        shown += f" and {len(stretches) - 3} more"
+    verb = "sounds" if len(stretches) == 1 else "sound"
+    fig = stretch_figures(validation, settings, min_chunks)
+    if fig:
+        tested = (f"in testing, real recordings with about {float(fig['mean_insert_s']):.0f} s of AI speech spliced in "
+                  f"showed such a stretch on the insert {float(fig['insert_found']):.0%} of the time, and wholly real "
+                  f"recordings showed one about {float(fig['per_hour']):.0f} times per hour of speech")
+    else:
+        tested = "how often real speech shows such a stretch was not measured for this model at these chunk settings"
+    return (f"{shown} {verb} AI-generated (at least {min_chunks} chunks in a row) although most of the recording "
+            f"does not: listen to it closely, a fabricated passage would look like this; {tested}")
