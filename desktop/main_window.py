@@ -538,6 +538,7 @@ class MainWindow(QMainWindow):
             r = item.result
             self.banner.show_result(r, name)
             self.waveform.set_chunks(r.chunks)
+            self.waveform.set_stretches(r.provenance.get("ai_stretches") or [])
             self.table.table_model.set_chunks(r.chunks)
             self.settings_panel.set_result_settings(
                 ChunkSettings(r.summary.chunk_duration_seconds, r.summary.overlap_ratio))

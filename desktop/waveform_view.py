@@ -20,11 +20,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from desktop import style
@@ -216,6 +217,9 @@ class WaveformView(pg.GraphicsLayoutWidget):
             region.setVisible(False)
             p.addItem(region)
             self._selection.append(region)
+        # AI-sounding stretches (runs of AI chunks, from the result's provenance): outlined on the
+        # waveform, where the user listens, and kept behind the envelope and the chunk selection.
+        self._stretch_items: list[pg.LinearRegionItem] = []
         self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#009E73", width=2))
         self._cursor.setVisible(False)
         self.wave_plot.addItem(self._cursor)
@@ -244,6 +248,7 @@ class WaveformView(pg.GraphicsLayoutWidget):
         for r in self._selection:
             r.setVisible(False)
         self._cursor.setVisible(False)
+        self.set_stretches([])
         self._wave_curve.setData([], [])
         self._wave_line.setData([], [])
         self._redraw_chunks()
@@ -274,6 +279,27 @@ class WaveformView(pg.GraphicsLayoutWidget):
             self._set_x_extent(max(c.end_time for c in self._chunks))
         self._chunk_timer.stop()
         self._redraw_chunks()
+
+    def set_stretches(self, stretches: Sequence[Mapping]) -> None:
+        """Outline the result's AI-sounding stretches (``provenance["ai_stretches"]``: dicts with
+        ``start_time``, ``end_time``, ``chunks``) on the waveform; an empty list removes them."""
+        for item in self._stretch_items:
+            self.wave_plot.removeItem(item)
+        self._stretch_items = []
+        for st in stretches:
+            fill = QColor(style.AI_COLOR)
+            fill.setAlpha(40)
+            item = pg.LinearRegionItem((float(st["start_time"]), float(st["end_time"])), movable=False,
+                                       brush=pg.mkBrush(fill), pen=pg.mkPen(style.AI_COLOR, width=2))
+            item.setZValue(-20)
+            item.setToolTip(f"{int(st['chunks'])} AI-sounding chunks in a row: listen to this stretch")
+            self.wave_plot.addItem(item)
+            self._stretch_items.append(item)
+
+    @property
+    def stretches(self) -> list[tuple[float, float]]:
+        """The outlined stretches as drawn: (start, end) in seconds."""
+        return [tuple(float(v) for v in item.getRegion()) for item in self._stretch_items]
 
     def flush(self) -> None:
         """Draw whatever is pending now (tests, and before a screenshot)."""

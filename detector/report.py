@@ -183,6 +183,14 @@ def render_svg(result: AnalysisResult, audio: "DecodedAudio | None" = None, n_bi
             for xv, lo, hi in zip(xs, np.clip(mins, -1, 1), np.clip(maxs, -1, 1))
         )
         parts.append(f'<rect x="{_PAD_L}" y="{y0}" width="{inner_w}" height="{_WAVE_H}" fill="#f6f6f6"/>')
+        # AI-sounding stretches (provenance.ai_stretches), outlined behind the waveform as in the window.
+        for st in result.provenance.get("ai_stretches") or []:
+            a, b = float(st["start_time"]), float(st["end_time"])
+            parts.append(
+                f'<rect class="stretch" x="{x(a)}" y="{y0}" width="{max(0.8, (b - a) * scale):.2f}" height="{_WAVE_H}" '
+                f'fill="{AI_COLOUR}" fill-opacity="0.15" stroke="{AI_COLOUR}" stroke-width="2">'
+                f"<title>{format_time(a)}–{format_time(b)}: {int(st['chunks'])} AI-sounding chunks in a row</title></rect>"
+            )
         parts.append(f'<path d="{d}" stroke="#333" stroke-width="{max(0.6, inner_w / bins):.2f}" fill="none"/>')
         parts.append(f'<text x="4" y="{mid + 4:.0f}" class="ax">audio</text>')
         y0 += _WAVE_H + 6

@@ -280,3 +280,20 @@ def test_report_says_how_often_the_model_is_wrong():
     assert "telephone band (8 kHz): called 48%" in doc
     bare = render_html_report(make_result([0.9, 0.2, 0.7], provenance=provenance()))
     assert "No measured error rates ship with this model" in bare
+
+
+def test_ai_sounding_stretches_are_outlined_on_the_waveform(write_audio):
+    a = load_audio(write_audio("w.wav", 10.0))
+    spans = plan_chunks(len(a.samples), 16000, ChunkSettings(chunk_duration=2.0, overlap=0.5))
+    stretch = {"start_time": 2.0, "end_time": 6.0, "chunks": 3, "mean_prob_ai": 0.8}
+    r = aggregate([ChunkResult.from_probabilities(s, 0.2, 0.8) for s in spans], ChunkSettings(2.0, 0.5),
+                  provenance={"ai_stretches": [stretch]})
+    svg = ET.fromstring(render_svg(r, a))
+    [rect] = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.get("class") == "stretch"]
+    wave_bg = next(e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.get("fill") == "#f6f6f6")
+    left, width = float(wave_bg.get("x")), float(wave_bg.get("width"))
+    assert float(rect.get("x")) == pytest.approx(left + width * 2.0 / 10.0, abs=0.05)
+    assert float(rect.get("width")) == pytest.approx(width * 4.0 / 10.0, abs=0.05)
+    assert "00:02.0–00:06.0: 3 AI-sounding chunks in a row" in rect.find("{http://www.w3.org/2000/svg}title").text
+    plain = aggregate([ChunkResult.from_probabilities(s, 0.2, 0.8) for s in spans], ChunkSettings(2.0, 0.5))
+    assert 'class="stretch"' not in render_svg(plain, a)

@@ -43,8 +43,10 @@ class PatternService:
 
     PATTERN = (0.92, 0.15, 0.71, 0.40, 0.55, 0.05)
 
-    def __new__(cls, *a, **k):  # a subclass built at runtime, so the import stays lazy
+    def __new__(cls, pattern: tuple[float, ...] | None = None):  # built at runtime: the import stays lazy
         from detector.model_service import ModelService
+
+        use = tuple(pattern or PatternService.PATTERN)
 
         class _Svc(ModelService):
             def __init__(self) -> None:
@@ -56,7 +58,7 @@ class PatternService:
                 real = super().predict_proba(chunks)  # keeps the real path (readiness checks, shapes)
                 with self._clock:
                     ks = [next(self._counter) for _ in chunks]
-                p_ai = np.array([PatternService.PATTERN[k % len(PatternService.PATTERN)] for k in ks])
+                p_ai = np.array([use[k % len(use)] for k in ks])
                 assert real.shape == (len(chunks), 2)
                 return np.stack([p_ai, 1.0 - p_ai], axis=1)
 
@@ -67,6 +69,12 @@ class PatternService:
 def pattern_service():
     """A fresh :class:`PatternService` (not yet loaded)."""
     return PatternService()
+
+
+@pytest.fixture
+def pattern_service_with():
+    """``pattern_service_with(pattern)`` → a fresh :class:`PatternService` with its own P(AI) pattern."""
+    return PatternService
 
 
 @pytest.fixture

@@ -315,3 +315,16 @@ def test_model_details_show_the_models_measured_error_rates(qtbot, make_window):
     w.model_panel.set_ready(info)
     text = w.model_panel.field_text("Measured errors")
     assert "757 recordings" in text and "called 22% of real recordings AI-generated" in text
+
+
+def test_an_ai_sounding_stretch_of_a_mostly_real_file_is_outlined_and_named(qtbot, make_window, write_audio,
+                                                                            pattern_service_with):
+    # 30 s = 11 chunks of 5 s every 2.5 s; chunks 3-5 sound AI-generated, the rest real
+    window = make_window(pattern_service_with((0.1, 0.1, 0.1, 0.9, 0.8, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1)))
+    [item] = _analyse(qtbot, window, [write_audio("interview.wav", 30.0)])
+    assert not item.result.is_deepfake
+    assert item.result.provenance["ai_stretches"][0]["chunks"] == 3
+    assert window.waveform.stretches == [(7.5, 17.5)]
+    assert "00:07.5–00:17.5 sounds AI-generated (at least 3 chunks in a row)" in window.banner.source_text()
+    window.waveform.clear_result()
+    assert window.waveform.stretches == []
