@@ -221,15 +221,33 @@ def test_every_bundled_library_resolves_its_dependencies(bundle_dir: Path):
     if shutil.which("ldd") is None:
         pytest.skip("ldd is not available")
     internal = bundle_dir / "_internal"
+    site = Path(__import__("PySide6").__file__).resolve().parents[1]  # the installed wheels the bundle copies
     missing: dict[str, list[str]] = {}
+    host_gaps: dict[str, list[str]] = {}
     for path in sorted(internal.rglob("*.so*")):
         if path.is_symlink() or not path.is_file():
             continue
         with path.open("rb") as fh:
             if fh.read(4) != b"\x7fELF":
                 continue
-        out = subprocess.run(["ldd", str(path)], capture_output=True, text=True).stdout
-        lost = [line.split("=>")[0].strip() for line in out.splitlines() if "not found" in line]
-        if lost:
-            missing[path.relative_to(internal).as_posix()] = lost
+        lost = _unresolved(path)
+        if not lost:
+            continue
+        rel = path.relative_to(internal).as_posix()
+        # A system library the host lacks (e.g. libpulse or xcb-icccm on a bare server) is missing for
+        # the installed wheel too: that is the machine, not build.spec. Only what the installed copy
+        # resolves and the bundled copy does not is the bundle's fault.
+        original = site / rel
+        if original.is_file() and set(lost) <= set(_unresolved(original)):
+            host_gaps[rel] = lost
+        else:
+            missing[rel] = lost
     assert not missing, f"libraries with unresolved dependencies: {missing}"
+    if host_gaps:
+        print(f"host lacks system libraries the installed wheels need too (not a bundle fault): {host_gaps}")
+
+
+def _unresolved(path: Path) -> list[str]:
+    """The libraries ``ldd`` reports as "not found" for ``path``."""
+    out = subprocess.run(["ldd", str(path)], capture_output=True, text=True).stdout
+    return [line.split("=>")[0].strip() for line in out.splitlines() if "not found" in line]
