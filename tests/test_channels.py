@@ -93,3 +93,14 @@ def test_random_augment_is_seeded_and_varied(speech):
     assert len(descs) >= 6 and "clean" in descs
     y, d = random_augment(speech, SR, np.random.default_rng(1), with_codecs=False)
     assert y.shape == speech.shape and not any(c in d for c in ("mp3", "opus", "aac", "phone"))
+
+
+def test_recipe_offers_amr_copies_at_random_modes_without_changing_the_default(speech):
+    from detector.train_whisper import ACOUSTIC_VARIANTS, build_parser
+
+    assert "amr" not in build_parser().parse_args(["--data", "d", "--out", "o"]).tuned_variants.split(",")
+    x = np.asarray(speech, dtype=np.float32)
+    a = ACOUSTIC_VARIANTS["amr"](x, np.random.default_rng(3))
+    assert a.shape == x.shape and np.array_equal(a, ACOUSTIC_VARIANTS["amr"](x, np.random.default_rng(3)))
+    modes = {ACOUSTIC_VARIANTS["amr"](x, np.random.default_rng(s)).tobytes() for s in range(6)}
+    assert len(modes) > 1  # the mode is drawn per clip
