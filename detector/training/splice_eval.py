@@ -89,7 +89,7 @@ def build_recordings(rows: Sequence[dict[str, str]], load: Callable[[str], np.nd
     real, fake = defaultdict(list), defaultdict(list)
     for r in rows:
         (fake if r["label"] == "fake" else real)[r["family"]].append(r["file"])
-    hosts: list[tuple[str, list[np.ndarray]]] = []
+    hosts: list[tuple[str, str, list[np.ndarray]]] = []  # (name, source, clips)
     for source in sorted(real):
         files = sorted(real[source])
         clips = [faded(level(load(f))) for f in (files[j] for j in rng.permutation(len(files)))]
@@ -98,16 +98,15 @@ def build_recordings(rows: Sequence[dict[str, str]], load: Callable[[str], np.nd
             part, i = _take_until(clips, i, host_s)
             if sum(c.size for c in part) < host_s * SAMPLE_RATE or len(part) < 4:
                 break
-            hosts.append((f"{source}-{k}", part))
+            hosts.append((f"{source}-{k}", source, part))
             k += 1
     families = {f: [faded(level(load(x))) for x in (sorted(v)[j] for j in rng.permutation(len(v)))]
                 for f, v in sorted(fake.items())}
     out: list[Recording] = []
-    for h, (name, part) in enumerate(hosts):
-        source = name.rsplit("-", 1)[0]
-        out.append(Recording(f"{name}", np.concatenate(part), None, source, None))
+    for h, (name, source, part) in enumerate(hosts):
+        out.append(Recording(name, np.concatenate(part), None, source, None))
         for family, clips in families.items():
-            start = (h * 3) % len(clips)
+            start = (h * 3) % len(clips)  # the next host's insert starts three clips further on
             ins, _ = _take_until(clips[start:] + clips[:start], 0, insert_s)
             at = int(rng.integers(1, len(part) - 1))  # a joint that is neither the first nor the last
             before, after = np.concatenate(part[:at]), np.concatenate(part[at:])
