@@ -170,11 +170,16 @@ class MainWindow(QMainWindow):
         self.legend.setToolTip("Mouse wheel over the plots: zoom · drag: pan · click a chunk: select and play it")
         self.play_button = QPushButton("▶ Play chunk")
         self.play_button.clicked.connect(self.toggle_playback)
+        # The stretch note says "listen to it": one click plays the whole AI-sounding stretch.
+        self.stretch_button = QPushButton("▶ Play stretch")
+        self.stretch_button.clicked.connect(self.play_stretch)
+        self.stretch_button.setVisible(False)
         self.player = ChunkPlayer(self)
         self.player.position_changed.connect(lambda s: self.waveform.set_cursor(s))
         self.player.playing_changed.connect(self._on_playing_changed)
         legend_row = QHBoxLayout()
         legend_row.addWidget(self.legend, 1)
+        legend_row.addWidget(self.stretch_button)
         legend_row.addWidget(self.play_button)
         self.waveform = WaveformView()
         self.waveform.setMinimumHeight(260)
@@ -588,6 +593,25 @@ class MainWindow(QMainWindow):
             return
         self.player.play(item.audio.samples, item.audio.sample_rate, chunk.start_time, chunk.end_time)
 
+    def _stretches(self) -> list[dict]:
+        """The shown result's AI-sounding stretches, as the detector listed them."""
+        r = self._shown.result if self._shown is not None else None
+        return list((r.provenance.get("ai_stretches") or []) if r is not None else [])
+
+    def play_stretch(self) -> None:
+        """Play the AI-sounding stretch under the selected chunk (else the first one) from start to end."""
+        stretches, item = self._stretches(), self._shown
+        if not stretches or item is None or item.audio is None or not self.player.available:
+            self._update_play_button()
+            return
+        chosen = stretches[0]
+        chunk = self._chunk(self.waveform.selected_chunk) if self.waveform.selected_chunk is not None else None
+        if chunk is not None:
+            mid = (chunk.start_time + chunk.end_time) / 2
+            chosen = next((st for st in stretches if st["start_time"] <= mid <= st["end_time"]), chosen)
+        self.player.play(item.audio.samples, item.audio.sample_rate, float(chosen["start_time"]),
+                         float(chosen["end_time"]))
+
     def toggle_playback(self) -> None:
         if self.player.is_playing():
             self.player.stop()
@@ -602,12 +626,20 @@ class MainWindow(QMainWindow):
     def _update_play_button(self) -> None:
         playing = self.player.is_playing()
         self.play_button.setText("■ Stop" if playing else "▶ Play chunk")
-        if not self.player.available:
-            self.play_button.setEnabled(False)
-            self.play_button.setToolTip(self.player.unavailable_reason)
-            return
         item = self._shown
-        ok = item is not None and item.audio is not None and self.waveform.selected_chunk is not None
+        has_audio = item is not None and item.audio is not None
+        stretches = self._stretches()
+        self.stretch_button.setVisible(bool(stretches))
+        if not self.player.available:
+            for button in (self.play_button, self.stretch_button):
+                button.setEnabled(False)
+                button.setToolTip(self.player.unavailable_reason)
+            return
+        self.stretch_button.setEnabled(bool(stretches) and has_audio)
+        self.stretch_button.setToolTip(
+            f"Play the AI-sounding stretch under the selected chunk, or the first of the {len(stretches)} "
+            "outlined on the waveform" if len(stretches) > 1 else "Play the AI-sounding stretch outlined on the waveform")
+        ok = has_audio and self.waveform.selected_chunk is not None
         self.play_button.setEnabled(ok or playing)
         self.play_button.setToolTip("Play the selected chunk (clicking a chunk also plays it)" if ok
                                     else "Select a chunk of the file on screen to play it")

@@ -317,14 +317,25 @@ def test_model_details_show_the_models_measured_error_rates(qtbot, make_window):
     assert "757 recordings" in text and "called 22% of real recordings AI-generated" in text
 
 
-def test_an_ai_sounding_stretch_of_a_mostly_real_file_is_outlined_and_named(qtbot, make_window, write_audio,
-                                                                            pattern_service_with):
+def test_an_ai_sounding_stretch_of_a_mostly_real_file_is_outlined_named_and_playable(
+        qtbot, make_window, write_audio, pattern_service_with, monkeypatch):
+    from desktop.playback import ChunkPlayer
+
+    monkeypatch.setattr(ChunkPlayer, "available", property(lambda self: True))  # no sound device needed
     # 30 s = 11 chunks of 5 s every 2.5 s; chunks 3-5 sound AI-generated, the rest real
     window = make_window(pattern_service_with((0.1, 0.1, 0.1, 0.9, 0.8, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1)))
+    played = []
+    monkeypatch.setattr(window.player, "play", lambda samples, sr, a, b: played.append((a, b)) or True)
     [item] = _analyse(qtbot, window, [write_audio("interview.wav", 30.0)])
     assert not item.result.is_deepfake
     assert item.result.provenance["ai_stretches"][0]["chunks"] == 3
     assert window.waveform.stretches == [(7.5, 17.5)]
     assert "00:07.5–00:17.5 sounds AI-generated (at least 3 chunks in a row)" in window.banner.source_text()
-    window.waveform.clear_result()
+    assert window.stretch_button.isVisible() and window.stretch_button.isEnabled()
+    qtbot.mouseClick(window.stretch_button, Qt.MouseButton.LeftButton)
+    assert played == [(7.5, 17.5)]  # the whole stretch, not one chunk
+    # a file without a stretch (the pattern goes on: its one chunk sounds real) hides the button
+    [_, short] = _analyse(qtbot, window, [write_audio("short.wav", 4.0)])
+    window.show_item(short)
+    assert short.result.provenance["ai_stretches"] == [] and not window.stretch_button.isVisible()
     assert window.waveform.stretches == []
