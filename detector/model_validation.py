@@ -108,8 +108,9 @@ def describe(validation: Mapping[str, Any] | None) -> list[str]:
             f"{_CHANNEL_NAMES.get(ch, ch)}: called {m['false_alarm_rate']:.0%} of real recordings AI-generated, "
             f"missed {m['miss_rate']:.0%} of AI-generated ones (equal error rate {m['eer']:.0%})."
         )
-    st = validation.get("stretches")
-    if isinstance(st, Mapping):
+    from detector.stretches import stretch_sections
+
+    for st in stretch_sections(validation):
         try:
             lines.append(
                 f"Real recordings with about {float(st['mean_insert_s']):.0f} s of AI speech spliced in: "

@@ -66,15 +66,22 @@ def stretch_figures(validation: Mapping[str, Any] | None, settings: ChunkSetting
     """The model's measured stretch figures (``validation.json``'s ``stretches``, written by
     ``detector.training.splice_eval --validation``) when they were measured with these chunk settings
     and this run length; ``None`` otherwise (the figures do not carry over to other settings)."""
+    for s in stretch_sections(validation):
+        try:
+            if (abs(float(s["chunk_duration"]) - settings.chunk_duration) < 1e-9
+                    and abs(float(s["overlap"]) - settings.overlap) < 1e-9 and int(s["min_chunks"]) == min_chunks):
+                return s
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
+
+
+def stretch_sections(validation: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """The entries of ``validation.json``'s ``stretches`` (one per chunk setting measured; a single
+    entry may also stand alone)."""
     s = (validation or {}).get("stretches")
-    if not isinstance(s, Mapping):
-        return None
-    try:
-        same = (abs(float(s["chunk_duration"]) - settings.chunk_duration) < 1e-9
-                and abs(float(s["overlap"]) - settings.overlap) < 1e-9 and int(s["min_chunks"]) == min_chunks)
-    except (KeyError, TypeError, ValueError):
-        return None
-    return s if same else None
+    items = [s] if isinstance(s, Mapping) else (s if isinstance(s, list) else [])
+    return [e for e in items if isinstance(e, Mapping)]
 
 
 def stretch_note(stretches: Sequence[Stretch], chunks: Sequence[ChunkResult], settings: ChunkSettings,

@@ -115,5 +115,8 @@ def test_spliced_recording_figures_are_described_and_a_damaged_section_is_skippe
     assert describe(s)[-1] == ("Real recordings with about 10 s of AI speech spliced in: 3 or more AI-sounding "
                                "chunks in a row marked the insert in 68% of them; wholly real recordings showed "
                                "such a stretch about 6 times an hour (chunks of 5 s, 50% overlap).")
+    s["stretches"] = [s["stretches"], {**s["stretches"], "chunk_duration": 3.0, "insert_found": 0.4}]
+    assert describe(s)[-1].endswith("40% of them; wholly real recordings showed such a stretch about 6 times an hour "
+                                    "(chunks of 3 s, 50% overlap).") and len(describe(s)) == 4
     s["stretches"] = {"min_chunks": 3}
     assert describe(s)[-1].startswith("clean audio:")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from detector.chunking import ChunkSettings
-from detector.training.splice_eval import (SAMPLE_RATE, build_recordings, level, score_recordings, summarise,
-                                           validation_section)
+from detector.training.splice_eval import (SAMPLE_RATE, build_recordings, level, merge_section, score_recordings,
+                                           summarise, validation_section)
 
 SR = SAMPLE_RATE
 
@@ -67,3 +67,12 @@ def test_summary_counts_inserts_found_and_false_stretches_on_controls():
     assert s["majority_verdict_ai"]["spliced"] == 0.0  # the majority vote misses every insert
     section = validation_section(s, ChunkSettings(), [0], 23)
     assert section["insert_found"] == 1.0 and section["min_chunks"] == 3 and section["chunk_duration"] == 5.0
+
+
+def test_validation_keeps_one_entry_per_chunk_setting():
+    entry = {"min_chunks": 3, "chunk_duration": 5.0, "overlap": 0.5, "insert_found": 0.6}
+    merged = merge_section({"channels": {}, "stretches": entry}, {**entry, "chunk_duration": 3.0})
+    assert [e["chunk_duration"] for e in merged["stretches"]] == [3.0, 5.0]  # a lone older entry is kept
+    again = merge_section(merged, {**entry, "insert_found": 0.7})  # the same settings measured again: replaced
+    assert [(e["chunk_duration"], e["insert_found"]) for e in again["stretches"]] == [(3.0, 0.6), (5.0, 0.7)]
+    assert merged["channels"] == {}

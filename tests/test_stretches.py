@@ -55,6 +55,12 @@ def test_note_only_when_the_majority_says_real_and_quotes_matching_figures():
     assert other is not None and "was not measured" in other and "68%" not in other
     assert "was not measured" in stretch_note(found, mostly_real, ChunkSettings(), None)
     assert stretch_figures(FIGURES, ChunkSettings(5.0, 0.25)) is None
+    # several settings measured: the entry of the result's own settings is quoted
+    at3 = {**FIGURES["stretches"], "chunk_duration": 3.0, "insert_found": 0.41}
+    listed = {"stretches": [at3, FIGURES["stretches"]]}
+    assert stretch_figures(listed, ChunkSettings(3.0, 0.5))["insert_found"] == 0.41
+    assert stretch_figures(listed, ChunkSettings())["insert_found"] == 0.68
+    assert "41%" in stretch_note(found, mostly_real, ChunkSettings(3.0, 0.5), listed)
     assert stretch_figures({"stretches": {"min_chunks": "x"}}, ChunkSettings()) is None
     # nothing to say: no stretch, or the whole file is called AI-generated anyway
     assert stretch_note([], mostly_real, ChunkSettings(), FIGURES) is None

@@ -220,9 +220,23 @@ def validation_section(summary: dict[str, object], settings: ChunkSettings, seed
         "controls_flagged": round(float(runs["controls_flagged"]), 4),
         "per_hour": round(float(runs["control_stretches_per_hour"]), 2),
         "command": "python -m detector.training.splice_eval --data DATA --model MODEL --seeds "
-                   + ",".join(str(s) for s in seeds) + " --validation MODEL/validation.json",
+                   + ",".join(str(s) for s in seeds)
+                   + f" --chunk-duration {settings.chunk_duration:g} --overlap {settings.overlap:g}"
+                   + " --validation MODEL/validation.json",
         "source_files": n_rows,
     }
+
+
+def merge_section(validation: dict[str, object], section: dict[str, object]) -> dict[str, object]:
+    """``validation`` with ``section`` among its ``stretches`` (a list, one entry per chunk setting
+    and run length), replacing an entry measured at the same settings; sorted by settings."""
+    key = ("chunk_duration", "overlap", "min_chunks")
+    old = validation.get("stretches") or []
+    entries = [e for e in ([old] if isinstance(old, dict) else list(old))
+               if isinstance(e, dict) and tuple(e.get(k) for k in key) != tuple(section[k] for k in key)]
+    entries.append(section)
+    entries.sort(key=lambda e: tuple(float(e[k]) for k in key))
+    return {**validation, "stretches": entries}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -240,11 +254,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--channel", default="clean", help="channel applied to each whole recording (as faik evaluate)")
     p.add_argument("--host-seconds", type=float, default=30.0)
     p.add_argument("--insert-seconds", type=float, default=8.0)
+    p.add_argument("--chunk-duration", type=float, default=5.0, help="the app's chunk setting to measure at")
+    p.add_argument("--overlap", type=float, default=0.5, help="the app's overlap setting to measure at")
     p.add_argument("--seeds", default="0,1,2",
                    help="comma list: each seed orders the clips and places the inserts anew (the recordings pooled)")
     p.add_argument("--json", help="write the summary here as JSON")
-    p.add_argument("--validation", help="add the clean-channel run-of-3 figures to this validation.json of the model")
+    p.add_argument("--validation", help="add the clean-channel run-of-3 figures at these chunk settings to this "
+                                        "validation.json of the model")
     a = p.parse_args(argv)
+    settings = ChunkSettings(a.chunk_duration, a.overlap)
     root = Path(a.data)
     rows = read_index(root / "index.csv", split=a.split)
     seeds = [int(x) for x in a.seeds.split(",") if x.strip()]
@@ -252,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                           host_s=a.host_seconds, insert_s=a.insert_seconds, seed=seed)]
     service = ModelService()
     service.load(a.model)
-    scored = score_recordings(recs, service.predict_proba, channel=a.channel)
+    scored = score_recordings(recs, service.predict_proba, settings, channel=a.channel)
     summary = summarise(scored)
     text = json.dumps(summary, indent=2)
     print(text)
@@ -269,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         validation = json.loads(Path(a.validation).read_text(encoding="utf-8"))
         if validation.get("weights_sha256") != file_sha256(Path(a.model) / "model.safetensors"):
             p.error(f"{a.validation} belongs to other weights than {a.model}")
-        validation["stretches"] = validation_section(summary, ChunkSettings(), seeds, len(rows))
+        validation = merge_section(validation, validation_section(summary, settings, seeds, len(rows)))
         atomic_write_text(a.validation, json.dumps(validation, indent=1) + "\n")
     return 0
 
