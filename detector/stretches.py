@@ -105,5 +105,6 @@ def stretch_note(stretches: Sequence[Stretch], chunks: Sequence[ChunkResult], se
                   f"recordings showed one about {float(fig['per_hour']):.0f} times per hour of speech")
     else:
         tested = "how often real speech shows such a stretch was not measured for this model at these chunk settings"
+    them = "it" if len(stretches) == 1 else "them"
     return (f"{shown} {verb} AI-generated (at least {min_chunks} chunks in a row) although most of the recording "
-            f"does not: listen to it closely, a fabricated passage would look like this; {tested}")
+            f"does not: listen to {them} closely, a fabricated passage would look like this; {tested}")

@@ -73,6 +73,7 @@ def test_many_stretches_are_listed_up_to_three():
     chunks = _chunks(p)
     note = stretch_note(find_ai_stretches(chunks), chunks, ChunkSettings(), None)
     assert note.count("–") == 3 and "and 2 more" in note and note.split(" and 2 more ")[1].startswith("sound ")
+    assert "listen to them closely" in note
 
 
 def test_analysis_reports_the_fabricated_passage_of_a_mostly_real_recording():
