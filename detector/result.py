@@ -174,6 +174,11 @@ def _mean(xs: Sequence[float]) -> float:
     return float(sum(xs) / len(xs)) if xs else 0.0
 
 
+def majority_says_ai(is_ai: Sequence[bool]) -> bool:
+    """The seed's vote: more than half of the chunks AI-generated (a tie, or no chunk, is not)."""
+    return len(is_ai) > 0 and sum(bool(x) for x in is_ai) / len(is_ai) > 0.5
+
+
 def aggregate(
     chunks: Sequence[ChunkResult],
     settings: ChunkSettings,
@@ -185,7 +190,7 @@ def aggregate(
     n = len(chunks)
     n_ai = sum(1 for c in chunks if c.is_ai_generated)
     ratio = n_ai / n if n else 0.0
-    is_deepfake = ratio > 0.5
+    is_deepfake = majority_says_ai([c.is_ai_generated for c in chunks])
     mean_ai = _mean([c.prob_ai for c in chunks])
     mean_real = _mean([c.prob_real for c in chunks])
     overall = mean_ai if is_deepfake else mean_real

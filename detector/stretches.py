@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from detector.chunking import ChunkSettings
-from detector.result import ChunkResult
+from detector.result import ChunkResult, majority_says_ai
 
 
 def ai_runs(is_ai: Sequence[bool] | np.ndarray, min_chunks: int) -> list[tuple[int, int]]:
@@ -90,7 +90,7 @@ def stretch_note(stretches: Sequence[Stretch], chunks: Sequence[ChunkResult], se
     AI-generated (a real recording with a fabricated passage looks like that); ``None`` when there is no
     stretch or the whole file is called AI-generated anyway. Quotes the model's measured figures when it
     ships them for these settings."""
-    if not stretches or not chunks or sum(c.is_ai_generated for c in chunks) / len(chunks) > 0.5:
+    if not stretches or not chunks or majority_says_ai([c.is_ai_generated for c in chunks]):
         return None
     from detector.report import format_time
 

@@ -76,3 +76,18 @@ def test_validation_keeps_one_entry_per_chunk_setting():
     again = merge_section(merged, {**entry, "insert_found": 0.7})  # the same settings measured again: replaced
     assert [(e["chunk_duration"], e["insert_found"]) for e in again["stretches"]] == [(3.0, 0.6), (5.0, 0.7)]
     assert merged["channels"] == {}
+
+
+def test_validation_is_refused_before_any_audio_is_read(tmp_path, capsys):
+    from detector.model_service import BUILTIN_MODEL_DIR
+    from detector.training.splice_eval import main
+
+    (tmp_path / "index.csv").write_text("file,label,family,language,split\nnope.flac,real,x,en,val\n")
+    other = tmp_path / "validation.json"
+    other.write_text('{"weights_sha256": "00"}')
+    base = ["--data", str(tmp_path), "--model", str(BUILTIN_MODEL_DIR), "--validation", str(other)]
+    for extra, why in ((["--channel", "mp3-32k"], "clean-channel"), ([], "other weights")):
+        with pytest.raises(SystemExit) as exc:  # nope.flac does not exist: reading it would fail otherwise
+            main(base + extra)
+        assert exc.value.code == 2 and why in capsys.readouterr().err
+    assert other.read_text() == '{"weights_sha256": "00"}'

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from detector.chunking import ChunkSettings, plan_chunks
+from detector.result import majority_says_ai
 from detector.stretches import MIN_STRETCH_CHUNKS, ai_runs
 
 SAMPLE_RATE = 16000
@@ -180,8 +181,8 @@ def summarise(scored: Sequence[ScoredRecording], threshold: float = 0.5, runs: S
                    "eer": _eer(labels, np.r_[fake_chunks, real_chunks]),
                    "inside_called_ai": float(np.mean(fake_chunks >= threshold)),
                    "control_called_ai": float(np.mean(real_chunks >= threshold))},
-        "majority_verdict_ai": {"spliced": float(np.mean([np.mean(s.prob_ai >= threshold) > 0.5 for s in spliced])),
-                                "controls": float(np.mean([np.mean(s.prob_ai >= threshold) > 0.5 for s in controls]))},
+        "majority_verdict_ai": {"spliced": float(np.mean([majority_says_ai(s.prob_ai >= threshold) for s in spliced])),
+                                "controls": float(np.mean([majority_says_ai(s.prob_ai >= threshold) for s in controls]))},
     }
     per_k = {}
     for k in runs:
@@ -243,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m detector.training.splice_eval --data DIR --model DIR [--channel C] [--json F]``"""
     import argparse
 
+    from detector.atomic import atomic_write_text
     from detector.audio import load_audio
     from detector.evaluate import read_index
     from detector.model_service import ModelService
@@ -266,27 +268,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = Path(a.data)
     rows = read_index(root / "index.csv", split=a.split)
     seeds = [int(x) for x in a.seeds.split(",") if x.strip()]
+    service = ModelService()
+    info = service.load(a.model)
+    validation = None
+    if a.validation:  # checked before the minutes of scoring, not after
+        if a.channel != "clean":
+            p.error("--validation takes the clean-channel figures: leave --channel out")
+        validation = json.loads(Path(a.validation).read_text(encoding="utf-8"))
+        if validation.get("weights_sha256") != info.weights_sha256:
+            p.error(f"{a.validation} belongs to other weights than {a.model}")
     recs = [r for seed in seeds for r in build_recordings(rows, lambda f: load_audio(root / f).samples,
                                                           host_s=a.host_seconds, insert_s=a.insert_seconds, seed=seed)]
-    service = ModelService()
-    service.load(a.model)
     scored = score_recordings(recs, service.predict_proba, settings, channel=a.channel)
     summary = summarise(scored)
     text = json.dumps(summary, indent=2)
     print(text)
     if a.json:
-        from detector.atomic import atomic_write_text
-
         atomic_write_text(a.json, text + "\n")
-    if a.validation:
-        from detector.atomic import atomic_write_text
-        from detector.audio import file_sha256
-
-        if a.channel != "clean":
-            p.error("--validation takes the clean-channel figures: leave --channel out")
-        validation = json.loads(Path(a.validation).read_text(encoding="utf-8"))
-        if validation.get("weights_sha256") != file_sha256(Path(a.model) / "model.safetensors"):
-            p.error(f"{a.validation} belongs to other weights than {a.model}")
+    if validation is not None:
         validation = merge_section(validation, validation_section(summary, settings, seeds, len(rows)))
         atomic_write_text(a.validation, json.dumps(validation, indent=1) + "\n")
     return 0
