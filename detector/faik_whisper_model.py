@@ -44,6 +44,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from transformers import AutoConfig, AutoModelForAudioClassification, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
@@ -51,7 +52,16 @@ from detector.faik_model import DEFAULT_ID2LABEL, FaikDetectorConfig, FaikDetect
 from detector.speaker_frontend import HIDDEN as SPEAKER_DIM
 from detector.speaker_frontend import TARGET_RMS as SPEAKER_RMS
 from detector.speaker_frontend import SpeakerEncoder
-from detector.whisper_frontend import HOP, N_FFT, N_MELS, WhisperEncoderTrunk, conv_stem, n_frames
+from detector.whisper_frontend import (
+    HOP,
+    MAX_POSITIONS,
+    N_FFT,
+    N_MELS,
+    WhisperEncoderLayer,
+    WhisperEncoderTrunk,
+    conv_stem,
+    n_frames,
+)
 
 MODEL_TYPE = "faik-whisper-detector"
 #: The fused branches, in the order of ``scaled_branch_logits`` and ``fusion_weights``.
@@ -85,6 +95,9 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         tuned_source: str = "",
         tuned_d_model: int = 0,
         tuned_loud_fraction: float = 1.0,
+        tuned_layers: int = 0,
+        tuned_heads: int = 0,
+        tuned_frame_pool: int = 1,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("id2label", dict(DEFAULT_ID2LABEL))
@@ -122,6 +135,18 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         self.tuned_loud_fraction = float(tuned_loud_fraction)
         if not 0 < self.tuned_loud_fraction <= 1:
             raise ValueError(f"tuned_loud_fraction {self.tuned_loud_fraction}: in (0, 1]")
+        # v11: the tuned stem is followed by Whisper's first transformer layer(s), fine-tuned with it
+        # (0: stem only, v8-v10); ``tuned_heads`` their attention heads; ``tuned_frame_pool`` stem
+        # frames averaged in groups before the layers (1: none), which divides their cost
+        self.tuned_layers = int(tuned_layers)
+        self.tuned_heads = int(tuned_heads)
+        self.tuned_frame_pool = int(tuned_frame_pool)
+        if self.tuned_layers < 0 or self.tuned_frame_pool < 1:
+            raise ValueError(f"tuned_layers {self.tuned_layers} (>= 0), tuned_frame_pool {self.tuned_frame_pool} (>= 1)")
+        if self.tuned_layers and (self.tuned_heads < 1 or (self.tuned_d_model or d_model) % self.tuned_heads):
+            raise ValueError(f"tuned_heads {self.tuned_heads} must divide the tuned stem's width when tuned_layers > 0")
+        if self.tuned_loud_fraction < 1 and (self.tuned_layers or self.tuned_frame_pool > 1):
+            raise ValueError("tuned_loud_fraction < 1 works with the stem alone (tuned_layers 0, tuned_frame_pool 1)")
         if self.speaker_step < 1:
             raise ValueError(f"speaker_step {self.speaker_step}: at least 1 frame")
         weights = (self.cnn_weight, self.speaker_weight, self.conv1_weight, self.distil_weight, self.tuned_weight)
@@ -277,12 +302,20 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         if c.tuned_weight > 0:
             self.tuned_conv1 = nn.Conv1d(N_MELS, c.tuned_channels, 3, padding=1)
             self.tuned_conv2 = nn.Conv1d(c.tuned_channels, c.tuned_channels, 3, stride=2, padding=1)
+            if c.tuned_layers:
+                # Whisper's sinusoidal positions (fixed, as in Whisper) for the tuned layers
+                self.register_buffer("tuned_positions", torch.zeros(MAX_POSITIONS, c.tuned_channels))
+                self.tuned_blocks = nn.ModuleList([WhisperEncoderLayer(c.tuned_channels, c.tuned_heads)
+                                                   for _ in range(c.tuned_layers)])
+            else:
+                self.tuned_blocks = None
             self.register_buffer("tuned_mean", torch.zeros(c.tuned_dim))
             self.register_buffer("tuned_std", torch.ones(c.tuned_dim))
             self.tuned_probe = nn.Linear(c.tuned_dim, 1)
             self.register_buffer("tuned_scale", torch.ones(()))
         else:
             self.tuned_probe = None
+            self.tuned_blocks = None
         # Each branch's logit is divided by its spread on training data before fusion, so that
         # ``cnn_weight`` means what it says (the regression's logits are much smaller than the CNN's).
         self.register_buffer("branch_scale", torch.ones(2))
@@ -318,10 +351,20 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         """The tuned stem's pooled statistics (B, ``tuned_dim``) before standardisation: per output
         channel the mean, then per channel the standard deviation over the valid frames (with
         ``tuned_loud_fraction`` < 1 only the loudest of them, :func:`loudest_frames`)."""
+        c = self.config
         h = conv_stem(self.tuned_conv1, self.tuned_conv2, mel)[1]
+        if c.tuned_frame_pool > 1:  # averaged neighbours: the layers below then cost 1 / pool
+            h = F.avg_pool1d(h.transpose(1, 2), c.tuned_frame_pool, c.tuned_frame_pool).transpose(1, 2)
+            valid_frames = torch.div(valid_frames, c.tuned_frame_pool, rounding_mode="floor").clamp_min(1)
         keep = torch.arange(h.shape[1], device=h.device)[None, :] < valid_frames[:, None]
-        if self.config.tuned_loud_fraction < 1:
-            keep = keep & loudest_frames(mel, keep, self.config.tuned_loud_fraction)
+        if c.tuned_loud_fraction < 1:
+            keep = keep & loudest_frames(mel, keep, c.tuned_loud_fraction)
+        if self.tuned_blocks is not None:
+            if h.shape[1] > MAX_POSITIONS:
+                raise ValueError(f"input longer than 30 s ({h.shape[1]} frames): split it first")
+            h = h + self.tuned_positions[: h.shape[1]]
+            for block in self.tuned_blocks:
+                h = block(h, keep)
         return torch.cat(_masked_mean_std(h, keep[:, :, None].to(h.dtype)), dim=1)
 
     def tuned_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:

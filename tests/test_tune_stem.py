@@ -304,6 +304,7 @@ def test_the_tuned_stem_pools_only_the_loud_frames_when_configured(tmp_path):
     (["--tuned-balance", "-1"], "--tuned-balance must be >= 0"),
     (["--tuned-balance", "0.5", "--tuned-dev", "crossfit"], "--tuned-dev none only"),
     (["--tuned-loud-fraction", "0"], "--tuned-loud-fraction 0.0: give a fraction in (0, 1]"),
+    (["--tuned-layers", "1", "--tuned-stem", "frozen"], "--tuned-layers needs a Whisper"),
 ])
 def test_the_tuned_stem_options_are_refused_before_any_data_is_read(tmp_path, capsys, option, message):
     from detector.train_whisper import main
@@ -312,3 +313,84 @@ def test_the_tuned_stem_options_are_refused_before_any_data_is_read(tmp_path, ca
     assert main(["--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "out"), *option]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def _layered_model(tmp_path, pool: int = 1) -> tuple[FaikWhisperDetectorForAudioClassification, dict[str, np.ndarray]]:
+    """v11's layout in miniature: the tuned stem from a 12-channel Whisper plus its first transformer layer."""
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    wide = write_ct2_whisper(tmp_path / "wide.bin", d_model=12, heads=3, layers=2, seed=1)
+    config = FaikWhisperDetectorConfig(d_model=8, encoder_heads=2, encoder_layers=0, pooled_layers=[0], tuned_weight=0.3,
+                                       tuned_d_model=12, tuned_layers=1, tuned_heads=3, tuned_frame_pool=pool)
+    torch.manual_seed(0)
+    model = FaikWhisperDetectorForAudioClassification(config).eval()
+    model.trunk.load_state_dict(trunk_state_dict(read_ct2(tmp_path / "model.bin"), 0), strict=False)
+    return model, wide
+
+
+def test_the_tuned_branch_takes_whispers_first_layer_and_positions_and_saves(tmp_path):
+    model, wide = _layered_model(tmp_path)
+    load_tuned_stem(model, wide)
+    block = model.tuned_blocks[0]
+    assert np.array_equal(block.qkv.weight.detach().numpy(),
+                          wide["encoder/layer_0/self_attention/linear_0/weight"].astype(np.float32))
+    assert np.array_equal(block.fc2.bias.detach().numpy(), wide["encoder/layer_0/ffn/linear_1/bias"].astype(np.float32))
+    assert np.array_equal(model.tuned_positions.numpy(), wide["encoder/position_encodings/encodings"].astype(np.float32))
+    assert len(model.tuned_blocks) == 1  # the second layer of the file is not taken
+    clips, labels = _clips()
+    mels = chunk_mels(model, [chunk_batches(c) for c in clips])
+    fit_start_probe(model, [mels], np.array(labels), C=1.0)
+    model.save_pretrained(tmp_path / "saved", safe_serialization=True)
+    back = FaikWhisperDetectorForAudioClassification.from_pretrained(tmp_path / "saved").eval()
+    assert back.config.tuned_layers == 1 and back.config.tuned_heads == 3
+    x = torch.from_numpy(clips[0])[None]
+    with torch.inference_mode():
+        assert torch.equal(back.tuned_logit(x), model.tuned_logit(x))
+        # The layer changes what the probe reads: without it the features differ.
+        with_layer = model.tuned_features_from_mel(mels[0][:1].float(), mels[1][:1])
+        model.tuned_blocks = None
+        assert not torch.allclose(model.tuned_features_from_mel(mels[0][:1].float(), mels[1][:1]), with_layer)
+
+
+@pytest.mark.parametrize("pool", [1, 2])
+def test_the_tuned_layer_ignores_frames_past_a_chunks_valid_ones(tmp_path, pool):
+    """Training batches pad shorter chunks: the layer's attention (and the pooling) must not read the
+    padding. Log-mel frames past the valid stem frames' receptive field (mel 2t - 2 .. 2t + 2) are
+    changed; the features must not move."""
+    model, wide = _layered_model(tmp_path, pool)
+    load_tuned_stem(model, wide)
+    mel, _ = chunk_mels(model, [chunk_batches(synth_speechlike(2.0, seed=5))])
+    valid = torch.tensor([60])  # of 100 stem frames
+    other = mel.clone()
+    other[:, :, 2 * 60 + 3:] = 2.0
+    with torch.inference_mode():
+        a = model.tuned_features_from_mel(mel.float(), valid)
+        b = model.tuned_features_from_mel(other.float(), valid)
+        everything = model.tuned_features_from_mel(other.float(), torch.tensor([100]))
+    assert torch.allclose(a, b, atol=1e-6)
+    assert not torch.allclose(a, everything, atol=1e-3)
+
+
+def test_the_tuned_layer_learns_at_its_own_rate_and_joins_the_soup(tmp_path):
+    clips, labels = _clips()
+    y = np.array(labels)
+    model, wide = _layered_model(tmp_path, pool=2)
+    load_tuned_stem(model, wide)
+    mels = chunk_mels(model, [chunk_batches(c) for c in clips])
+    fit_start_probe(model, [mels], y, C=1.0)
+    start = tuned_state(model)
+    tune_stem(model, [mels], y, epochs=2, lr=1e-3, seed=0, log=lambda s: None, block_lr=0.0)
+    assert torch.equal(model.tuned_blocks[0].fc1.weight, start[3]["0.fc1.weight"])  # lr 0: the layer stays
+    assert not torch.equal(model.tuned_conv2.weight, start[1]["weight"])
+    losses = tune_stem_soup(model, [mels], y, epochs=2, lr=1e-3, seed=0, runs=2, log=lambda s: None, block_lr=1e-3)
+    assert len(losses) == 2 and not torch.equal(model.tuned_blocks[0].fc1.weight, start[3]["0.fc1.weight"])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"tuned_layers": 1, "tuned_heads": 5, "tuned_d_model": 12}, "tuned_heads 5 must divide"),
+    ({"tuned_layers": 1, "tuned_heads": 0}, "tuned_heads 0 must divide"),
+    ({"tuned_frame_pool": 0}, "tuned_frame_pool 0"),
+    ({"tuned_layers": 1, "tuned_heads": 2, "tuned_loud_fraction": 0.5}, "works with the stem alone"),
+])
+def test_tuned_layer_settings_are_checked(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        FaikWhisperDetectorConfig(d_model=8, **kwargs)

@@ -101,9 +101,16 @@ def load_tuned_stem(model: FaikWhisperDetectorForAudioClassification, variables:
     width = int(variables["encoder/conv1/bias"].shape[0])
     if width != model.config.tuned_channels:
         raise ValueError(f"the Whisper stem has {width} channels, the model's tuned branch {model.config.tuned_channels}")
-    stem = trunk_state_dict(variables, 0)  # the conv stem alone, as the frozen trunk loads it
+    layers = model.config.tuned_layers
+    stem = trunk_state_dict(variables, layers)  # the conv stem (and layers), as the frozen trunk loads them
     for conv, module in (("conv1", model.tuned_conv1), ("conv2", model.tuned_conv2)):
         module.load_state_dict({k: stem[f"{conv}.{k}"] for k in ("weight", "bias")})
+    if layers:  # v11: Whisper's first transformer layer(s) and their positional table too
+        with torch.no_grad():
+            model.tuned_positions.copy_(stem["positions"])
+        for i, block in enumerate(model.tuned_blocks):
+            prefix = f"layers.{i}."
+            block.load_state_dict({k[len(prefix):]: v for k, v in stem.items() if k.startswith(prefix)})
 
 
 def tuned_features(model: FaikWhisperDetectorForAudioClassification, mels: tuple[torch.Tensor, torch.Tensor],
@@ -130,8 +137,12 @@ def fit_start_probe(model: FaikWhisperDetectorForAudioClassification, copies: Se
 
 def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
               labels: np.ndarray, epochs: int, lr: float, seed: int,
-              log: Callable[[str], None] = print, weights: np.ndarray | None = None) -> list[float]:
+              log: Callable[[str], None] = print, weights: np.ndarray | None = None,
+              block_lr: float | None = None) -> list[float]:
     """Fine-tune ``model``'s tuned branch in place; returns the mean training loss per epoch.
+
+    ``block_lr``: learning rate of the transformer layers after the stem, if the branch has them
+    (v11; default ``lr``): they learn the train families fast, so they move more gently than the stem.
 
     ``copies``: per channel copy, ``chunk_mels`` of the same chunks in the same order; ``labels``:
     per chunk, 1 = real, 0 = AI-generated (the model's logit is that of "real"). ``weights`` (per
@@ -146,8 +157,12 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
     rng = np.random.default_rng(seed)
     y = torch.as_tensor(labels, dtype=torch.float32)
     stem = [*model.tuned_conv1.parameters(), *model.tuned_conv2.parameters()]
-    opt = torch.optim.AdamW([{"params": stem, "lr": lr, "weight_decay": 0.0},
-                             {"params": list(model.tuned_probe.parameters()), "lr": 10 * lr, "weight_decay": 1e-2}])
+    groups = [{"params": stem, "lr": lr, "weight_decay": 0.0},
+              {"params": list(model.tuned_probe.parameters()), "lr": 10 * lr, "weight_decay": 1e-2}]
+    if model.tuned_blocks is not None:
+        groups.append({"params": list(model.tuned_blocks.parameters()), "lr": lr if block_lr is None else block_lr,
+                       "weight_decay": 0.0})
+    opt = torch.optim.AdamW(groups)
     losses = []
     model.train()
     try:
@@ -203,15 +218,17 @@ def load_tuned_state(model: FaikWhisperDetectorForAudioClassification, state: Se
 
 
 def _tuned_modules(model: FaikWhisperDetectorForAudioClassification) -> tuple[torch.nn.Module, ...]:
-    return model.tuned_conv1, model.tuned_conv2, model.tuned_probe
+    blocks = () if model.tuned_blocks is None else (model.tuned_blocks,)
+    return model.tuned_conv1, model.tuned_conv2, model.tuned_probe, *blocks
 
 
 def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
                    labels: np.ndarray, epochs: int, lr: float, seed: int, runs: int = 1,
-                   log: Callable[[str], None] = print, weights: np.ndarray | None = None) -> list[list[float]]:
+                   log: Callable[[str], None] = print, weights: np.ndarray | None = None,
+                   block_lr: float | None = None) -> list[list[float]]:
     """``runs`` fine-tunings of the tuned branch from its current weights (seeds ``seed``,
     ``seed + 1``, ...), then their weights averaged into the model; returns each run's losses.
-    ``runs=1`` is exactly :func:`tune_stem` (``weights`` as there)."""
+    ``runs=1`` is exactly :func:`tune_stem` (``weights`` and ``block_lr`` as there)."""
     if runs < 1:
         raise ValueError(f"runs {runs}: at least 1")
     start = tuned_state(model)
@@ -220,7 +237,7 @@ def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Seq
         load_tuned_state(model, start)
         if runs > 1:
             log(f"tuned stem: run {run + 1}/{runs} (seed {seed + run})")
-        losses.append(tune_stem(model, copies, labels, epochs, lr, seed + run, log, weights))
+        losses.append(tune_stem(model, copies, labels, epochs, lr, seed + run, log, weights, block_lr))
         finals.append(tuned_state(model))
     load_tuned_state(model, [{k: sum(f[i][k] for f in finals) / runs for k in start[i]} for i in range(len(start))])
     return losses
