@@ -70,13 +70,15 @@ def test_fine_tuning_starts_from_the_frozen_stem_and_lowers_the_loss(tmp_path):
     assert torch.equal(again.tuned_conv2.weight, model.tuned_conv2.weight)
 
 
-def _wide_model(tmp_path) -> tuple[FaikWhisperDetectorForAudioClassification, dict[str, np.ndarray]]:
-    """v10's layout in miniature: an 8-channel frozen trunk, a tuned stem from a 12-channel Whisper."""
+def _wide_model(tmp_path, wide_heads: int = 2, wide_layers: int = 0, **config
+                ) -> tuple[FaikWhisperDetectorForAudioClassification, dict[str, np.ndarray]]:
+    """v10's layout in miniature: an 8-channel frozen trunk, a tuned stem from a 12-channel Whisper
+    (with ``wide_layers`` transformer layers in the file; ``config`` adds to the model's settings)."""
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
-    wide = write_ct2_whisper(tmp_path / "wide.bin", d_model=12, heads=2, layers=0, seed=1)
+    wide = write_ct2_whisper(tmp_path / "wide.bin", d_model=12, heads=wide_heads, layers=wide_layers, seed=1)
     variables = read_ct2(tmp_path / "model.bin")
     config = FaikWhisperDetectorConfig(d_model=8, encoder_heads=2, encoder_layers=0, pooled_layers=[0], tuned_weight=0.3,
-                                       tuned_d_model=12)
+                                       tuned_d_model=12, **config)
     torch.manual_seed(0)
     model = FaikWhisperDetectorForAudioClassification(config).eval()
     model.trunk.load_state_dict(trunk_state_dict(variables, 0), strict=False)
@@ -317,14 +319,7 @@ def test_the_tuned_stem_options_are_refused_before_any_data_is_read(tmp_path, ca
 
 def _layered_model(tmp_path, pool: int = 1) -> tuple[FaikWhisperDetectorForAudioClassification, dict[str, np.ndarray]]:
     """v11's layout in miniature: the tuned stem from a 12-channel Whisper plus its first transformer layer."""
-    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
-    wide = write_ct2_whisper(tmp_path / "wide.bin", d_model=12, heads=3, layers=2, seed=1)
-    config = FaikWhisperDetectorConfig(d_model=8, encoder_heads=2, encoder_layers=0, pooled_layers=[0], tuned_weight=0.3,
-                                       tuned_d_model=12, tuned_layers=1, tuned_heads=3, tuned_frame_pool=pool)
-    torch.manual_seed(0)
-    model = FaikWhisperDetectorForAudioClassification(config).eval()
-    model.trunk.load_state_dict(trunk_state_dict(read_ct2(tmp_path / "model.bin"), 0), strict=False)
-    return model, wide
+    return _wide_model(tmp_path, wide_heads=3, wide_layers=2, tuned_layers=1, tuned_heads=3, tuned_frame_pool=pool)
 
 
 def test_the_tuned_branch_takes_whispers_first_layer_and_positions_and_saves(tmp_path):
