@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop import style
-from detector.result import DEFAULT_THRESHOLD, INCONCLUSIVE_MARGIN, AnalysisResult, Verdict
+from detector.result import DEFAULT_THRESHOLD, INCONCLUSIVE_MARGIN, AnalysisResult, Verdict, of_chunks
 
 _VERDICT_TEXT = {
     Verdict.AI_GENERATED: ("Likely AI-generated", "⚠", style.AI_COLOR),
@@ -95,8 +95,8 @@ class VerdictBanner(QFrame):
         s = result.summary
         prefix = f"{file_name} — " if file_name else ""
         self._details.setText(
-            f"{prefix}confidence {result.overall_confidence:.0%} · {s.ai_generated_chunks} of "
-            f"{s.total_chunks} chunks sound AI-generated ({s.ai_generated_ratio:.0%}), "
+            f"{prefix}confidence {result.overall_confidence:.0%} · {of_chunks(s.ai_generated_chunks, s.total_chunks)} "
+            f"sound AI-generated ({s.ai_generated_ratio:.0%}), "
             f"{s.real_chunks} sound real"
         )
         self._details.setVisible(True)

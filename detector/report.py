@@ -25,7 +25,7 @@ import numpy as np
 
 from detector.atomic import atomic_write_text
 from detector.model_validation import describe as describe_validation
-from detector.result import AnalysisResult, ChunkResult, Verdict
+from detector.result import AnalysisResult, ChunkResult, Verdict, of_chunks
 
 if TYPE_CHECKING:
     from detector.audio import DecodedAudio
@@ -372,7 +372,7 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
 <div class="v">{_e(verdict_text)}</div>
 <div class="r">{_e(result.verdict_reason)}</div>
 <div class="r">Overall confidence {_e(_pct(result.overall_confidence))} ·
-{s.ai_generated_chunks} of {s.total_chunks} chunks AI-generated</div>
+{of_chunks(s.ai_generated_chunks, s.total_chunks)} AI-generated</div>
 </div>
 {warn_html}
 <h2>What this means</h2>

@@ -107,6 +107,11 @@ def test_banner_per_verdict(probs, verdict, text, colour):
     assert f'<div class="v">{text}</div>' in doc
 
 
+def test_a_one_chunk_result_says_chunk():
+    doc = render_html_report(make_result([0.9]))
+    assert "1 of 1 chunk AI-generated" in doc and "1 of 1 chunks" not in doc
+
+
 def test_default_statement_when_absent():
     doc = render_html_report(make_result([0.1, 0.2]))
     assert report_mod.html.escape(DEFAULT_STATEMENT) in doc

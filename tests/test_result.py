@@ -89,6 +89,11 @@ def test_majority_vote_and_overall_confidence():
     assert "3 of 4 chunks (75%)" in r.verdict_reason
 
 
+def test_a_one_chunk_clip_reads_one_chunk_not_chunks():
+    r = aggregate(chunks_from([0.9]), SETTINGS)
+    assert "1 of 1 chunk (100%)" in r.verdict_reason
+
+
 def test_real_verdict_uses_mean_p_real():
     r = aggregate(chunks_from([0.1, 0.05, 0.2]), SETTINGS)
     assert not r.is_deepfake and r.verdict == Verdict.REAL

@@ -210,3 +210,16 @@ def test_banner_source_line_comes_from_provenance():
     assert source_line({}) == ""
     assert "flac, 16 kHz mono ·" in source_line({"input": {"container": "flac", "codec": "flac",
                                                             "sample_rate": 16000, "channels": 1, "sha256": "0" * 64}})
+
+
+def test_banner_says_chunk_for_a_one_chunk_result(qtbot):
+    from desktop.verdict_banner import VerdictBanner
+    from detector.chunking import ChunkSettings, plan_chunks
+    from detector.result import ChunkResult, aggregate
+
+    span = plan_chunks(16000 * 3, 16000, ChunkSettings())[0]
+    result = aggregate([ChunkResult.from_probabilities(span, 0.9, 0.1)], ChunkSettings())
+    banner = VerdictBanner()
+    qtbot.addWidget(banner)
+    banner.show_result(result, "clip.wav")
+    assert "1 of 1 chunk sound AI-generated" in banner.details_text()
