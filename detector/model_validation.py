@@ -108,16 +108,16 @@ def describe(validation: Mapping[str, Any] | None) -> list[str]:
             f"{_CHANNEL_NAMES.get(ch, ch)}: called {m['false_alarm_rate']:.0%} of real recordings AI-generated, "
             f"missed {m['miss_rate']:.0%} of AI-generated ones (equal error rate {m['eer']:.0%})."
         )
-    from detector.stretches import stretch_sections
+    from detector.stretches import OWN_VOICE_CAVEAT, stretch_sections
 
     for st in stretch_sections(validation):
         try:
             lines.append(
-                f"Real recordings with about {float(st['mean_insert_s']):.0f} s of AI speech spliced in: "
-                f"{int(st['min_chunks'])} or more AI-sounding chunks in a row marked the insert in "
+                f"Real recordings with about {float(st['mean_insert_s']):.0f} s of AI speech in another voice spliced "
+                f"in: {int(st['min_chunks'])} or more AI-sounding chunks in a row marked the insert in "
                 f"{float(st['insert_found']):.0%} of them; wholly real recordings showed such a stretch about "
                 f"{float(st['per_hour']):.0f} times an hour (chunks of {float(st['chunk_duration']):g} s, "
-                f"{float(st['overlap']):.0%} overlap)."
+                f"{float(st['overlap']):.0%} overlap; {OWN_VOICE_CAVEAT})."
             )
         except (KeyError, TypeError, ValueError):
             pass  # a damaged optional section must not stop the rest from showing

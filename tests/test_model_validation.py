@@ -112,11 +112,13 @@ def test_spliced_recording_figures_are_described_and_a_damaged_section_is_skippe
     s = summarise_reports([_report("clean", 0.2, 0.25, 0.125)])
     s["stretches"] = {"min_chunks": 3, "chunk_duration": 5.0, "overlap": 0.5, "mean_insert_s": 9.8,
                       "insert_found": 0.675, "controls_flagged": 0.05, "per_hour": 6.2}
-    assert describe(s)[-1] == ("Real recordings with about 10 s of AI speech spliced in: 3 or more AI-sounding "
-                               "chunks in a row marked the insert in 68% of them; wholly real recordings showed "
-                               "such a stretch about 6 times an hour (chunks of 5 s, 50% overlap).")
+    assert describe(s)[-1] == ("Real recordings with about 10 s of AI speech in another voice spliced in: 3 or more "
+                               "AI-sounding chunks in a row marked the insert in 68% of them; wholly real recordings "
+                               "showed such a stretch about 6 times an hour (chunks of 5 s, 50% overlap; a passage "
+                               "converted into the speaker's own voice was found far less often).")
     s["stretches"] = [s["stretches"], {**s["stretches"], "chunk_duration": 3.0, "insert_found": 0.4}]
     assert describe(s)[-1].endswith("40% of them; wholly real recordings showed such a stretch about 6 times an hour "
-                                    "(chunks of 3 s, 50% overlap).") and len(describe(s)) == 4
+                                    "(chunks of 3 s, 50% overlap; a passage converted into the speaker's own voice was "
+                                    "found far less often).") and len(describe(s)) == 4
     s["stretches"] = {"min_chunks": 3}
     assert describe(s)[-1].startswith("clean audio:")

@@ -49,7 +49,8 @@ def test_note_only_when_the_majority_says_real_and_quotes_matching_figures():
     found = find_ai_stretches(mostly_real)
     note = stretch_note(found, mostly_real, ChunkSettings(), FIGURES)
     assert note.startswith("00:05.0–00:15.0 sounds AI-generated (at least 3 chunks in a row)")
-    assert "68%" in note and "about 4 times per hour" in note and "10 s of AI speech" in note
+    assert "68%" in note and "about 4 times per hour" in note and "10 s of AI speech in another voice" in note
+    assert "own voice was found far less often" in note  # the figures are an upper bound: said where quoted
     # other chunk settings or no figures: the stretch is still pointed at, the figures are not claimed
     other = stretch_note(found, mostly_real, ChunkSettings(4.0, 0.5), FIGURES)
     assert other is not None and "was not measured" in other and "68%" not in other
