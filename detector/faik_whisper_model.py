@@ -135,9 +135,9 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         self.tuned_loud_fraction = float(tuned_loud_fraction)
         if not 0 < self.tuned_loud_fraction <= 1:
             raise ValueError(f"tuned_loud_fraction {self.tuned_loud_fraction}: in (0, 1]")
-        # v11: the tuned stem is followed by Whisper's first transformer layer(s), fine-tuned with it
-        # (0: stem only, v8-v10); ``tuned_heads`` their attention heads; ``tuned_frame_pool`` stem
-        # frames averaged in groups before the layers (1: none), which divides their cost
+        # Tried after v10 (not shipped): the tuned stem followed by Whisper's first transformer layer(s),
+        # fine-tuned with it (0: stem only, v8-v10); ``tuned_heads`` their attention heads;
+        # ``tuned_frame_pool`` stem frames averaged in groups before the layers (1: none), dividing their cost
         self.tuned_layers = int(tuned_layers)
         self.tuned_heads = int(tuned_heads)
         self.tuned_frame_pool = int(tuned_frame_pool)

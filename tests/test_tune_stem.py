@@ -318,7 +318,7 @@ def test_the_tuned_stem_options_are_refused_before_any_data_is_read(tmp_path, ca
 
 
 def _layered_model(tmp_path, pool: int = 1) -> tuple[FaikWhisperDetectorForAudioClassification, dict[str, np.ndarray]]:
-    """v11's layout in miniature: the tuned stem from a 12-channel Whisper plus its first transformer layer."""
+    """The layered variant (tried after v10) in miniature: the tuned stem from a 12-channel Whisper plus its first layer."""
     return _wide_model(tmp_path, wide_heads=3, wide_layers=2, tuned_layers=1, tuned_heads=3, tuned_frame_pool=pool)
 
 

@@ -105,7 +105,7 @@ def load_tuned_stem(model: FaikWhisperDetectorForAudioClassification, variables:
     stem = trunk_state_dict(variables, layers)  # the conv stem (and layers), as the frozen trunk loads them
     for conv, module in (("conv1", model.tuned_conv1), ("conv2", model.tuned_conv2)):
         module.load_state_dict({k: stem[f"{conv}.{k}"] for k in ("weight", "bias")})
-    if layers:  # v11: Whisper's first transformer layer(s) and their positional table too
+    if layers:  # tried after v10: Whisper's first transformer layer(s) and their positional table too
         with torch.no_grad():
             model.tuned_positions.copy_(stem["positions"])
         for i, block in enumerate(model.tuned_blocks):
@@ -142,7 +142,7 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
     """Fine-tune ``model``'s tuned branch in place; returns the mean training loss per epoch.
 
     ``block_lr``: learning rate of the transformer layers after the stem, if the branch has them
-    (v11; default ``lr``): they learn the train families fast, so they move more gently than the stem.
+    (tried after v10; default ``lr``): they learn the train families fast, so they move more gently than the stem.
 
     ``copies``: per channel copy, ``chunk_mels`` of the same chunks in the same order; ``labels``:
     per chunk, 1 = real, 0 = AI-generated (the model's logit is that of "real"). ``weights`` (per
