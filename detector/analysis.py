@@ -23,7 +23,7 @@ from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyEr
 from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate
 from detector.noise_check import noise_warning
 from detector.reverb_check import reverb_warning
-from detector.speech_check import no_speech_warning, vad_frames
+from detector.speech_check import no_speech_warning, short_recording_warning, vad_frames
 from detector.stretches import find_ai_stretches, stretch_note
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -125,6 +125,7 @@ def analyze_audio(
     noise = None if echo is not None else noise_warning(frames, validation)
     stretches = find_ai_stretches(results)
     for note in (stretch_note(stretches, results, settings, validation),
+                 short_recording_warning(len(samples) / audio.sample_rate),
                  no_speech_warning(samples, audio.sample_rate, frames),
                  narrowband_warning(samples, audio.sample_rate, validation, audio.info.codec),
                  lossy_codec_warning(audio.info.codec, validation),

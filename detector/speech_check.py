@@ -20,6 +20,9 @@ import numpy as np
 from detector.chunking import spread_windows
 
 MIN_SPEECH_FRACTION = 0.1  # speech clips in the project's data: >= 0.35; noise, tones: 0.0-0.01
+# Below this a verdict rests on less than one chunk's minimum of sound, and nothing shorter was measured:
+# val's clips under a second are all real (spoken digits), so how the model treats short fakes is unknown.
+MIN_JUDGED_DURATION_S = 1.0
 _WINDOWS = 64
 _WINDOW_S = 2.0
 _FRAME = 512  # samples at 16 kHz, what the model takes per call
@@ -113,3 +116,12 @@ def no_speech_warning(samples: np.ndarray, sample_rate: int = 16000, frames: Vad
         return None
     return (f"little or no speech found (speech in {fraction:.0%} of the sampled audio): the detector judges "
             f"voices, so its verdict on this recording means little")
+
+
+def short_recording_warning(duration_s: float) -> str | None:
+    """A warning when the recording is shorter than ``MIN_JUDGED_DURATION_S`` (the model then judged a
+    fraction of a second of sound, and the silence check and the VAD may not see anything either)."""
+    if duration_s >= MIN_JUDGED_DURATION_S:
+        return None
+    return (f"the recording is only {duration_s:.2f} s long: too little sound to judge (the model was not tested on "
+            f"recordings under {MIN_JUDGED_DURATION_S:g} s), so its verdict means little; analyse a longer excerpt")

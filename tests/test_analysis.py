@@ -224,3 +224,10 @@ def test_speech_in_a_room_carries_a_reverberation_warning_and_dry_speech_does_no
     # The echo fills the sample's pauses (the noise check alone reads ~18 dB "noise" there), but the
     # result names one cause, not two.
     assert not any("background noise" in w for w in room)
+
+
+def test_a_recording_under_a_second_carries_a_too_short_warning(service):
+    short = analyze_audio(decoded(0.3, signal=synth_speechlike(0.3, seed=2)), service).provenance["warnings"]
+    assert sum("too little sound to judge" in w and "only 0.30 s long" in w for w in short) == 1
+    longer = analyze_audio(decoded(1.5, signal=synth_speechlike(1.5, seed=2)), service).provenance["warnings"]
+    assert not any("too little sound" in w for w in longer)
