@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop import style
-from detector.result import DEFAULT_THRESHOLD, INCONCLUSIVE_MARGIN, AnalysisResult, Verdict, of_chunks
+from detector.result import DEFAULT_THRESHOLD, INCONCLUSIVE_MARGIN, AnalysisResult, Verdict, of_chunks, sound
 
 _VERDICT_TEXT = {
     Verdict.AI_GENERATED: ("Likely AI-generated", "⚠", style.AI_COLOR),
@@ -96,8 +96,8 @@ class VerdictBanner(QFrame):
         prefix = f"{file_name} — " if file_name else ""
         self._details.setText(
             f"{prefix}confidence {result.overall_confidence:.0%} · {of_chunks(s.ai_generated_chunks, s.total_chunks)} "
-            f"sound AI-generated ({s.ai_generated_ratio:.0%}), "
-            f"{s.real_chunks} sound real"
+            f"{sound(s.ai_generated_chunks)} AI-generated ({s.ai_generated_ratio:.0%}), "
+            f"{s.real_chunks} {sound(s.real_chunks)} real"
         )
         self._details.setVisible(True)
         self._evidence.setText(f"<b>Evidence, not proof:</b> {result.verdict_reason}.")

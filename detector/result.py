@@ -179,6 +179,11 @@ def of_chunks(part: int, total: int) -> str:
     return f"{part} of {total} chunk{'' if total == 1 else 's'}"
 
 
+def sound(count: int) -> str:
+    """The verb after a chunk count: "1 ... sounds", "0 / 2 ... sound"."""
+    return "sounds" if count == 1 else "sound"
+
+
 def majority_says_ai(is_ai: Sequence[bool]) -> bool:
     """The seed's vote: more than half of the chunks AI-generated (a tie, or no chunk, is not)."""
     return len(is_ai) > 0 and sum(bool(x) for x in is_ai) / len(is_ai) > 0.5
@@ -203,13 +208,13 @@ def aggregate(
         verdict, reason = Verdict.INCONCLUSIVE, "no audio was analysed"
     elif abs(ratio - 0.5) <= INCONCLUSIVE_MARGIN:
         verdict = Verdict.INCONCLUSIVE
-        reason = f"close vote: {of_chunks(n_ai, n)} ({ratio:.0%}) sound AI-generated"
+        reason = f"close vote: {of_chunks(n_ai, n)} ({ratio:.0%}) {sound(n_ai)} AI-generated"
     elif abs(mean_ai - 0.5) <= INCONCLUSIVE_MARGIN:
         verdict = Verdict.INCONCLUSIVE
         reason = f"the model is unsure: mean P(AI) over chunks is {mean_ai:.2f}"
     else:
         verdict = Verdict.AI_GENERATED if is_deepfake else Verdict.REAL
-        reason = f"{of_chunks(n_ai, n)} ({ratio:.0%}) sound AI-generated; mean P(AI) {mean_ai:.2f}"
+        reason = f"{of_chunks(n_ai, n)} ({ratio:.0%}) {sound(n_ai)} AI-generated; mean P(AI) {mean_ai:.2f}"
     summary = Summary(
         total_chunks=n,
         ai_generated_chunks=n_ai,

@@ -91,7 +91,7 @@ def test_majority_vote_and_overall_confidence():
 
 def test_a_one_chunk_clip_reads_one_chunk_not_chunks():
     r = aggregate(chunks_from([0.9]), SETTINGS)
-    assert "1 of 1 chunk (100%)" in r.verdict_reason
+    assert "1 of 1 chunk (100%) sounds AI-generated" in r.verdict_reason
 
 
 def test_real_verdict_uses_mean_p_real():

@@ -222,4 +222,4 @@ def test_banner_says_chunk_for_a_one_chunk_result(qtbot):
     banner = VerdictBanner()
     qtbot.addWidget(banner)
     banner.show_result(result, "clip.wav")
-    assert "1 of 1 chunk sound AI-generated" in banner.details_text()
+    assert "1 of 1 chunk sounds AI-generated (100%), 0 sound real" in banner.details_text()
