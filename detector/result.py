@@ -189,6 +189,22 @@ def majority_says_ai(is_ai: Sequence[bool]) -> bool:
     return len(is_ai) > 0 and sum(bool(x) for x in is_ai) / len(is_ai) > 0.5
 
 
+def file_verdict(chunks: Sequence[ChunkResult]) -> tuple[Verdict, str]:
+    """The verdict on the whole recording and the reason given for it (see module docstring)."""
+    n = len(chunks)
+    n_ai = sum(1 for c in chunks if c.is_ai_generated)
+    ratio = n_ai / n if n else 0.0
+    mean_ai = _mean([c.prob_ai for c in chunks])
+    if n == 0:
+        return Verdict.INCONCLUSIVE, "no audio was analysed"
+    if abs(ratio - 0.5) <= INCONCLUSIVE_MARGIN:
+        return Verdict.INCONCLUSIVE, f"close vote: {of_chunks(n_ai, n)} ({ratio:.0%}) {sound(n_ai)} AI-generated"
+    if abs(mean_ai - 0.5) <= INCONCLUSIVE_MARGIN:
+        return Verdict.INCONCLUSIVE, f"the model is unsure: mean P(AI) over chunks is {mean_ai:.2f}"
+    verdict = Verdict.AI_GENERATED if majority_says_ai([c.is_ai_generated for c in chunks]) else Verdict.REAL
+    return verdict, f"{of_chunks(n_ai, n)} ({ratio:.0%}) {sound(n_ai)} AI-generated; mean P(AI) {mean_ai:.2f}"
+
+
 def aggregate(
     chunks: Sequence[ChunkResult],
     settings: ChunkSettings,
@@ -204,17 +220,7 @@ def aggregate(
     mean_ai = _mean([c.prob_ai for c in chunks])
     mean_real = _mean([c.prob_real for c in chunks])
     overall = mean_ai if is_deepfake else mean_real
-    if n == 0:
-        verdict, reason = Verdict.INCONCLUSIVE, "no audio was analysed"
-    elif abs(ratio - 0.5) <= INCONCLUSIVE_MARGIN:
-        verdict = Verdict.INCONCLUSIVE
-        reason = f"close vote: {of_chunks(n_ai, n)} ({ratio:.0%}) {sound(n_ai)} AI-generated"
-    elif abs(mean_ai - 0.5) <= INCONCLUSIVE_MARGIN:
-        verdict = Verdict.INCONCLUSIVE
-        reason = f"the model is unsure: mean P(AI) over chunks is {mean_ai:.2f}"
-    else:
-        verdict = Verdict.AI_GENERATED if is_deepfake else Verdict.REAL
-        reason = f"{of_chunks(n_ai, n)} ({ratio:.0%}) {sound(n_ai)} AI-generated; mean P(AI) {mean_ai:.2f}"
+    verdict, reason = file_verdict(chunks)
     summary = Summary(
         total_chunks=n,
         ai_generated_chunks=n_ai,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from detector.chunking import ChunkSettings
-from detector.result import ChunkResult, majority_says_ai
+from detector.result import ChunkResult, Verdict, file_verdict, majority_says_ai
 
 
 def ai_runs(is_ai: Sequence[bool] | np.ndarray, min_chunks: int) -> list[tuple[int, int]]:
@@ -91,11 +91,11 @@ OWN_VOICE_CAVEAT = "a passage converted into the speaker's own voice was found f
 
 def stretch_note(stretches: Sequence[Stretch], chunks: Sequence[ChunkResult], settings: ChunkSettings,
                  validation: Mapping[str, Any] | None = None, min_chunks: int = MIN_STRETCH_CHUNKS) -> str | None:
-    """A note pointing at the AI-sounding stretches of a recording whose majority vote says it is *not*
-    AI-generated (a real recording with a fabricated passage looks like that); ``None`` when there is no
-    stretch or the whole file is called AI-generated anyway. Quotes the model's measured figures when it
-    ships them for these settings."""
-    if not stretches or not chunks or majority_says_ai([c.is_ai_generated for c in chunks]):
+    """A note pointing at the AI-sounding stretches of a recording that is *not* called AI-generated as a
+    whole (a real recording with a fabricated passage looks like that: the vote says real, or, when the
+    passage is long, inconclusive); ``None`` when there is no stretch or the verdict on the whole file is
+    AI-generated anyway. Quotes the model's measured figures when it ships them for these settings."""
+    if not stretches or not chunks or file_verdict(chunks)[0] is Verdict.AI_GENERATED:
         return None
     from detector.report import format_time
 
@@ -112,5 +112,9 @@ def stretch_note(stretches: Sequence[Stretch], chunks: Sequence[ChunkResult], se
     else:
         tested = "how often real speech shows such a stretch was not measured for this model at these chunk settings"
     them = "it" if len(stretches) == 1 else "them"
-    return (f"{shown} {verb} AI-generated (at least {min_chunks} chunks in a row) although most of the recording "
-            f"does not: listen to {them} closely, a fabricated passage would look like this; {tested}")
+    # A long fabricated passage can hold most of the chunks and leave the vote inconclusive: say so
+    # rather than "most of the recording does not", which would then be false.
+    rest = ("the verdict on the whole recording is inconclusive" if majority_says_ai([c.is_ai_generated for c in chunks])
+            else "most of the recording does not")
+    return (f"{shown} {verb} AI-generated (at least {min_chunks} chunks in a row) although {rest}: listen to "
+            f"{them} closely, a fabricated passage would look like this; {tested}")

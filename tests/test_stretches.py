@@ -1,4 +1,4 @@
-"""AI-sounding stretches: found in the chunks, noted on recordings whose majority vote says real."""
+"""AI-sounding stretches: found in the chunks, noted on recordings not called AI-generated as a whole."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_stretches_carry_times_chunk_counts_and_mean_probability():
     assert find_ai_stretches(chunks, min_chunks=2)[1] == Stretch(15.0, 22.5, 2, pytest.approx(0.6))
 
 
-def test_note_only_when_the_majority_says_real_and_quotes_matching_figures():
+def test_note_only_when_the_file_is_not_called_ai_and_quotes_matching_figures():
     mostly_real = _chunks([0.1, 0.2, 0.9, 0.7, 0.8, 0.3, 0.1, 0.2, 0.1])
     found = find_ai_stretches(mostly_real)
     note = stretch_note(found, mostly_real, ChunkSettings(), FIGURES)
@@ -67,6 +67,16 @@ def test_note_only_when_the_majority_says_real_and_quotes_matching_figures():
     assert stretch_note([], mostly_real, ChunkSettings(), FIGURES) is None
     mostly_ai = _chunks([0.9, 0.8, 0.9, 0.2, 0.7])
     assert stretch_note(find_ai_stretches(mostly_ai), mostly_ai, ChunkSettings(), FIGURES) is None
+
+
+def test_a_long_passage_that_leaves_the_verdict_inconclusive_is_still_pointed_at():
+    # 4 of 7 chunks AI (57 %): the majority leans AI, but the vote is too close to call, so the
+    # verdict is inconclusive and the stretch is where the user should listen.
+    close = _chunks([0.1, 0.1, 0.9, 0.9, 0.9, 0.9, 0.1])
+    note = stretch_note(find_ai_stretches(close), close, ChunkSettings(), FIGURES)
+    assert note is not None and note.startswith("00:05.0–00:17.5 sounds AI-generated")
+    assert "although the verdict on the whole recording is inconclusive" in note
+    assert "most of the recording does not" not in note
 
 
 def test_many_stretches_are_listed_up_to_three():
