@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--batch-size", type=_int_arg, default=8, metavar="N", help="chunks per model call (default 8)")
     a.add_argument("--threads", type=_int_arg, default=None, metavar="N", help="CPU threads for the model")
     a.add_argument("--report", action="store_true", help="also write <name>.faik.html, a printable report")
+    a.add_argument("--summary", default=None, metavar="CSV",
+                   help="also write one table of the whole batch: a row per input with its verdict, confidence, "
+                        "AI-sounding stretches, warnings, SHA-256 and JSON path (failed inputs included)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary lines")
 
     m = sub.add_parser("model-info", help="load a model and describe it")
@@ -233,6 +236,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from detector.analysis import analyze_audio
     from detector.atomic import atomic_write_text
     from detector.audio import load_audio
+    from detector.batch_summary import failure_row, result_row, tally
 
     options = _options(args)
     to_stdout = args.out == "-"
@@ -247,7 +251,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise FaikError(f"cannot create output folder {out_dir}: {exc.strerror or exc}") from None
 
+    summary_path = None if args.summary is None else Path(args.summary)
+    if summary_path is not None and summary_path.is_dir():
+        raise _UsageError(f"--summary {summary_path} is a folder; give a file name such as results.csv")
+
     files, problems = collect_inputs(args.paths)
+    if summary_path is not None and summary_path.exists() and any(_same_file(summary_path, f) for f in files):
+        # Found now, not after an hour of analysis when the table is written.
+        raise _UsageError(f"--summary {summary_path} is one of the inputs; choose another file name")
+    rows: list[dict] = [failure_row(raw, why) for raw, why in problems]
     for raw, why in problems:
         _err(f"{raw}: {why}")
     if not files:
@@ -277,6 +289,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
                     write_html_report(out_dir / f"{base}.faik.html", result, audio)
             bar.clear()
+            rows.append(result_row(path, result, target))
             if not args.quiet:
                 print(_summary_line(path.name, result, target), file=sys.stderr)
             for w in result.provenance.get("warnings", []):
@@ -285,6 +298,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         except FaikError as exc:
             bar.clear()
             failed += 1
+            rows.append(failure_row(path, str(exc)))
             _err(f"{path}: {exc}")
         except (KeyboardInterrupt, AnalysisCancelled, BrokenPipeError):
             raise
@@ -293,10 +307,33 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 raise
             bar.clear()
             failed += 1
-            _err(f"{path}: unexpected error ({type(exc).__name__}: {exc}); please report it")
-    if failed and not args.quiet:
-        _err(f"{len(files) + len(problems) - failed} done, {failed} failed")
+            why = f"unexpected error ({type(exc).__name__}: {exc}); please report it"
+            rows.append(failure_row(path, why))
+            _err(f"{path}: {why}")
+    if summary_path is not None:
+        _write_summary(summary_path, rows, protect=files)
+    if (failed or len(rows) > 1) and not args.quiet:
+        _err(tally(rows) + (f"; table: {summary_path}" if summary_path is not None else ""))
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _write_summary(path: Path, rows: list[dict], protect: list[Path]) -> None:
+    """Write the batch table in one piece (never a half file, never over an analysed input)."""
+    from detector.atomic import atomic_write_text
+    from detector.batch_summary import summary_csv
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FaikError(f"cannot create the folder of --summary {path}: {exc.strerror or exc}") from None
+    atomic_write_text(path, summary_csv(rows), protect=protect)
 
 
 # --------------------------------------------------------------------------- model-info

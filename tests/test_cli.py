@@ -49,7 +49,7 @@ def test_analyze_mixed_folder_exit_1_with_one_line_reasons(capsys, mixed_folder,
     assert any("report.mp3" in line and line.startswith("faik: ") for line in lines)
     assert not any("notes.txt" in line for line in lines)
     assert any(line.startswith("good.wav: ") and "chunks AI" in line for line in lines)
-    assert "2 done, 2 failed" in err
+    assert "4 files: 0 AI-generated, " in err and ", 2 failed" in err
     written = sorted(p.name for p in out.iterdir())
     assert written == ["good.faik.json", "ça va.faik.json"]  # atomic: no temp files left
     for name in written:
@@ -60,6 +60,38 @@ def test_analyze_mixed_folder_exit_1_with_one_line_reasons(capsys, mixed_folder,
     assert good["total_chunks"] == 2 and good["provenance"]["settings"]["chunk_duration"] == 5.0
     # The inputs are never written.
     assert {p: p.read_bytes() for p in mixed_folder.rglob("*") if p.is_file()} == before
+
+
+def test_summary_table_has_a_row_for_every_input(capsys, mixed_folder, tmp_path, tiny_model_dir):
+    import csv
+
+    out, table = tmp_path / "out", tmp_path / "tables" / "batch.csv"
+    rc, _, err = run(capsys, "analyze", mixed_folder, tmp_path / "gone.wav", "--model", tiny_model_dir,
+                     "--out", out, "--summary", table)
+    assert rc == 1
+    assert "5 files: " in err and f", 3 failed; table: {table}" in err
+    text = table.read_text("utf-8")
+    assert text.startswith("\ufeff")  # spreadsheets then read the non-ASCII names right
+    rows = {Path(r["file"]).name: r for r in csv.DictReader(text[1:].splitlines())}
+    assert set(rows) == {"gone.wav", "empty.mp3", "report.mp3", "good.wav", "ça va.flac"}
+    assert rows["gone.wav"]["verdict"] == "failed" and rows["gone.wav"]["error"] == "no such file or folder"
+    assert rows["empty.mp3"]["verdict"] == "failed" and rows["empty.mp3"]["error"]
+    for name in ("good.wav", "ça va.flac"):
+        row, doc = rows[name], json.loads(Path(rows[name]["result_json"]).read_text("utf-8"))
+        assert row["error"] == "" and row["verdict"] == doc["provenance"]["verdict"]["label"]
+        assert row["sha256"] == doc["provenance"]["input"]["sha256"]
+        assert float(row["confidence"]) == pytest.approx(doc["overall_confidence"], abs=5e-4)
+        assert int(row["total_chunks"]) == doc["total_chunks"] and row["model"] == doc["provenance"]["model"]["name"]
+
+
+def test_summary_must_be_a_new_file_not_an_input_or_folder(capsys, tmp_path, write_audio, tiny_model_dir):
+    a = write_audio("a.wav", 2.0)
+    before = a.read_bytes()
+    rc, _, err = run(capsys, "analyze", a, "--model", tiny_model_dir, "--out", tmp_path / "o", "--summary", a)
+    assert rc == 2 and "is one of the inputs" in err and a.read_bytes() == before
+    assert not (tmp_path / "o" / "a.faik.json").exists()  # refused before any work
+    rc, _, err = run(capsys, "analyze", a, "--model", tiny_model_dir, "--out", tmp_path / "o", "--summary", tmp_path)
+    assert rc == 2 and "is a folder" in err
 
 
 @pytest.fixture
