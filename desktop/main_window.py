@@ -229,8 +229,12 @@ class MainWindow(QMainWindow):
         self.export_json_action.triggered.connect(self.export_json_dialog)
         self.export_report_action = QAction("Export &Report (HTML)…", self, shortcut=QKeySequence("Ctrl+Shift+E"))
         self.export_report_action.triggered.connect(self.export_report_dialog)
+        # Every file of the queue in one table: what the CLI's --summary writes.
+        self.export_summary_action = QAction("Export &Summary of All Files (CSV)…", self)
+        self.export_summary_action.triggered.connect(self.export_summary_dialog)
         file_menu.addAction(self.export_json_action)
         file_menu.addAction(self.export_report_action)
+        file_menu.addAction(self.export_summary_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -650,6 +654,7 @@ class MainWindow(QMainWindow):
         if hasattr(self, "export_json_action"):
             self.export_json_action.setEnabled(has)
             self.export_report_action.setEnabled(has)
+            self.export_summary_action.setEnabled(any(it.result is not None for it in self.queue.items))
 
     def export_json(self, path: str | os.PathLike) -> Path:
         """Write the shown result's JSON (the contract + provenance), atomically, never over the input."""
@@ -662,6 +667,40 @@ class MainWindow(QMainWindow):
 
         item = self._require_result()
         return write_html_report(path, item.result, item.audio)
+
+    def export_summary(self, path: str | os.PathLike) -> Path:
+        """Write one CSV row per finished file of the queue (analysed, failed or cancelled), atomically."""
+        from detector.batch_summary import failure_row, result_row, summary_csv
+
+        rows = []
+        for it in self.queue.items:
+            if it.result is not None:
+                rows.append(result_row(it.path, it.result))
+            elif it.state in (ItemState.ERROR, ItemState.CANCELLED):
+                rows.append(failure_row(it.path, it.message or it.state.value))
+        if not any(it.result is not None for it in self.queue.items):
+            raise FaikError("no results to export yet; analyse a file first")
+        return atomic_write_text(path, summary_csv(rows), protect=[it.path for it in self.queue.items])
+
+    def export_summary_dialog(self) -> None:
+        if not any(it.result is not None for it in self.queue.items):
+            return
+        first = self.queue.items[0].path
+        path, _ = QFileDialog.getSaveFileName(self, "Export summary of all files",
+                                              str(first.with_name("fAIk-summary.csv")), "CSV table (*.csv)")
+        if not path:
+            return
+        try:
+            out = self.export_summary(path)
+        except FaikError as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed", f"could not write {path}: {exc.strerror or exc}")
+        else:
+            waiting = sum(it.result is None and it.state in (ItemState.QUEUED, ItemState.RUNNING)
+                          for it in self.queue.items)
+            self.statusBar().showMessage(f"Saved {out}" + (f" ({waiting} files not analysed yet are not in it)"
+                                                          if waiting else ""), 8000)
 
     def _require_result(self) -> QueueItem:
         item = self._shown

@@ -149,6 +149,33 @@ def test_exported_json_validates_and_equals_the_result(qtbot, make_window, write
     assert src.read_bytes() == before
 
 
+def test_summary_of_all_files_lists_results_and_failures(qtbot, make_window, write_audio, tmp_path):
+    import csv
+
+    from detector.errors import FaikError
+
+    window = make_window()
+    assert not window.export_summary_action.isEnabled()
+    with pytest.raises(FaikError, match="no results"):
+        window.export_summary(tmp_path / "none.csv")
+    bad = tmp_path / "notes.wav"
+    bad.write_bytes(b"not audio at all" * 10)
+    a, b = write_audio("a.wav", 6.0), write_audio("b.flac", 3.0)
+    items = _analyse(qtbot, window, [a, bad, b])
+    assert window.export_summary_action.isEnabled()
+    out = window.export_summary(tmp_path / "summary.csv")
+    rows = {r["file"]: r for r in csv.DictReader(out.read_text("utf-8")[1:].splitlines())}
+    assert list(rows) == [str(it.path) for it in items]  # queue order, failures included
+    assert rows[str(bad)]["verdict"] == "failed" and rows[str(bad)]["error"]
+    for it in (items[0], items[2]):
+        row = rows[str(it.path)]
+        assert row["verdict"] == it.result.verdict.value and int(row["total_chunks"]) == it.result.total_chunks
+    before = a.read_bytes()
+    with pytest.raises(FaikError):
+        window.export_summary(a)  # never over an input
+    assert a.read_bytes() == before
+
+
 def test_bad_files_show_an_error_and_the_queue_goes_on(qtbot, make_window, write_audio, tmp_path):
     pdf = tmp_path / "report.mp3"
     pdf.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n" * 20)
