@@ -18,7 +18,10 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from detector.chunking import ChunkSettings
 
 VALIDATION_FILE = "validation.json"
 
@@ -95,8 +98,12 @@ def channel_figures(validation: Mapping[str, Any] | None, channel: str) -> Mappi
     return ((validation or {}).get("channels") or {}).get(channel) or None
 
 
-def describe(validation: Mapping[str, Any] | None) -> list[str]:
-    """Plain sentences for people: how often this model was wrong on unseen data, per channel."""
+def describe(validation: Mapping[str, Any] | None, settings: ChunkSettings | None = None) -> list[str]:
+    """Plain sentences for people: how often this model was wrong on unseen data, per channel.
+
+    With ``settings`` (a result's chunk settings), the spliced-recording figures are given for those
+    settings only — the ones that apply to that result — or said to be unmeasured at them.
+    """
     if not validation:
         return ["No measured error rates ship with this model: its reliability on unseen audio is unknown."]
     lines = [
@@ -108,9 +115,16 @@ def describe(validation: Mapping[str, Any] | None) -> list[str]:
             f"{_CHANNEL_NAMES.get(ch, ch)}: called {m['false_alarm_rate']:.0%} of real recordings AI-generated, "
             f"missed {m['miss_rate']:.0%} of AI-generated ones (equal error rate {m['eer']:.0%})."
         )
-    from detector.stretches import OWN_VOICE_CAVEAT, stretch_sections
+    from detector.stretches import OWN_VOICE_CAVEAT, stretch_figures, stretch_sections
 
-    for st in stretch_sections(validation):
+    sections = stretch_sections(validation)
+    if settings is not None and sections:
+        match = stretch_figures(validation, settings)
+        if match is None:
+            lines.append(f"How often a spliced-in AI passage shows as an AI-sounding stretch was not measured at "
+                         f"these chunk settings ({settings.chunk_duration:g} s, {settings.overlap:.0%} overlap).")
+        sections = [match] if match is not None else []
+    for st in sections:
         try:
             lines.append(
                 f"Real recordings with about {float(st['mean_insert_s']):.0f} s of AI speech in another voice spliced "

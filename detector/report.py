@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import numpy as np
 
 from detector.atomic import atomic_write_text
+from detector.chunking import ChunkSettings
 from detector.model_validation import describe as describe_validation
 from detector.result import AnalysisResult, ChunkResult, Verdict, of_chunks
 
@@ -325,7 +326,11 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
                       f"({_pct(s.ai_generated_ratio)} AI)")),
         ("Average chunk confidence", _e(_pct(s.average_confidence))),
     ])
-    reliability = "".join(f"<li>{_e(line)}</li>" for line in describe_validation(model.get("validation")))
+    # The figures for this result's own chunk settings only; the intro sentence above the list.
+    intro, *measured = describe_validation(model.get("validation"), ChunkSettings(s.chunk_duration_seconds,
+                                                                                  s.overlap_ratio))
+    reliability = f"<p>{_e(intro)}</p>" + (
+        '<ul class="reliability">' + "".join(f"<li>{_e(line)}</li>" for line in measured) + "</ul>" if measured else "")
     model_rows = _rows([
         ("Model", _e(model.get("name", "?"))),
         ("Source", f'<span class="mono">{_e(model.get("source", "?"))}</span>'
@@ -378,7 +383,7 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
 <h2>What this means</h2>
 <p class="statement">{_e(statement)}</p>
 <h2>How often this model is wrong</h2>
-<ul class="reliability">{reliability}</ul>
+{reliability}
 <h2>Result</h2>
 <table class="kv">{summary_rows}</table>
 <h2>Timeline</h2>

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from detector.model_service import BUILTIN_MODEL_DIR, ModelService
+from detector.chunking import ChunkSettings
 from detector.model_validation import VALIDATION_FILE, add_channels, describe, load_validation, main, summarise_reports
 
 
@@ -120,5 +121,12 @@ def test_spliced_recording_figures_are_described_and_a_damaged_section_is_skippe
     assert describe(s)[-1].endswith("40% of them; wholly real recordings showed such a stretch about 6 times an hour "
                                     "(chunks of 3 s, 50% overlap; a passage converted into the speaker's own voice was "
                                     "found far less often).") and len(describe(s)) == 4
+    # for one result: only the figures of its own chunk settings apply, or none were measured
+    at5 = describe(s, ChunkSettings(5.0, 0.5))
+    assert len(at5) == 3 and "68% of them" in at5[-1] and "chunks of 5 s" in at5[-1]
+    assert "40% of them" in describe(s, ChunkSettings(3.0, 0.5))[-1]
+    assert describe(s, ChunkSettings(4.0, 0.25))[-1] == (
+        "How often a spliced-in AI passage shows as an AI-sounding stretch was not measured at these chunk settings "
+        "(4 s, 25% overlap).")
     s["stretches"] = {"min_chunks": 3}
     assert describe(s)[-1].startswith("clean audio:")

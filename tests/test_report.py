@@ -285,6 +285,14 @@ def test_report_says_how_often_the_model_is_wrong():
     assert "telephone band (8 kHz): called 48%" in doc
     bare = render_html_report(make_result([0.9, 0.2, 0.7], provenance=provenance()))
     assert "No measured error rates ship with this model" in bare
+    # Spliced-passage figures: only those measured at the result's own chunk settings are listed.
+    entry = {"min_chunks": 3, "chunk_duration": 5.0, "overlap": 0.5, "mean_insert_s": 9.8, "insert_found": 0.675,
+             "per_hour": 6.2}
+    validation["stretches"] = [entry, {**entry, "chunk_duration": 3.0, "insert_found": 0.74}]
+    at5 = render_html_report(make_result([0.9, 0.2, 0.7], provenance=prov))
+    assert "68% of them" in at5 and "74% of them" not in at5
+    at4 = render_html_report(make_result([0.9, 0.2, 0.7], settings=ChunkSettings(4.0, 0.5), provenance=prov))
+    assert "68% of them" not in at4 and "was not measured at these chunk settings (4 s, 50% overlap)" in at4
 
 
 def test_ai_sounding_stretches_are_outlined_on_the_waveform(write_audio):
