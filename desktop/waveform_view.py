@@ -1,10 +1,12 @@
 """Waveform, chunk lanes and P(AI)-over-time, drawn with pyqtgraph.
 
-Three plots share one time axis (mm:ss):
+Four plots share one time axis (mm:ss):
 
 * the waveform as a min/max envelope recomputed for the visible range, from a
   coarse :class:`EnvelopePyramid` level when zoomed out (a 3-hour file draws
   a few thousand points, not 170 million) and from the samples when zoomed in;
+* a spectrogram (0 to the Nyquist frequency) of the visible range, one column per pixel
+  (:mod:`detector.spectrogram`), on one colour scale per file;
 * chunk *lanes*: overlapping chunks go to different rows, so every chunk stays
   visible; all chunks are one ``BarGraphItem`` (one brush per bar: vermillion
   AI / blue real, opacity by confidence) instead of hundreds of items;
@@ -24,15 +26,17 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from desktop import style
 from detector.report import assign_lanes
 from detector.result import DEFAULT_THRESHOLD, ChunkResult
+from detector.spectrogram import SpectrogramImage, display_levels, spectrogram_image
 
 BASE_BIN = 256  # samples per bin of the pyramid's base level (16 ms at 16 kHz)
+SPECTROGRAM_COLUMNS = 1200  # the whole file's overview; zoomed views get one column per pixel
 LEVEL_STEP = 32  # each coarser level merges this many bins of the one below
 
 
@@ -73,6 +77,9 @@ class EnvelopePyramid:
     sample_rate: int
     samples: np.ndarray | None = None
     levels: list = field(default_factory=list)  # [(samples per bin, mins, maxs)], coarser than the base
+    # The whole file's spectrogram at a window's width, made the first time the file is drawn; it
+    # outlives the samples (dropped for older files of a long queue), so a zoomed-out view stays.
+    spectrogram: SpectrogramImage | None = None
 
     def __post_init__(self) -> None:
         if self.levels:
@@ -166,12 +173,13 @@ class WaveformView(pg.GraphicsLayoutWidget):
         self.ci.setSpacing(2)
         self.ci.setContentsMargins(4, 4, 12, 4)
         self.wave_plot = self.addPlot(row=0, col=0)
-        self.lane_plot = self.addPlot(row=1, col=0)
-        self.prob_plot = self.addPlot(row=2, col=0, axisItems={"bottom": TimeAxis()})
-        self.ci.layout.setRowStretchFactor(0, 5)
-        self.ci.layout.setRowStretchFactor(1, 2)
-        self.ci.layout.setRowStretchFactor(2, 3)
-        for p, label in ((self.wave_plot, "Audio"), (self.lane_plot, "Chunks"), (self.prob_plot, "P(AI)")):
+        self.spec_plot = self.addPlot(row=1, col=0)
+        self.lane_plot = self.addPlot(row=2, col=0)
+        self.prob_plot = self.addPlot(row=3, col=0, axisItems={"bottom": TimeAxis()})
+        for row, stretch in enumerate((5, 4, 2, 3)):
+            self.ci.layout.setRowStretchFactor(row, stretch)
+        for p, label in ((self.wave_plot, "Audio"), (self.spec_plot, "kHz"), (self.lane_plot, "Chunks"),
+                         (self.prob_plot, "P(AI)")):
             p.setMenuEnabled(False)
             p.hideButtons()
             p.setMouseEnabled(x=True, y=False)
@@ -192,6 +200,13 @@ class WaveformView(pg.GraphicsLayoutWidget):
         self.prob_plot.setYRange(0.0, 1.0, padding=0.05)
         self.prob_plot.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])
         self.lane_plot.getAxis("left").setTicks([[]])
+        # Spectrogram, 0 to 8 kHz: band limits (telephone, codecs), noise floors and splice edges show here.
+        self.spec_plot.setYRange(0.0, 8000.0, padding=0)
+        self.spec_plot.getAxis("left").setTicks([[(0, "0"), (4000, "4"), (8000, "8")], [(2000, ""), (6000, "")]])
+        self._spec_image = pg.ImageItem(axisOrder="col-major")
+        self._spec_image.setLookupTable(pg.colormap.get("inferno").getLookupTable(nPts=256))
+        self.spec_plot.addItem(self._spec_image)
+        self._spec_levels: tuple[float, float] | None = None
         self.lane_plot.invertY(True)  # first lane on top, reading order
 
         self._wave_curve = pg.PlotDataItem(pen=pg.mkPen("#444444", width=1), connect="pairs",
@@ -210,10 +225,11 @@ class WaveformView(pg.GraphicsLayoutWidget):
                                           pen=pg.mkPen("#888888", width=1, style=Qt.PenStyle.DashLine))
         self.prob_plot.addItem(self._threshold)
         self._selection = []
-        for p in (self.wave_plot, self.lane_plot, self.prob_plot):
+        for p in (self.wave_plot, self.spec_plot, self.lane_plot, self.prob_plot):
             region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(255, 200, 0, 70),
                                          pen=pg.mkPen(200, 140, 0, 255, width=1))
-            region.setZValue(-10 if p is not self.lane_plot else 10)
+            # Behind the envelope; over the lanes' bars and the spectrogram's image (else it is hidden).
+            region.setZValue(10 if p in (self.lane_plot, self.spec_plot) else -10)
             region.setVisible(False)
             p.addItem(region)
             self._selection.append(region)
@@ -251,6 +267,8 @@ class WaveformView(pg.GraphicsLayoutWidget):
         self.set_stretches([])
         self._wave_curve.setData([], [])
         self._wave_line.setData([], [])
+        self._spec_image.clear()
+        self._spec_levels = None
         self._redraw_chunks()
         self._set_x_extent(60.0)  # an empty minute rather than a meaningless sub-second axis
 
@@ -353,7 +371,7 @@ class WaveformView(pg.GraphicsLayoutWidget):
         if ev.button() != Qt.MouseButton.LeftButton or not self._chunks:
             return
         pos = ev.scenePos()
-        for p in (self.wave_plot, self.lane_plot, self.prob_plot):
+        for p in (self.wave_plot, self.spec_plot, self.lane_plot, self.prob_plot):
             if p.vb.sceneBoundingRect().contains(pos):
                 pt = p.vb.mapSceneToView(pos)
                 lane = int(math.floor(pt.y())) if p is self.lane_plot else None
@@ -368,15 +386,37 @@ class WaveformView(pg.GraphicsLayoutWidget):
     # -- drawing ----------------------------------------------------------------------------------
     def _set_x_extent(self, duration: float) -> None:
         self._duration = max(float(duration), 1e-3)
-        for p in (self.wave_plot, self.lane_plot, self.prob_plot):
+        for p in (self.wave_plot, self.spec_plot, self.lane_plot, self.prob_plot):
             p.setLimits(xMin=0.0, xMax=self._duration, minXRange=min(0.05, self._duration))
         self.wave_plot.setXRange(0.0, self._duration, padding=0)
+
+    def _redraw_spectrogram(self, t0: float, t1: float, width_px: int) -> None:
+        """The visible range at one column per pixel from the samples, else the file's overview."""
+        pyr = self._pyramid
+        if pyr is None or pyr.n_samples == 0:
+            self._spec_image.clear()
+            return
+        if pyr.spectrogram is None and pyr.samples is not None:
+            pyr.spectrogram = spectrogram_image(pyr.samples, pyr.sample_rate, 0.0, pyr.duration_s, SPECTROGRAM_COLUMNS)
+        overview = pyr.spectrogram
+        if overview is None:  # too short for one frame, or the samples went before it was made
+            self._spec_image.clear()
+            return
+        if self._spec_levels is None:
+            self._spec_levels = display_levels(overview)  # one colour scale per file, kept while zooming
+        img = overview
+        zoomed = (t1 - t0) < 0.9 * pyr.duration_s
+        if zoomed and pyr.samples is not None:
+            img = spectrogram_image(pyr.samples, pyr.sample_rate, t0, t1, width_px) or overview
+        self._spec_image.setImage(img.db, levels=self._spec_levels, autoLevels=False)
+        self._spec_image.setRect(QRectF(img.t0, 0.0, max(img.t1 - img.t0, 1e-6), img.max_hz))
 
     def _redraw_envelope(self) -> None:
         if self._pyramid is None:
             return
         (t0, t1), _ = self.wave_plot.vb.viewRange()
         width_px = max(200, int(self.wave_plot.vb.width()) or 1000)
+        self._redraw_spectrogram(t0, t1, width_px)
         times, mins, maxs = self._pyramid.view(t0, t1, 2 * width_px)
         if len(times) and mins is maxs:  # few samples: a plain line
             self._wave_curve.setData([], [])

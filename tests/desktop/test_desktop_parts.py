@@ -223,3 +223,39 @@ def test_banner_says_chunk_for_a_one_chunk_result(qtbot):
     qtbot.addWidget(banner)
     banner.show_result(result, "clip.wav")
     assert "1 of 1 chunk sounds AI-generated (100%), 0 sound real" in banner.details_text()
+
+
+def test_spectrogram_shows_the_visible_range_and_outlives_the_samples(qtbot):
+    from desktop.waveform_view import SPECTROGRAM_COLUMNS, EnvelopePyramid, WaveformView
+
+    sr = 16000
+    t = np.arange(sr * 60) / sr
+    # A minute of 1 kHz tone with a 6 kHz passage from 30 to 40 s: the image must put it there.
+    x = (0.5 * np.sin(2 * np.pi * np.where((t >= 30) & (t < 40), 6000, 1000) * t)).astype(np.float32)
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    view.show()
+    pyr = EnvelopePyramid.build(x, sr)
+    view.set_audio(pyr)
+    img = view._spec_image
+    assert img.image is not None and img.image.shape[0] == SPECTROGRAM_COLUMNS  # the whole file's overview
+    assert img.mapRectToParent(img.boundingRect()).right() == pytest.approx(60.0, abs=0.05)
+    peak_hz = img.image.argmax(axis=1) * (sr / 2) / (img.image.shape[1] - 1)
+    cols = np.linspace(0, 60, SPECTROGRAM_COLUMNS + 1)[:-1] + 30 / SPECTROGRAM_COLUMNS
+    inside = (cols > 31) & (cols < 39)
+    assert np.all(np.abs(peak_hz[inside] - 6000) < 40) and np.all(np.abs(peak_hz[cols < 29] - 1000) < 40)
+    levels = img.getLevels()
+    # Zoomed in: computed from the samples for the visible range, on the same colour scale.
+    view.wave_plot.setXRange(35.0, 37.0, padding=0)
+    view._envelope_timer.timeout.emit()
+    rect = img.mapRectToParent(img.boundingRect())
+    assert rect.left() == pytest.approx(35.0, abs=0.01) and rect.right() == pytest.approx(37.0, abs=0.01)
+    assert np.allclose(img.getLevels(), levels)
+    # The samples of an older file are dropped: the overview is still drawn when it is shown again.
+    pyr.samples = None
+    view.set_audio(pyr)
+    assert img.image is not None and img.image.shape[0] == SPECTROGRAM_COLUMNS
+    # A recording shorter than one FFT frame: no image, no error.
+    view.set_audio(EnvelopePyramid.build(np.zeros(100, np.float32), sr))
+    assert img.image is None
