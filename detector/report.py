@@ -44,6 +44,8 @@ _SVG_W = 960
 _WAVE_H = 120
 _LANE_H = 14
 _PLOT_H = 110
+_SPEC_H = 90
+_SPEC_COLUMNS, _SPEC_ROWS = 600, 96  # the report's spectrogram picture (about 60-90 kB in the page)
 _PAD_L = 48
 _PAD_R = 12
 
@@ -154,8 +156,31 @@ def _time_ticks(duration: float) -> list[float]:
     return [i * step for i in range(int(duration // step) + 1)]
 
 
+def _spectrogram_svg(audio: "DecodedAudio", duration: float, top: float, inner_w: float) -> str:
+    """The whole recording's spectrogram as an embedded grayscale PNG (dark = loud, for print), with
+    a kHz scale; empty when the recording is shorter than one FFT frame."""
+    import base64
+
+    from detector.spectrogram import display_levels, grayscale_pixels, png_bytes, spectrogram_image
+
+    img = spectrogram_image(audio.samples, audio.sample_rate, 0.0, duration, _SPEC_COLUMNS)
+    if img is None:
+        return ""
+    png = png_bytes(grayscale_pixels(img, display_levels(img), rows=_SPEC_ROWS))
+    width = inner_w * (img.t1 - img.t0) / duration if duration > 0 else inner_w
+    ticks = "".join(
+        f'<text x="{_PAD_L - 4}" y="{top + (1 - khz * 1000 / img.max_hz) * _SPEC_H + 4:.1f}" class="ax" '
+        f'text-anchor="end">{khz:g}</text>'
+        for khz in (0, img.max_hz / 2000, img.max_hz / 1000))
+    return (f'<image class="spectrogram" x="{_PAD_L}" y="{top}" width="{width:.2f}" height="{_SPEC_H}" '
+            f'preserveAspectRatio="none" href="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+            f"<title>Spectrogram, 0–{img.max_hz / 1000:g} kHz (darker = louder)</title></image>"
+            f'<rect x="{_PAD_L}" y="{top}" width="{inner_w}" height="{_SPEC_H}" fill="none" stroke="#ccc"/>'
+            f'{ticks}<text x="4" y="{top + _SPEC_H / 2 + 4:.0f}" class="ax">kHz</text>')
+
+
 def render_svg(result: AnalysisResult, audio: "DecodedAudio | None" = None, n_bins: int = 900) -> str:
-    """The waveform + chunk lanes + P(AI) line as one inline SVG element."""
+    """The waveform, its spectrogram, the chunk lanes and the P(AI) line as one inline SVG element."""
     from detector.audio import waveform_envelope
 
     duration = _duration(result, audio)
@@ -195,6 +220,10 @@ def render_svg(result: AnalysisResult, audio: "DecodedAudio | None" = None, n_bi
         parts.append(f'<path d="{d}" stroke="#333" stroke-width="{max(0.6, inner_w / bins):.2f}" fill="none"/>')
         parts.append(f'<text x="4" y="{mid + 4:.0f}" class="ax">audio</text>')
         y0 += _WAVE_H + 6
+        spec = _spectrogram_svg(audio, duration, y0, inner_w)
+        if spec:
+            parts.append(spec)
+            y0 += _SPEC_H + 6
     # Chunk regions, one lane per overlap phase.
     lanes_top = y0
     for c, lane in zip(chunks, lanes):
@@ -238,7 +267,8 @@ def render_svg(result: AnalysisResult, audio: "DecodedAudio | None" = None, n_bi
         parts.append(f'<line x1="{x(t)}" x2="{x(t)}" y1="{y0}" y2="{y0 + 4}" stroke="#666"/>')
         parts.append(f'<text x="{x(t)}" y="{y0 + 16}" class="ax" text-anchor="middle">{format_time(t)[:-2]}</text>')
     height = y0 + 22
-    title = "Waveform, chunk verdicts and P(AI) over time"
+    drew_spec = any('class="spectrogram"' in part for part in parts)
+    title = f"Waveform, {'spectrogram, ' if drew_spec else ''}chunk verdicts and P(AI) over time"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} {height}" width="100%" '
         f'role="img" aria-label="{_e(title)}"><title>{_e(title)}</title>'
@@ -363,7 +393,7 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
     legend = (f'<span class="sw" style="background:{AI_COLOUR}"></span>AI-generated chunk &nbsp; '
               f'<span class="sw" style="background:{REAL_COLOUR}"></span>real chunk &nbsp; '
               "(fainter = less confident; overlapping chunks are drawn on separate rows; "
-              "dashed line = 0.5 threshold)")
+              "dashed line = 0.5 threshold; spectrogram: darker = louder)")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -13,6 +13,8 @@ column still represents its whole stretch rather than one 32-ms glimpse of it.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,3 +81,37 @@ def display_levels(image: SpectrogramImage, dynamic_range_db: float = DYNAMIC_RA
     """
     hi = float(np.percentile(image.db, 99.5)) if image.db.size else 0.0
     return hi - float(dynamic_range_db), hi
+
+
+def grayscale_pixels(image: SpectrogramImage, levels: tuple[float, float], rows: int | None = None) -> np.ndarray:
+    """``uint8`` pixels (rows, columns) for print: loud is dark, quiet is white, high frequencies on top.
+
+    ``rows`` merges neighbouring frequency bins (their mean power) to that many rows.
+    """
+    db = image.db
+    if rows is not None and 0 < rows < db.shape[1]:
+        edges = np.linspace(0, db.shape[1], rows + 1).astype(np.int64)
+        power = np.add.reduceat(10.0 ** (db / 10.0), edges[:-1], axis=1) / np.diff(edges)[None, :]
+        db = 10.0 * np.log10(np.maximum(power, 1e-12))
+    lo, hi = levels
+    shade = np.clip((db - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
+    return np.round(255.0 * (1.0 - shade)).astype(np.uint8).T[::-1].copy()
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """An 8-bit grayscale PNG of ``pixels`` (rows, columns).
+
+    Written with the standard library (zlib, struct): the format needs four fields and a checksum per
+    chunk, which does not justify an imaging library in the app for one picture in a report.
+    """
+    img = np.ascontiguousarray(pixels, dtype=np.uint8)
+    if img.ndim != 2 or img.size == 0:
+        raise ValueError("png_bytes needs a non-empty 2-D array")
+    h, w = img.shape
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), img], axis=1).tobytes()  # filter byte 0 per row
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)  # 8-bit, grayscale, deflate, no interlace
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")

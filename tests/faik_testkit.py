@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -132,3 +134,21 @@ def write_resemblyzer_checkpoint(path: Path, seed: int = 0) -> Path:
     state["similarity_bias"] = torch.tensor([-5.0])
     torch.save({"step": 1, "model_state": state, "optimizer_state": {}}, path)
     return path
+
+
+def read_png(data: bytes) -> np.ndarray:
+    """Minimal reader for the writer's own output: checks every chunk's CRC and undoes filter 0."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, chunks = 8, {}
+    while pos < len(data):
+        (n,) = struct.unpack(">I", data[pos:pos + 4])
+        tag, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+        (crc,) = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])
+        assert crc == zlib.crc32(tag + body) & 0xFFFFFFFF
+        chunks[tag] = body
+        pos += 12 + n
+    w, h, depth, colour, *_ = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
+    assert (depth, colour) == (8, 0) and b"IEND" in chunks
+    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(h, w + 1)
+    assert np.all(rows[:, 0] == 0)
+    return rows[:, 1:]

@@ -310,3 +310,23 @@ def test_ai_sounding_stretches_are_outlined_on_the_waveform(write_audio):
     assert "00:02.0–00:06.0: 3 AI-sounding chunks in a row" in rect.find("{http://www.w3.org/2000/svg}title").text
     plain = aggregate([ChunkResult.from_probabilities(s, 0.2, 0.8) for s in spans], ChunkSettings(2.0, 0.5))
     assert 'class="stretch"' not in render_svg(plain, a)
+
+
+def test_the_timeline_carries_the_recordings_spectrogram(write_audio):
+    import base64
+
+    from faik_testkit import read_png
+
+    a = load_audio(write_audio("s.wav", 6.0))
+    r = make_result([0.2, 0.8], n=len(a.samples))
+    svg = ET.fromstring(render_svg(r, a))
+    [image] = [e for e in svg.iter("{http://www.w3.org/2000/svg}image") if e.get("class") == "spectrogram"]
+    href = image.get("href")
+    assert href.startswith("data:image/png;base64,")
+    pixels = read_png(base64.b64decode(href.split(",", 1)[1]))
+    assert pixels.shape[0] == 96 and 0 < pixels.shape[1] <= 600
+    assert pixels.min() < 128 < pixels.max()  # sound and silence both drawn
+    # no audio (a result re-rendered from JSON), or too little of it: no picture, the rest still drawn
+    assert "spectrogram" not in render_svg(r, None)  # neither the picture nor the title's word
+    tiny = load_audio(write_audio("t.wav", 0.02))
+    assert "spectrogram" not in render_svg(make_result([0.5], n=len(tiny.samples)), tiny)

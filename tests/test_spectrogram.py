@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from detector.spectrogram import N_FFT, display_levels, spectrogram_image
+from faik_testkit import read_png
 
 SR = 16000
 
@@ -55,3 +56,17 @@ def test_levels_span_the_dynamic_range_below_the_loud_end():
     assert hi == pytest.approx(np.percentile(img.db, 99.5)) and hi - lo == pytest.approx(80.0)
     silent = spectrogram_image(np.zeros(SR, np.float32), SR, 0.0, 1.0, 20)
     assert np.all(silent.db == pytest.approx(-120.0))
+
+
+def test_print_pixels_put_loud_dark_and_high_frequencies_on_top_and_the_png_round_trips():
+    from detector.spectrogram import grayscale_pixels, png_bytes
+
+    img = spectrogram_image(_tone(6000.0, 1.0), SR, 0.0, 1.0, 30)
+    px = grayscale_pixels(img, display_levels(img), rows=64)
+    assert px.shape == (64, 30) and px.dtype == np.uint8
+    darkest_row = int(np.median(px.argmin(axis=0)))
+    assert darkest_row == 63 - int(6000 / 8000 * 64)  # 6 kHz, counted from the top
+    assert px.max() == 255  # the quiet bins are white
+    assert np.array_equal(read_png(png_bytes(px)), px)
+    with pytest.raises(ValueError):
+        png_bytes(np.zeros((0, 3), np.uint8))
