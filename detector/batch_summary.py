@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 COLUMNS: tuple[str, ...] = (
     "file", "verdict", "is_deepfake", "confidence", "mean_prob_ai", "ai_chunks", "total_chunks",
-    "ai_stretches", "duration_s", "sha256", "model", "warnings", "result_json", "error",
+    "ai_stretches", "duration_s", "sha256", "model", "chunk_duration_s", "overlap", "warnings", "result_json", "error",
 )
 
 #: Verdict labels in the order the tally names them.
@@ -56,6 +56,8 @@ def result_row(path: str | Path, result: "AnalysisResult", result_json: str | Pa
         "duration_s": f"{float(prov.get('decoded', {}).get('duration_s', 0.0)):.2f}",
         "sha256": prov.get("input", {}).get("sha256", ""),
         "model": prov.get("model", {}).get("name", ""),
+        "chunk_duration_s": f"{d['summary']['chunk_duration_seconds']:g}",
+        "overlap": f"{d['summary']['overlap_ratio']:g}",
         "warnings": " | ".join(prov.get("warnings", [])),
         "result_json": "" if result_json is None else str(result_json),
         "error": "",

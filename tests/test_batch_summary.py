@@ -33,6 +33,7 @@ def test_a_result_row_carries_what_the_result_says():
     assert row["confidence"] == f"{r.overall_confidence:.3f}" and row["ai_chunks"] == 4 and row["total_chunks"] == 4
     assert row["ai_stretches"] == "00:05.0–00:15.0" and row["warnings"] == "noisy | narrow band"
     assert row["sha256"] == "ab" * 32 and row["model"] == "tiny" and row["duration_s"] == "12.50"
+    assert row["chunk_duration_s"] == "5" and row["overlap"] == "0.5"
     assert row["result_json"] == "out/a.faik.json" and row["error"] == ""
 
 
