@@ -21,7 +21,7 @@ from typing import Iterable
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from desktop import style
@@ -40,6 +40,7 @@ from detector.errors import FaikError
 APP_TITLE = "fAIk Desktop"
 DROP_TEXT = "Drop audio or video files here, or File → Open"
 RECENT_KEY = "recent/files"
+SPECTROGRAM_KEY = "view/spectrogram"
 MAX_RECENT = 10
 KEEP_AUDIO_SAMPLES = 60 * 60 * 16000  # about one hour of 16 kHz float32 (230 MB) kept across files
 
@@ -177,12 +178,21 @@ class MainWindow(QMainWindow):
         self.player = ChunkPlayer(self)
         self.player.position_changed.connect(lambda s: self.waveform.set_cursor(s))
         self.player.playing_changed.connect(self._on_playing_changed)
+        # The spectrogram row can go on small screens; the choice is remembered.
+        self.spectrogram_box = QCheckBox("Spectrogram")
+        self.spectrogram_box.setToolTip("Show the spectrogram (0–8 kHz) under the waveform: band limits, codec "
+                                        "cut-offs and changes of background at a splice show there")
         legend_row = QHBoxLayout()
         legend_row.addWidget(self.legend, 1)
+        legend_row.addWidget(self.spectrogram_box)
         legend_row.addWidget(self.stretch_button)
         legend_row.addWidget(self.play_button)
         self.waveform = WaveformView()
         self.waveform.setMinimumHeight(260)
+        shown = app_settings().value(SPECTROGRAM_KEY, True)
+        self.spectrogram_box.setChecked(shown not in (False, "false", "0", 0))
+        self.waveform.set_spectrogram_visible(self.spectrogram_box.isChecked())
+        self.spectrogram_box.toggled.connect(self.set_spectrogram_visible)
         self.table = ChunkTable()
         self.waveform.chunk_selected.connect(self._on_plot_chunk)
         self.table.chunk_selected.connect(self._on_table_chunk)
@@ -647,6 +657,14 @@ class MainWindow(QMainWindow):
         self.play_button.setEnabled(ok or playing)
         self.play_button.setToolTip("Play the selected chunk (clicking a chunk also plays it)" if ok
                                     else "Select a chunk of the file on screen to play it")
+
+    def set_spectrogram_visible(self, visible: bool) -> None:
+        """Show or hide the spectrogram row, and remember the choice."""
+        if self.spectrogram_box.isChecked() != visible:
+            self.spectrogram_box.setChecked(visible)  # re-enters through toggled
+            return
+        self.waveform.set_spectrogram_visible(visible)
+        app_settings().setValue(SPECTROGRAM_KEY, visible)
 
     # -- export -----------------------------------------------------------------------------------
     def _update_export_actions(self) -> None:

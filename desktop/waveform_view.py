@@ -254,6 +254,18 @@ class WaveformView(pg.GraphicsLayoutWidget):
         self.scene().sigMouseClicked.connect(self._on_click)
         self.clear_result()
 
+    @property
+    def spectrogram_visible(self) -> bool:
+        return self.spec_plot.isVisible()
+
+    def set_spectrogram_visible(self, visible: bool) -> None:
+        """Show or hide the spectrogram row; hidden, its height goes to the other plots (small screens)."""
+        self.spec_plot.setVisible(visible)
+        self.spec_plot.setMaximumHeight(16777215 if visible else 0)  # a hidden layout item still takes room
+        self.ci.layout.setRowStretchFactor(1, 4 if visible else 0)
+        if visible:
+            self._envelope_timer.start()  # draw what was skipped while hidden
+
     # -- data -------------------------------------------------------------------------------------
     def clear_result(self) -> None:
         """Back to empty plots."""
@@ -393,6 +405,8 @@ class WaveformView(pg.GraphicsLayoutWidget):
     def _redraw_spectrogram(self, t0: float, t1: float, width_px: int) -> None:
         """The visible range at one column per pixel from the samples, else the file's overview."""
         pyr = self._pyramid
+        if not self.spec_plot.isVisible():
+            return  # nothing computed for a hidden row
         if pyr is None or pyr.n_samples == 0:
             self._spec_image.clear()
             return

@@ -176,6 +176,24 @@ def test_summary_of_all_files_lists_results_and_failures(qtbot, make_window, wri
     assert a.read_bytes() == before
 
 
+def test_spectrogram_row_can_be_hidden_and_the_choice_is_remembered(qtbot, make_window, write_audio):
+    window = make_window()
+    _analyse(qtbot, window, [write_audio("s.wav", 6.0)])
+    wf = window.waveform
+    assert window.spectrogram_box.isChecked() and wf.spectrogram_visible
+    assert wf._spec_image.image is not None
+    window.resize(1280, 700)
+    qtbot.wait(50)
+    wave_h = wf.wave_plot.geometry().height()
+    window.spectrogram_box.setChecked(False)
+    qtbot.waitUntil(lambda: wf.wave_plot.geometry().height() > wave_h + 10, timeout=3000)  # its room goes to the others
+    assert not wf.spectrogram_visible
+    later = make_window(load=False)  # a new session starts as the user left it
+    assert not later.spectrogram_box.isChecked() and not later.waveform.spectrogram_visible
+    later.set_spectrogram_visible(True)
+    assert later.spectrogram_box.isChecked() and later.waveform.spectrogram_visible
+
+
 def test_bad_files_show_an_error_and_the_queue_goes_on(qtbot, make_window, write_audio, tmp_path):
     pdf = tmp_path / "report.mp3"
     pdf.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n" * 20)
