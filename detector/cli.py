@@ -127,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--report", action="store_true", help="also write <name>.faik.html, a printable report")
     a.add_argument("--summary", default=None, metavar="CSV",
                    help="also write one table of the whole batch: a row per input with its verdict, confidence, "
-                        "AI-sounding stretches, warnings, SHA-256 and JSON path (failed inputs included)")
+                        "AI-sounding stretches, warnings, SHA-256 and JSON path (failed inputs included); "
+                        "'-' prints it to standard output")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary lines")
 
     m = sub.add_parser("model-info", help="load a model and describe it")
@@ -251,7 +252,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise FaikError(f"cannot create output folder {out_dir}: {exc.strerror or exc}") from None
 
-    summary_path = None if args.summary is None else Path(args.summary)
+    summary_to_stdout = args.summary == "-"
+    if summary_to_stdout and to_stdout:
+        raise _UsageError("--summary - and --out - would both write to standard output; give one of them a file")
+    summary_path = None if args.summary is None or summary_to_stdout else Path(args.summary)
     if summary_path is not None and summary_path.is_dir():
         raise _UsageError(f"--summary {summary_path} is a folder; give a file name such as results.csv")
 
@@ -312,6 +316,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             _err(f"{path}: {why}")
     if summary_path is not None:
         _write_summary(summary_path, rows, protect=files)
+    elif summary_to_stdout:
+        from detector.batch_summary import summary_csv
+
+        sys.stdout.write(summary_csv(rows).lstrip("\ufeff"))  # the BOM is for spreadsheets, not pipes
+        sys.stdout.flush()
     if (failed or len(rows) > 1) and not args.quiet:
         _err(tally(rows) + (f"; table: {summary_path}" if summary_path is not None else ""))
     return EXIT_FAILED if failed else EXIT_OK

@@ -92,6 +92,20 @@ def test_summary_must_be_a_new_file_not_an_input_or_folder(capsys, tmp_path, wri
     assert not (tmp_path / "o" / "a.faik.json").exists()  # refused before any work
     rc, _, err = run(capsys, "analyze", a, "--model", tiny_model_dir, "--out", tmp_path / "o", "--summary", tmp_path)
     assert rc == 2 and "is a folder" in err
+    rc, _, err = run(capsys, "analyze", a, "--model", tiny_model_dir, "--out", "-", "--summary", "-")
+    assert rc == 2 and "both write to standard output" in err
+
+
+def test_summary_dash_prints_the_table(capsys, tmp_path, write_audio, tiny_model_dir, monkeypatch):
+    import csv
+
+    monkeypatch.chdir(tmp_path)  # a file named '-' would land here
+    a, b = write_audio("a.wav", 2.0), write_audio("b.wav", 3.0)
+    rc, out, err = run(capsys, "analyze", a, b, "--model", tiny_model_dir, "--out", tmp_path / "o", "--summary", "-")
+    assert rc == 0, err
+    assert not out.startswith("\ufeff") and not (tmp_path / "-").exists()
+    rows = list(csv.DictReader(out.splitlines()))
+    assert [Path(r["file"]).name for r in rows] == ["a.wav", "b.wav"] and all(r["result_json"] for r in rows)
 
 
 @pytest.fixture
