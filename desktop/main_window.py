@@ -48,7 +48,7 @@ KEEP_AUDIO_SAMPLES = 60 * 60 * 16000  # about one hour of 16 kHz float32 (230 MB
 def _legend_html() -> str:
     sw = "<span style='color:{c}; font-size:14pt;'>■</span>"
     return (f"{sw.format(c=style.AI_COLOR)} AI-generated &nbsp; {sw.format(c=style.REAL_COLOR)} real "
-            "&nbsp;·&nbsp; darker = more confident &nbsp;·&nbsp; overlapping chunks on separate rows "
+            "&nbsp;·&nbsp; darker = more confident &nbsp;·&nbsp; overlapping chunks: own rows "
             "&nbsp;·&nbsp; - - - 0.5 threshold")
 
 

@@ -236,6 +236,7 @@ class WaveformView(pg.GraphicsLayoutWidget):
         # AI-sounding stretches (runs of AI chunks, from the result's provenance): outlined on the
         # waveform, where the user listens, and kept behind the envelope and the chunk selection.
         self._stretch_items: list[pg.LinearRegionItem] = []
+        self._spec_stretch_items: list[pg.LinearRegionItem] = []
         self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#009E73", width=2))
         self._cursor.setVisible(False)
         self.wave_plot.addItem(self._cursor)
@@ -315,7 +316,9 @@ class WaveformView(pg.GraphicsLayoutWidget):
         ``start_time``, ``end_time``, ``chunks``) on the waveform; an empty list removes them."""
         for item in self._stretch_items:
             self.wave_plot.removeItem(item)
-        self._stretch_items = []
+        for item in self._spec_stretch_items:
+            self.spec_plot.removeItem(item)
+        self._stretch_items, self._spec_stretch_items = [], []
         for st in stretches:
             fill = QColor(style.AI_COLOR)
             fill.setAlpha(40)
@@ -325,6 +328,13 @@ class WaveformView(pg.GraphicsLayoutWidget):
             item.setToolTip(f"{int(st['chunks'])} AI-sounding chunks in a row: listen to this stretch")
             self.wave_plot.addItem(item)
             self._stretch_items.append(item)
+            # The same edges over the spectrogram (no fill: it would tint the picture), so a change of
+            # band or background at the stretch's ends is easy to line up.
+            edges = pg.LinearRegionItem((float(st["start_time"]), float(st["end_time"])), movable=False,
+                                        brush=pg.mkBrush(0, 0, 0, 0), pen=pg.mkPen(style.AI_COLOR, width=2))
+            edges.setZValue(5)
+            self.spec_plot.addItem(edges)
+            self._spec_stretch_items.append(edges)
 
     @property
     def stretches(self) -> list[tuple[float, float]]:

@@ -375,6 +375,8 @@ def test_an_ai_sounding_stretch_of_a_mostly_real_file_is_outlined_named_and_play
     assert not item.result.is_deepfake
     assert item.result.provenance["ai_stretches"][0]["chunks"] == 3
     assert window.waveform.stretches == [(7.5, 17.5)]
+    [edges] = window.waveform._spec_stretch_items  # the same stretch's edges over the spectrogram
+    assert tuple(edges.getRegion()) == (7.5, 17.5) and edges in window.waveform.spec_plot.items
     assert "00:07.5–00:17.5 sounds AI-generated (at least 3 chunks in a row)" in window.banner.source_text()
     assert window.stretch_button.isVisible() and window.stretch_button.isEnabled()
     qtbot.mouseClick(window.stretch_button, Qt.MouseButton.LeftButton)
@@ -383,4 +385,5 @@ def test_an_ai_sounding_stretch_of_a_mostly_real_file_is_outlined_named_and_play
     [_, short] = _analyse(qtbot, window, [write_audio("short.wav", 4.0)])
     window.show_item(short)
     assert short.result.provenance["ai_stretches"] == [] and not window.stretch_button.isVisible()
-    assert window.waveform.stretches == []
+    assert window.waveform.stretches == [] and window.waveform._spec_stretch_items == []
+    assert edges not in window.waveform.spec_plot.items
