@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         shown = app_settings().value(SPECTROGRAM_KEY, True)
         self.spectrogram_box.setChecked(shown not in (False, "false", "0", 0))
         self.waveform.set_spectrogram_visible(self.spectrogram_box.isChecked())
-        self.spectrogram_box.toggled.connect(self.set_spectrogram_visible)
+        self.spectrogram_box.toggled.connect(self._on_spectrogram_toggled)
         self.table = ChunkTable()
         self.waveform.chunk_selected.connect(self._on_plot_chunk)
         self.table.chunk_selected.connect(self._on_table_chunk)
@@ -659,10 +659,10 @@ class MainWindow(QMainWindow):
                                     else "Select a chunk of the file on screen to play it")
 
     def set_spectrogram_visible(self, visible: bool) -> None:
-        """Show or hide the spectrogram row, and remember the choice."""
-        if self.spectrogram_box.isChecked() != visible:
-            self.spectrogram_box.setChecked(visible)  # re-enters through toggled
-            return
+        """Show or hide the spectrogram row, as the box does (and remembered the same way)."""
+        self.spectrogram_box.setChecked(visible)
+
+    def _on_spectrogram_toggled(self, visible: bool) -> None:
         self.waveform.set_spectrogram_visible(visible)
         app_settings().setValue(SPECTROGRAM_KEY, visible)
 
@@ -672,7 +672,7 @@ class MainWindow(QMainWindow):
         if hasattr(self, "export_json_action"):
             self.export_json_action.setEnabled(has)
             self.export_report_action.setEnabled(has)
-            self.export_summary_action.setEnabled(any(it.result is not None for it in self.queue.items))
+            self.export_summary_action.setEnabled(self._any_result())
 
     def export_json(self, path: str | os.PathLike) -> Path:
         """Write the shown result's JSON (the contract + provenance), atomically, never over the input."""
@@ -696,12 +696,15 @@ class MainWindow(QMainWindow):
                 rows.append(result_row(it.path, it.result))
             elif it.state in (ItemState.ERROR, ItemState.CANCELLED):
                 rows.append(failure_row(it.path, it.message or it.state.value))
-        if not any(it.result is not None for it in self.queue.items):
+        if not self._any_result():
             raise FaikError("no results to export yet; analyse a file first")
         return atomic_write_text(path, summary_csv(rows), protect=[it.path for it in self.queue.items])
 
+    def _any_result(self) -> bool:
+        return any(it.result is not None for it in self.queue.items)
+
     def export_summary_dialog(self) -> None:
-        if not any(it.result is not None for it in self.queue.items):
+        if not self._any_result():
             return
         first = self.queue.items[0].path
         path, _ = QFileDialog.getSaveFileName(self, "Export summary of all files",

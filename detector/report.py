@@ -194,6 +194,7 @@ def render_svg(result: AnalysisResult, audio: "DecodedAudio | None" = None, n_bi
         return round(_PAD_L + t * scale, 2)
 
     parts: list[str] = []
+    drew_spec = False
     y0 = 6
     # Waveform (min/max envelope), drawn as one path of vertical strokes.
     if audio is not None and len(audio.samples):
@@ -223,6 +224,7 @@ def render_svg(result: AnalysisResult, audio: "DecodedAudio | None" = None, n_bi
         spec = _spectrogram_svg(audio, duration, y0, inner_w)
         if spec:
             parts.append(spec)
+            drew_spec = True
             y0 += _SPEC_H + 6
     # Chunk regions, one lane per overlap phase.
     lanes_top = y0
@@ -267,7 +269,6 @@ def render_svg(result: AnalysisResult, audio: "DecodedAudio | None" = None, n_bi
         parts.append(f'<line x1="{x(t)}" x2="{x(t)}" y1="{y0}" y2="{y0 + 4}" stroke="#666"/>')
         parts.append(f'<text x="{x(t)}" y="{y0 + 16}" class="ax" text-anchor="middle">{format_time(t)[:-2]}</text>')
     height = y0 + 22
-    drew_spec = any('class="spectrogram"' in part for part in parts)
     title = f"Waveform, {'spectrogram, ' if drew_spec else ''}chunk verdicts and P(AI) over time"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} {height}" width="100%" '

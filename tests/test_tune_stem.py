@@ -70,6 +70,16 @@ def test_fine_tuning_starts_from_the_frozen_stem_and_lowers_the_loss(tmp_path):
     assert torch.equal(again.tuned_conv2.weight, model.tuned_conv2.weight)
 
 
+def _reloaded_scores_the_same(model, tmp_path, clip: np.ndarray) -> FaikWhisperDetectorForAudioClassification:
+    """Save ``model`` as safetensors, load it back, check the tuned branch scores ``clip`` bit for bit alike."""
+    model.save_pretrained(tmp_path / "saved", safe_serialization=True)
+    back = FaikWhisperDetectorForAudioClassification.from_pretrained(tmp_path / "saved").eval()
+    x = torch.from_numpy(clip)[None]
+    with torch.inference_mode():
+        assert torch.equal(back.tuned_logit(x), model.tuned_logit(x))
+    return back
+
+
 def _wide_model(tmp_path, wide_heads: int = 2, wide_layers: int = 0, **config
                 ) -> tuple[FaikWhisperDetectorForAudioClassification, dict[str, np.ndarray]]:
     """v10's layout in miniature: an 8-channel frozen trunk, a tuned stem from a 12-channel Whisper
@@ -103,12 +113,8 @@ def test_a_tuned_stem_from_a_wider_whisper_gets_its_own_starting_probe_and_saves
     assert torch.allclose(model.tuned_mean, features.mean(0), rtol=1e-4, atol=1e-5)
     assert float(logits[:6].min()) > float(logits[6:].max())  # real (label 1) above AI
     tune_stem(model, [mels], np.array(labels), epochs=2, lr=1e-3, seed=0, log=lambda s: None)
-    model.save_pretrained(tmp_path / "saved", safe_serialization=True)
-    back = FaikWhisperDetectorForAudioClassification.from_pretrained(tmp_path / "saved").eval()
+    back = _reloaded_scores_the_same(model, tmp_path, clips[0])
     assert back.config.tuned_channels == 12 and back.config.d_model == 8
-    x = torch.from_numpy(clips[0])[None]
-    with torch.inference_mode():
-        assert torch.equal(back.tuned_logit(x), model.tuned_logit(x))
     with pytest.raises(ValueError, match="8 channels, the model's tuned branch 12"):
         load_tuned_stem(model, read_ct2(tmp_path / "model.bin"))
 
@@ -334,12 +340,9 @@ def test_the_tuned_branch_takes_whispers_first_layer_and_positions_and_saves(tmp
     clips, labels = _clips()
     mels = chunk_mels(model, [chunk_batches(c) for c in clips])
     fit_start_probe(model, [mels], np.array(labels), C=1.0)
-    model.save_pretrained(tmp_path / "saved", safe_serialization=True)
-    back = FaikWhisperDetectorForAudioClassification.from_pretrained(tmp_path / "saved").eval()
+    back = _reloaded_scores_the_same(model, tmp_path, clips[0])
     assert back.config.tuned_layers == 1 and back.config.tuned_heads == 3
-    x = torch.from_numpy(clips[0])[None]
     with torch.inference_mode():
-        assert torch.equal(back.tuned_logit(x), model.tuned_logit(x))
         # The layer changes what the probe reads: without it the features differ.
         with_layer = model.tuned_features_from_mel(mels[0][:1].float(), mels[1][:1])
         model.tuned_blocks = None
