@@ -175,6 +175,49 @@ class GroupStats:
         return dict(self.__dict__)
 
 
+# Val's modern generator families (2022-2024 zero-shot TTS and VC; DATA.md, "Added 2026-12-07"). Models
+# are chosen on this row: val's older families (<= 2022) promised far better than a model did on
+# modern generators it had not met. Scored against every real clip of the set.
+MODERN_FAMILIES = frozenset({
+    "ardit", "e1tts", "flashspeech", "e3-tts", "hierspeechpp", "hiervst", "diff-hiervc", "dddm-vc", "matcha-tts",
+})
+
+
+@dataclass(frozen=True)
+class RowStats:
+    """Figures for one row of fakes (a named group of families) scored against all real clips."""
+
+    n_real: int
+    n_fake: int
+    eer: float | None
+    roc_auc: float | None
+    ece: float | None
+    false_alarm_rate: float | None
+    miss_rate: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def row_stats(items: Sequence["EvaluatedItem"], families: frozenset[str]) -> RowStats | None:
+    """EER, AUC, ECE, false alarms and misses of the fakes in ``families`` against all real items.
+
+    None when the set holds no fake of those families or no real clip."""
+    chosen = [it for it in items if it.label == 0 or it.family in families]
+    y = np.array([it.label for it in chosen], dtype=np.int64)
+    n_fake = int(y.sum())
+    n_real = int(y.size - n_fake)
+    if n_fake == 0 or n_real == 0:
+        return None
+    s = np.array([it.prob_ai for it in chosen], dtype=np.float64)
+    v = np.array([1.0 if it.is_deepfake else 0.0 for it in chosen])
+    return RowStats(
+        n_real=n_real, n_fake=n_fake, eer=eer(y, s)[0], roc_auc=roc_auc(y, s),
+        ece=expected_calibration_error(y, s),
+        false_alarm_rate=_none_if_nan(false_alarm_rate(y, v)), miss_rate=_none_if_nan(miss_rate(y, v)),
+    )
+
+
 @dataclass
 class EvaluationReport:
     """Figures for one labelled set, model and channel; ``to_dict()`` is JSON-ready (NaN -> null)."""
@@ -204,6 +247,8 @@ class EvaluationReport:
     # classes' language mixes differ (val: 91 % of fakes are English, half of the real clips are
     # not), the pooled EER also rewards a model for telling languages apart; these do not.
     per_language_eer: dict[str, tuple[int, int, float]] = field(default_factory=dict)
+    # Val's modern families against all real clips (None when the set has none of them).
+    modern: RowStats | None = None
 
     @property
     def x_real_time(self) -> float:
@@ -226,6 +271,7 @@ class EvaluationReport:
         if rep.n_real and rep.n_fake:
             rep.eer, rep.eer_threshold = eer(y, s)
             rep.roc_auc = roc_auc(y, s)
+        rep.modern = row_stats(items, MODERN_FAMILIES)
         real_s, fake_s = s[y == 0], s[y == 1]
         for fam in sorted({it.family for it in items}):
             idx = [i for i, it in enumerate(items) if it.family == fam]
@@ -252,6 +298,7 @@ class EvaluationReport:
             "accuracy": self.accuracy, "ece": self.ece,
             "false_alarm_rate": self.false_alarm_rate, "miss_rate": self.miss_rate,
             "inconclusive_rate": self.inconclusive_rate,
+            "modern": self.modern.to_dict() if self.modern is not None else None,
             "audio_seconds": self.audio_seconds, "wall_seconds": self.wall_seconds, "x_real_time": self.x_real_time,
             "per_family": {k: v.to_dict() for k, v in self.per_family.items()},
             "per_language_false_alarm": {k: {"n": n, "false_alarm_rate": r}
@@ -311,6 +358,10 @@ def format_report(rep: EvaluationReport) -> str:
         f"EER            {_pct(rep.eer)}   (threshold {_num(rep.eer_threshold)})",
         *[f"  within {lang:<6} {_pct(e)}   ({nr} real, {nf} fake: scores compared inside one language)"
           for lang, (nr, nf, e) in rep.per_language_eer.items()],
+        *([f"modern row     EER {_pct(rep.modern.eer)}, AUC {_num(rep.modern.roc_auc)}, ECE {_num(rep.modern.ece)}, "
+           f"false alarms {_pct(rep.modern.false_alarm_rate)}, misses {_pct(rep.modern.miss_rate)}   "
+           f"({rep.modern.n_fake} fakes of val's modern families vs {rep.modern.n_real} real)"]
+          if rep.modern is not None else []),
         f"ROC AUC        {_num(rep.roc_auc)}",
         f"accuracy       {_pct(rep.accuracy)}   (the app's verdict: majority of chunks at P(AI) >= 0.5)",
         f"false alarms   {_pct(rep.false_alarm_rate)}   (real called AI-generated)",

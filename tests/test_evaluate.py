@@ -215,3 +215,38 @@ def test_evaluate_index_eer_within_each_language_with_both_classes(toy_set, monk
     assert rep.per_language_eer == {"en": (2, 2, pytest.approx(0.0))}
     assert "within en" in ev.format_report(rep)
     assert rep.to_dict()["per_language_eer"] == {"en": {"n_real": 2, "n_fake": 2, "eer": pytest.approx(0.0)}}
+
+
+def _item(label: int, family: str, prob: float):
+    from detector.evaluate import EvaluatedItem
+
+    return EvaluatedItem(file=f"{family}-{prob}", label=label, family=family, language="en", prob_ai=prob,
+                         is_deepfake=prob >= 0.5, verdict="real", duration_s=4.0)
+
+
+def test_modern_row_scores_only_modern_fakes_against_all_reals():
+    from detector.evaluate import EvaluationReport, format_report
+
+    items = [
+        _item(0, "vctk", 0.1), _item(0, "fleurs", 0.6),        # reals: one false alarm
+        _item(1, "e1tts", 0.8), _item(1, "matcha-tts", 0.3),   # modern fakes: one miss
+        _item(1, "univnet", 0.9), _item(1, "vits", 0.95),      # older fakes: not in the modern row
+    ]
+    rep = EvaluationReport.build(items, index="x", split="val", channel="clean", model={}, failed=[],
+                                 audio_seconds=24.0, wall_seconds=1.0)
+    assert (rep.modern.n_real, rep.modern.n_fake) == (2, 2)
+    # modern scores 0.8, 0.3 vs real 0.1, 0.6: AUC 3/4 (the pooled AUC is higher: 7/8)
+    assert rep.modern.roc_auc == pytest.approx(0.75)
+    assert rep.roc_auc == pytest.approx(7 / 8)
+    assert rep.modern.false_alarm_rate == pytest.approx(0.5) and rep.modern.miss_rate == pytest.approx(0.5)
+    assert "modern row" in format_report(rep)
+    assert rep.to_dict()["modern"]["n_fake"] == 2
+
+
+def test_no_modern_row_without_modern_fakes():
+    from detector.evaluate import EvaluationReport, format_report
+
+    items = [_item(0, "vctk", 0.1), _item(1, "vits", 0.9)]
+    rep = EvaluationReport.build(items, index="x", split="val", channel="clean", model={}, failed=[],
+                                 audio_seconds=8.0, wall_seconds=1.0)
+    assert rep.modern is None and "modern row" not in format_report(rep)
