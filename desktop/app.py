@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop.main_window import APP_TITLE, MainWindow
-    from desktop.settings_panel import APPLICATION, ORGANIZATION
+    from desktop.settings_store import APPLICATION, ORGANIZATION
 
     def log(event: str) -> None:
         if args.timings:

@@ -29,7 +29,8 @@ from desktop.chunk_table import ChunkTable
 from desktop.file_queue import FileQueue, ItemState, QueueItem, supported_extensions
 from desktop.model_panel import ModelPanel, ModelSourceDialog
 from desktop.playback import ChunkPlayer
-from desktop.settings_panel import SettingsPanel, app_settings
+from desktop import settings_store
+from desktop.settings_panel import SettingsPanel
 from desktop.verdict_banner import VerdictBanner
 from desktop.waveform_view import WaveformView
 from desktop.workers import AnalysisWorker, ModelLoadWorker, WorkerThread
@@ -39,9 +40,6 @@ from detector.errors import FaikError
 
 APP_TITLE = "fAIk Desktop"
 DROP_TEXT = "Drop audio or video files here, or File → Open"
-RECENT_KEY = "recent/files"
-SPECTROGRAM_KEY = "view/spectrogram"
-MAX_RECENT = 10
 KEEP_AUDIO_SAMPLES = 60 * 60 * 16000  # about one hour of 16 kHz float32 (230 MB) kept across files
 
 
@@ -189,8 +187,7 @@ class MainWindow(QMainWindow):
         legend_row.addWidget(self.play_button)
         self.waveform = WaveformView()
         self.waveform.setMinimumHeight(260)
-        shown = app_settings().value(SPECTROGRAM_KEY, True)
-        self.spectrogram_box.setChecked(shown not in (False, "false", "0", 0))
+        self.spectrogram_box.setChecked(settings_store.load_flag(settings_store.SPECTROGRAM_KEY, True))
         self.waveform.set_spectrogram_visible(self.spectrogram_box.isChecked())
         self.spectrogram_box.toggled.connect(self._on_spectrogram_toggled)
         self.table = ChunkTable()
@@ -311,7 +308,7 @@ class MainWindow(QMainWindow):
                                          "or they are already waiting in the queue.", 6000)
             return added
         self.queue_stack.setCurrentWidget(self.queue)
-        self._remember_recent([it.path for it in added])
+        settings_store.remember_recent([it.path for it in added])
         if self._shown is None or self._running is None:
             self.queue.select_item(added[0])
         self._start_next()
@@ -353,21 +350,7 @@ class MainWindow(QMainWindow):
         return str(Path(recent[0]).parent) if recent else str(Path.home())
 
     def recent_files(self) -> list[str]:
-        value = app_settings().value(RECENT_KEY, [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
-    def _remember_recent(self, paths: list[Path]) -> None:
-        recent = self.recent_files()
-        for p in reversed(paths):
-            s = str(Path(p).resolve())
-            if s in recent:
-                recent.remove(s)
-            recent.insert(0, s)
-        store = app_settings()
-        store.setValue(RECENT_KEY, recent[:MAX_RECENT])
-        store.sync()
+        return settings_store.recent_files()
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -381,7 +364,7 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, p=path: self.add_files([p]))
         self.recent_menu.addSeparator()
         clear = self.recent_menu.addAction("Clear list")
-        clear.triggered.connect(lambda: app_settings().remove(RECENT_KEY))
+        clear.triggered.connect(lambda: settings_store.clear_recent())
 
     # -- analysis ---------------------------------------------------------------------------------
     def is_busy(self) -> bool:
@@ -664,7 +647,7 @@ class MainWindow(QMainWindow):
 
     def _on_spectrogram_toggled(self, visible: bool) -> None:
         self.waveform.set_spectrogram_visible(visible)
-        app_settings().setValue(SPECTROGRAM_KEY, visible)
+        settings_store.save_flag(settings_store.SPECTROGRAM_KEY, visible)
 
     # -- export -----------------------------------------------------------------------------------
     def _update_export_actions(self) -> None:

@@ -1,47 +1,17 @@
-"""Chunk settings (duration, overlap) with QSettings persistence.
+"""Chunk settings (duration, overlap): the fields, their limits, and the offer to re-analyse.
 
-The values are validated by :class:`detector.chunking.ChunkSettings`; the
-spin boxes only offer the valid ranges. Tests point QSettings at a temporary
-folder with ``QSettings.setPath(IniFormat, UserScope, tmp)``.
+The values are validated by :class:`detector.chunking.ChunkSettings` and kept
+between sessions by :mod:`desktop.settings_store`.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from detector.chunking import (DEFAULT_CHUNK_DURATION_S, DEFAULT_OVERLAP, MAX_CHUNK_DURATION_S,
-                               MAX_OVERLAP, MIN_CHUNK_DURATION_S, MIN_OVERLAP, ChunkSettings)
-
-ORGANIZATION = "fAIk"
-APPLICATION = "fAIk Desktop"
-KEY_CHUNK = "analysis/chunk_duration_s"
-KEY_OVERLAP = "analysis/overlap_percent"
-
-
-def app_settings() -> QSettings:
-    """The app's settings store (an INI file under the user's config folder)."""
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
-
-
-def load_chunk_settings(store: QSettings | None = None) -> ChunkSettings:
-    """Saved settings, or the seed's defaults when missing or invalid."""
-    store = store or app_settings()
-    try:
-        return ChunkSettings(
-            chunk_duration=float(store.value(KEY_CHUNK, DEFAULT_CHUNK_DURATION_S)),
-            overlap=float(store.value(KEY_OVERLAP, DEFAULT_OVERLAP * 100)) / 100.0,
-        )
-    except (TypeError, ValueError):  # SettingsError is a ValueError: a hand-edited file falls back
-        return ChunkSettings()
-
-
-def save_chunk_settings(settings: ChunkSettings, store: QSettings | None = None) -> None:
-    store = store or app_settings()
-    store.setValue(KEY_CHUNK, float(settings.chunk_duration))
-    store.setValue(KEY_OVERLAP, int(round(settings.overlap * 100)))
-    store.sync()
+from desktop.settings_store import load_chunk_settings, save_chunk_settings
+from detector.chunking import MAX_CHUNK_DURATION_S, MAX_OVERLAP, MIN_CHUNK_DURATION_S, MIN_OVERLAP, ChunkSettings
 
 
 class SettingsPanel(QGroupBox):
