@@ -31,7 +31,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from desktop import style
-from detector.report import assign_lanes
+from detector.timeline import assign_lanes
 from detector.result import DEFAULT_THRESHOLD, ChunkResult
 from detector.spectrogram import SpectrogramImage, display_levels, spectrogram_image
 

@@ -38,7 +38,7 @@ _FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 
 def result_row(path: str | Path, result: "AnalysisResult", result_json: str | Path | None = None) -> dict[str, Any]:
     """The summary row of one analysed recording (``result_json``: where its full result was written)."""
-    from detector.report import format_time
+    from detector.timeline import format_time
 
     d = result.to_dict()
     prov = d.get("provenance", {})

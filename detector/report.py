@@ -15,18 +15,18 @@ chunk's confidence.
 from __future__ import annotations
 
 import html
-import math
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
 from detector.atomic import atomic_write_text
 from detector.chunking import ChunkSettings
 from detector.model_validation import describe as describe_validation
-from detector.result import AnalysisResult, ChunkResult, Verdict, of_chunks
+from detector.result import AnalysisResult, Verdict, of_chunks
+from detector.timeline import assign_lanes, format_time
 
 if TYPE_CHECKING:
     from detector.audio import DecodedAudio
@@ -53,17 +53,6 @@ _PAD_R = 12
 def _e(value: Any) -> str:
     """Escape anything for HTML text or a quoted attribute."""
     return html.escape("" if value is None else str(value), quote=True)
-
-
-def format_time(seconds: float) -> str:
-    """``mm:ss.s`` (``h:mm:ss.s`` from one hour), as in the chunk table."""
-    if not math.isfinite(seconds):
-        return "?"
-    tenths = int(round(max(0.0, seconds) * 10))
-    s, t = divmod(tenths, 10)
-    m, s = divmod(s, 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}.{t}" if h else f"{m:02d}:{s:02d}.{t}"
 
 
 def _human_size(n: Any) -> str:
@@ -118,27 +107,6 @@ def _duration(result: AnalysisResult, audio: "DecodedAudio | None") -> float:
     if audio is not None and audio.duration_s > 0:
         return float(audio.duration_s)
     return max((c.end_time for c in result.chunks), default=0.0)
-
-
-def assign_lanes(chunks: Sequence[ChunkResult], lane_ends: list[float] | None = None) -> list[int]:
-    """Greedy lane per chunk (chunks in start order) so overlapping chunks never hide each other.
-
-    A chunk goes to the first lane whose last chunk ended before it starts. ``lane_ends`` is
-    updated in place, so chunks that stream in (the window) can be placed one by one with the
-    same layout the report draws.
-    """
-    ends = lane_ends if lane_ends is not None else []
-    out: list[int] = []
-    for c in chunks:
-        for i, end in enumerate(ends):
-            if end <= c.start_time + 1e-9:
-                ends[i] = c.end_time
-                out.append(i)
-                break
-        else:
-            ends.append(c.end_time)
-            out.append(len(ends) - 1)
-    return out
 
 
 def _opacity(confidence: float) -> float:

@@ -97,7 +97,7 @@ def stretch_note(stretches: Sequence[Stretch], chunks: Sequence[ChunkResult], se
     AI-generated anyway. Quotes the model's measured figures when it ships them for these settings."""
     if not stretches or not chunks or file_verdict(chunks)[0] is Verdict.AI_GENERATED:
         return None
-    from detector.report import format_time
+    from detector.timeline import format_time
 
     shown = ", ".join(f"{format_time(s.start_time)}–{format_time(s.end_time)}" for s in stretches[:3])
     if len(stretches) > 3:

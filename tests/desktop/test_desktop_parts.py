@@ -58,7 +58,7 @@ def test_three_hour_overview_draws_from_the_pyramid_quickly():
 
 
 def test_lanes_keep_overlapping_chunks_apart():
-    from detector.report import assign_lanes
+    from detector.timeline import assign_lanes
     from detector.chunking import ChunkSettings, plan_chunks
     from detector.result import ChunkResult
 
