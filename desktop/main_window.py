@@ -1,25 +1,23 @@
-"""The main window: assembles the widgets and drives the workers.
+"""The main window: assembles the widgets and shows what the analysis controller reports.
 
 Layout: the model panel across the top; on the left the file queue (a drop
 zone while empty), the chunk settings, progress and Cancel; on the right the
 result: verdict banner, waveform/lanes/P(AI) plots and the chunk table.
 
-Flow: files are queued (drop, File → Open, recent files); whenever the model
-is ready and no analysis runs, the next queued file goes to an
-:class:`~desktop.workers.AnalysisWorker` on its own QThread. A failed file
-shows its message in its row and the queue goes on. Cancel stops the running
-file and the files still waiting. Everything shown comes from the
-:class:`~detector.result.AnalysisResult` as the detector returned it.
+Files are queued here (drop, File → Open, recent files); running them is the
+job of :class:`~desktop.analysis_controller.AnalysisController`, and what is
+remembered between sessions is :mod:`desktop.settings_store`'s. Everything
+shown comes from the :class:`~detector.result.AnalysisResult` as the detector
+returned it.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Iterable
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
@@ -30,17 +28,16 @@ from desktop.file_queue import FileQueue, ItemState, QueueItem, supported_extens
 from desktop.model_panel import ModelPanel, ModelSourceDialog
 from desktop.playback import ChunkPlayer
 from desktop import settings_store
+from desktop.analysis_controller import AnalysisController, limit_kept_audio
 from desktop.settings_panel import SettingsPanel
 from desktop.verdict_banner import VerdictBanner
 from desktop.waveform_view import WaveformView
-from desktop.workers import AnalysisWorker, ModelLoadWorker, WorkerThread
 from detector.atomic import atomic_write_text
 from detector.chunking import ChunkSettings
 from detector.errors import FaikError
 
 APP_TITLE = "fAIk Desktop"
 DROP_TEXT = "Drop audio or video files here, or File → Open"
-KEEP_AUDIO_SAMPLES = 60 * 60 * 16000  # about one hour of 16 kHz float32 (230 MB) kept across files
 
 
 def _legend_html() -> str:
@@ -66,42 +63,6 @@ class DropZone(QLabel):
                            f"font-size: 13pt; padding: 16px; background: {bg}; }}")
 
 
-class _JobRelay(QObject):
-    """Receives one analysis worker's signals in the GUI thread and tags them with the queue item.
-
-    Slots must be methods of an object living in the GUI thread: a lambda connected to a
-    worker's signal would run in the worker's thread and touch widgets from there.
-    """
-
-    def __init__(self, window: "MainWindow", item: QueueItem) -> None:
-        super().__init__(window)
-        self.window, self.item = window, item
-
-    @Slot(str, int, int)
-    def progress(self, stage: str, done: int, total: int) -> None:
-        self.window._on_progress(stage, done, total)
-
-    @Slot(object, object)
-    def audio_ready(self, audio, pyramid) -> None:
-        self.window._on_audio_ready(self.item, audio, pyramid)
-
-    @Slot(object)
-    def chunk_ready(self, chunk) -> None:
-        self.window._on_chunk(self.item, chunk)
-
-    @Slot(object)
-    def finished(self, result) -> None:
-        self.window._on_finished(self.item, result)
-
-    @Slot(str)
-    def failed(self, message: str) -> None:
-        self.window._on_failed(self.item, message)
-
-    @Slot()
-    def cancelled(self) -> None:
-        self.window._on_cancelled(self.item)
-
-
 class MainWindow(QMainWindow):
     """fAIk Desktop's window. ``service`` is a :class:`detector.model_service.ModelService`."""
 
@@ -117,19 +78,29 @@ class MainWindow(QMainWindow):
             service = ModelService()
         self.service = service
         self.model_source = model_source
-        self.batch_delay_s = batch_delay_s
-        self._model_thread: WorkerThread | None = None
-        self._analysis_thread: WorkerThread | None = None
-        self._old_threads: list[WorkerThread] = []
-        self._running: QueueItem | None = None
         self._shown: QueueItem | None = None
-        self._started_at = 0.0
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
         self.resize(1360, 860)
         self._build_widgets()
+        self.controller = AnalysisController(service, self.queue, self.settings_panel.chunk_settings,
+                                             batch_delay_s=batch_delay_s, parent=self)
+        self._connect_controller()
         self._build_menus()
         self._set_idle()
+
+    def _connect_controller(self) -> None:
+        c = self.controller
+        c.model_loading.connect(self._on_model_loading)
+        c.model_ready.connect(self._on_model_ready)
+        c.model_failed.connect(self._on_model_failed)
+        c.waiting_for_model.connect(self._on_waiting_for_model)
+        c.run_started.connect(self._on_run_started)
+        c.progress.connect(self._on_progress)
+        c.audio_ready.connect(self._on_audio_ready)
+        c.chunk_ready.connect(self._on_chunk)
+        c.run_ended.connect(self._on_run_ended)
+        c.queue_idle.connect(self._on_queue_idle)
 
     # -- construction -----------------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -259,7 +230,7 @@ class MainWindow(QMainWindow):
     # -- model ------------------------------------------------------------------------------------
     def load_model(self, source: str | None = None) -> None:
         """Load a model in the background (None = built-in)."""
-        if self._model_thread is not None and self._model_thread.is_running():
+        if self.controller.model_loading_now():
             self.statusBar().showMessage("A model is already loading; wait for it to finish.", 5000)
             return
         if self.is_busy():
@@ -267,15 +238,8 @@ class MainWindow(QMainWindow):
                                     "Wait for the running analysis to finish, or cancel it, before changing the model.")
             return
         self.model_source = source
-        worker = ModelLoadWorker(self.service, source)
-        wt = WorkerThread(worker, [worker.finished, worker.failed], self)
-        worker.started.connect(self._on_model_loading)
-        worker.finished.connect(self._on_model_ready)
-        worker.failed.connect(self._on_model_failed)
-        self._retire(self._model_thread)
-        self._model_thread = wt
         self.model_panel.set_loading("built-in model" if source is None else source)
-        wt.start()
+        self.controller.load_model(source)
 
     def _on_model_loading(self, _source: str) -> None:
         self.model_state_changed.emit("loading")
@@ -284,15 +248,12 @@ class MainWindow(QMainWindow):
         self.model_panel.set_ready(info)
         self.statusBar().showMessage(f"Model {info.name} ready (loaded in {info.load_time_s:.1f} s)", 8000)
         self.model_state_changed.emit("ready")
-        self._start_next()
 
     def _on_model_failed(self, reason: str) -> None:
         self.model_panel.set_failed(reason)
         if self._shown is not None and self._shown.state == ItemState.QUEUED:
             self.show_item(self._shown)
         self.model_state_changed.emit("failed")
-        if self._running is None and self.queue.next_queued() is not None:
-            self.progress.setFormat("Waiting for a model")
 
     def choose_model(self) -> None:
         dlg = ModelSourceDialog(self, self.model_source)
@@ -309,9 +270,9 @@ class MainWindow(QMainWindow):
             return added
         self.queue_stack.setCurrentWidget(self.queue)
         settings_store.remember_recent([it.path for it in added])
-        if self._shown is None or self._running is None:
+        if self._shown is None or self.controller.running is None:
             self.queue.select_item(added[0])
-        self._start_next()
+        self.controller.start_next()
         return added
 
     def handle_drop_urls(self, urls: Iterable[QUrl]) -> list[QueueItem]:
@@ -366,165 +327,81 @@ class MainWindow(QMainWindow):
         clear = self.recent_menu.addAction("Clear list")
         clear.triggered.connect(lambda: settings_store.clear_recent())
 
-    # -- analysis ---------------------------------------------------------------------------------
+    # -- analysis (run by the controller; the window shows what it reports) -----------------------
     def is_busy(self) -> bool:
-        return self._running is not None
+        return self.controller.is_busy()
 
-    def _start_next(self) -> None:
-        if self._running is not None:
-            return
-        item = self.queue.next_queued()
-        if item is None:
-            self._set_idle()
-            self.queue_idle.emit()
-            return
-        if not self.service.is_ready():
+    def _on_waiting_for_model(self) -> None:
+        if self.controller.running is None:
             self.progress.setFormat("Waiting for the model…")
-            return
-        self._start_analysis(item)
 
-    def _start_analysis(self, item: QueueItem) -> None:
-        from detector.analysis import AnalysisOptions
-
-        options = AnalysisOptions(settings=self.settings_panel.chunk_settings())
-        worker = AnalysisWorker(item.path, self.service, options, batch_delay_s=self.batch_delay_s)
-        wt = WorkerThread(worker, [worker.finished, worker.failed, worker.cancelled], self)
-        relay = _JobRelay(self, item)
-        worker.progress.connect(relay.progress)
-        worker.audio_ready.connect(relay.audio_ready)
-        worker.chunk_ready.connect(relay.chunk_ready)
-        worker.finished.connect(relay.finished)
-        worker.failed.connect(relay.failed)
-        worker.cancelled.connect(relay.cancelled)
-        wt.relay = relay
-        self._retire(self._analysis_thread)
-        self._analysis_thread = wt
-        self._running = item
-        item.result, item.audio, item.pyramid = None, None, None
-        item.extra["chunks"] = []
-        self.queue.set_state(item, ItemState.RUNNING, "decoding…")
+    def _on_run_started(self, item: QueueItem) -> None:
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setFormat(f"Decoding {item.path.name}… %p%")
         self.cancel_button.setEnabled(True)
-        self._started_at = time.perf_counter()
         if self._shown is item or self._shown is None or self._shown.state != ItemState.DONE:
             self.queue.select_item(item)
             self.show_item(item)
-        wt.start()
 
-    def _on_progress(self, stage: str, done: int, total: int) -> None:
-        if self._running is None:
-            return
+    def _on_progress(self, item: QueueItem, stage: str, done: int, total: int) -> None:
         if stage == "decoding":
             self.progress.setRange(0, 1000)
             self.progress.setValue(done)
         else:
             self.progress.setRange(0, max(1, total))
             self.progress.setValue(done)
-            self.progress.setFormat(f"Analysing {self._running.path.name}: chunk %v of %m")
-            self.queue.set_state(self._running, ItemState.RUNNING, f"analysing {done}/{total}")
+            self.progress.setFormat(f"Analysing {item.path.name}: chunk %v of %m")
 
-    def _on_audio_ready(self, item: QueueItem, audio, pyramid) -> None:
-        item.audio, item.pyramid = audio, pyramid
+    def _on_audio_ready(self, item: QueueItem) -> None:
         if self._shown is item:
-            self.waveform.set_audio(pyramid)
+            self.waveform.set_audio(item.pyramid)
             self._update_play_button()
 
     def _on_chunk(self, item: QueueItem, chunk) -> None:
-        item.extra.setdefault("chunks", []).append(chunk)
         if self._shown is item:
             self.waveform.add_chunk(chunk)
             self.table.table_model.append(chunk)
 
-    def _on_finished(self, item: QueueItem, result) -> None:
-        item.result = result
-        self._limit_kept_audio(keep=item)
-        item.extra["elapsed_s"] = time.perf_counter() - self._started_at
-        self.queue.set_state(item, ItemState.DONE)
+    def _on_run_ended(self, item: QueueItem) -> None:
+        limit_kept_audio(self.queue.items, keep=(item, self._shown))
         if self._shown is item:
             self.show_item(item)
-        self.statusBar().showMessage(
-            f"{item.path.name}: analysed in {item.extra['elapsed_s']:.1f} s ({result.total_chunks} chunks). "
-            "Tip: mouse wheel zooms the timeline, drag pans, click a chunk to select and play it.", 15000)
-        self._end_run(item)
-
-    def _on_failed(self, item: QueueItem, message: str) -> None:
-        self.queue.set_state(item, ItemState.ERROR, message)
-        if self._shown is item:
-            self.show_item(item)
-        self.statusBar().showMessage(f"{item.path.name}: {message}", 10000)
-        self._end_run(item)
-
-    def _on_cancelled(self, item: QueueItem) -> None:
-        self.queue.set_state(item, ItemState.CANCELLED, "")
-        for other in self.queue.items:
-            if other.state == ItemState.QUEUED:
-                self.queue.set_state(other, ItemState.CANCELLED, "")
-        if self._shown is item:
-            self.show_item(item)
-        self.statusBar().showMessage("Analysis cancelled.", 6000)
-        self._end_run(item)
-
-    def _end_run(self, item: QueueItem) -> None:
-        self._running = None
+        if item.state == ItemState.DONE:
+            self.statusBar().showMessage(
+                f"{item.path.name}: analysed in {item.extra['elapsed_s']:.1f} s ({item.result.total_chunks} chunks). "
+                "Tip: mouse wheel zooms the timeline, drag pans, click a chunk to select and play it.", 15000)
+        elif item.state == ItemState.ERROR:
+            self.statusBar().showMessage(f"{item.path.name}: {item.message}", 10000)
+        else:
+            self.statusBar().showMessage("Analysis cancelled.", 6000)
         self._set_idle()
         self.analysis_finished.emit(item)
-        self._start_next()
 
-    def _limit_kept_audio(self, keep: QueueItem) -> None:
-        """Keep decoded audio (for playback, zoomed waveform, report picture) of recent files only.
-
-        A queue of long recordings would otherwise hold every file's samples; older files keep
-        their coarse envelope (enough for the overview) and the shown file is always kept.
-        """
-        budget = KEEP_AUDIO_SAMPLES
-        for it in reversed(self.queue.items):
-            if it.audio is None:
-                continue
-            n = len(it.audio.samples)
-            if it is keep or it is self._shown or n <= budget:
-                budget -= n
-                continue
-            it.audio = None
-            if it.pyramid is not None:
-                it.pyramid.samples = None
+    def _on_queue_idle(self) -> None:
+        self._set_idle()
+        self.queue_idle.emit()
 
     def cancel_analysis(self) -> None:
         """Stop the running file (between batches) and the files still waiting."""
-        if self._analysis_thread is not None and self._running is not None:
-            self._analysis_thread.worker.cancel()
+        if self.controller.is_busy():
             self.cancel_button.setEnabled(False)
             self.progress.setFormat("Cancelling…")
-        else:
-            for other in self.queue.items:
-                if other.state == ItemState.QUEUED:
-                    self.queue.set_state(other, ItemState.CANCELLED, "")
+        self.controller.cancel()
 
     def reanalyse_shown(self) -> None:
         """Queue the file on screen again with the current chunk settings."""
-        item = self._shown
-        if item is None or item is self._running:
-            return
-        self.queue.set_state(item, ItemState.QUEUED)
-        item.result = None
-        self.queue.update_item(item)
-        self._start_next()
+        if self._shown is not None:
+            self.controller.requeue(self._shown)
 
     def _set_idle(self) -> None:
-        if self._running is None:
+        if self.controller.running is None:
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
             waiting = self.queue.next_queued() is not None and not self.service.is_ready()
             self.progress.setFormat("Waiting for the model…" if waiting else "Idle")
             self.cancel_button.setEnabled(False)
         self._update_export_actions()
-
-    def _retire(self, wt: WorkerThread | None) -> None:
-        """Keep a finished pair until its thread has really ended, then drop it."""
-        if wt is not None:
-            self._old_threads.append(wt)
-        self._old_threads = [t for t in self._old_threads if t.is_running()]
 
     # -- showing results --------------------------------------------------------------------------
     def show_item(self, item: QueueItem) -> None:
@@ -746,10 +623,7 @@ class MainWindow(QMainWindow):
     def shutdown(self, timeout_ms: int = 60000) -> None:
         """Stop playback, cancel the analysis and join every worker thread."""
         self.player.stop()
-        for wt in [self._analysis_thread, self._model_thread, *self._old_threads]:
-            if wt is not None:
-                wt.stop(timeout_ms)
-        self._old_threads = []
+        self.controller.shutdown(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.shutdown()

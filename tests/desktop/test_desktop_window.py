@@ -227,7 +227,7 @@ def test_cancel_stops_the_worker_and_returns_to_idle(qtbot, make_window, write_a
     qtbot.waitUntil(lambda: window.table.model().rowCount() > 0, timeout=30000)
     got_chunk.append(window.table.model().rowCount())
     assert window.cancel_button.isEnabled()
-    thread = window._analysis_thread.thread
+    thread = window.controller.analysis_thread.thread
     with qtbot.waitSignal(window.analysis_finished, timeout=30000):
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     first, waiting = window.queue.items
