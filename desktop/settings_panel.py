@@ -1,7 +1,9 @@
 """Chunk settings (duration, overlap): the fields, their limits, and the offer to re-analyse.
 
-The values are validated by :class:`detector.chunking.ChunkSettings` and kept
-between sessions by :mod:`desktop.settings_store`.
+The values are validated by :class:`detector.chunking.ChunkSettings`. The
+panel keeps nothing itself: it starts from the settings it is given and
+announces each change with ``settings_changed``, which the window stores
+with :mod:`desktop.settings_store`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from desktop.settings_store import load_chunk_settings, save_chunk_settings
 from detector.chunking import MAX_CHUNK_DURATION_S, MAX_OVERLAP, MIN_CHUNK_DURATION_S, MIN_OVERLAP, ChunkSettings
 
 
@@ -20,9 +21,9 @@ class SettingsPanel(QGroupBox):
     settings_changed = Signal(object)      # ChunkSettings
     reanalyse_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, initial: ChunkSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__("Chunk settings", parent)
-        initial = load_chunk_settings()
+        initial = initial or ChunkSettings()
         self.duration = QDoubleSpinBox()
         self.duration.setRange(MIN_CHUNK_DURATION_S, MAX_CHUNK_DURATION_S)
         self.duration.setDecimals(1)
@@ -68,9 +69,8 @@ class SettingsPanel(QGroupBox):
 
     def _on_changed(self) -> None:
         current = self.chunk_settings()
-        save_chunk_settings(current)
         self._update_offer()
-        self.settings_changed.emit(current)
+        self.settings_changed.emit(current)  # the window keeps it for the next session
 
     def _update_offer(self) -> None:
         differs = self._shown_settings is not None and self._shown_settings != self.chunk_settings()

@@ -1,4 +1,4 @@
-"""The window as a user drives it: start-up, drop → analysis → plot, export, errors, cancel, settings."""
+"""desktop.main_window, as a user drives it: start-up, drop → analysis → plot, export, errors, cancel, settings."""
 
 from __future__ import annotations
 
@@ -387,3 +387,29 @@ def test_an_ai_sounding_stretch_of_a_mostly_real_file_is_outlined_named_and_play
     assert short.result.provenance["ai_stretches"] == [] and not window.stretch_button.isVisible()
     assert window.waveform.stretches == [] and window.waveform._spec_stretch_items == []
     assert edges not in window.waveform.spec_plot.items
+
+
+def test_playback_unavailable_disables_the_button_with_a_reason(qtbot, monkeypatch):
+    from desktop.main_window import MainWindow
+
+    monkeypatch.setenv("FAIK_NO_AUDIO", "1")
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert not w.player.available
+    assert not w.play_button.isEnabled()
+    assert "disabled" in w.play_button.toolTip()
+
+
+def test_streamed_chunks_are_drawn_before_the_result_arrives(qtbot, make_window, write_audio):
+    window = make_window(batch_delay_s=0.05)
+    seen = []
+
+    def on_chunk_drawn(*_):
+        if window.is_busy():
+            seen.append(len(window.waveform.regions()))
+
+    window.waveform._chunk_timer.timeout.connect(on_chunk_drawn)
+    with qtbot.waitSignal(window.queue_idle, timeout=60000):
+        window.add_files([write_audio("stream.wav", 40.0)])
+    assert seen and max(seen) > 0  # regions appeared while the worker was still running
+    assert len(window.waveform.regions()) == window.queue.items[0].result.total_chunks
