@@ -25,6 +25,7 @@ from detector.noise_check import noise_warning
 from detector.reverb_check import reverb_warning
 from detector.speech_check import no_speech_warning, short_recording_warning, vad_frames
 from detector.stretches import find_ai_stretches, stretch_note
+from detector.threads import ThreadGovernor
 
 if TYPE_CHECKING:  # pragma: no cover
     from detector.audio import DecodedAudio
@@ -41,6 +42,9 @@ STATEMENT = (
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 ChunkFn = Callable[[ChunkResult], None]
+#: Picks torch's thread count from the free cores when the user named none (one per process: its
+#: looks compare with the previous one, so a batch of short files costs no extra look each).
+THREADS = ThreadGovernor()
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ def analyze_audio(
     for first in range(0, total, options.batch_size):
         if cancel is not None and cancel():
             raise AnalysisCancelled(f"analysis of {audio.info.name} cancelled after {len(results)} of {total} chunks")
+        if options.num_threads is None:
+            THREADS.update()  # a neighbour that starts or stops mid-file is seen within seconds
         batch = spans[first:first + options.batch_size]
         # Slices are views: a 3-hour recording is never copied chunk by chunk.
         probs = service.predict_proba([samples[s.start:s.end] for s in batch])

@@ -68,6 +68,71 @@ def vad_windows(n_samples: int) -> list[tuple[int, int]]:
     return spread_windows(n_samples, n, min(_WINDOWS, max(min(4, -(-n_samples // n)), n_samples // (4 * n))))
 
 
+_CONTEXT = 64  # samples of the previous frame Silero puts before each frame (16 kHz)
+_lstm = None  # Silero's LSTM cell as a whole-sequence torch LSTM, built once (see _probs_batched)
+
+
+def _probs_stepwise(model, frames: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Silero's own streaming use: one model call per 32-ms step, the windows side by side as batch
+    rows (its recurrent state is per row). The reference for :func:`_probs_batched`."""
+    import torch
+
+    model.reset_states()  # windows are independent
+    batch = torch.from_numpy(frames)
+    return torch.stack([model(batch[:, j], sample_rate).reshape(-1) for j in range(frames.shape[1])], dim=1).numpy()
+
+
+def _silero_lstm(cell):
+    """A one-layer ``nn.LSTM`` holding the weights of Silero's ``LSTMCell`` (same gate order), so
+    the whole sequence runs in one call instead of one cell call per frame."""
+    global _lstm
+    if _lstm is None:
+        import torch
+
+        params = dict(cell.named_parameters())
+        hidden = params["weight_hh"].shape[1]
+        lstm = torch.nn.LSTM(params["weight_ih"].shape[1], hidden, batch_first=True)
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(lstm, f"{name}_l0").copy_(params[name])
+        _lstm = lstm.eval()
+    return _lstm
+
+
+def _probs_batched(model, frames: np.ndarray) -> np.ndarray | None:
+    """Speech probabilities of (windows, frames, 512) samples in four calls, however many frames.
+
+    Silero's 16-kHz model is a framewise front end (STFT and convolutions on each 32-ms frame with
+    the previous frame's last 64 samples before it), then an LSTM cell over the frames, then a
+    linear read-out. Only the cell depends on earlier frames; so the front end runs on every frame
+    of every window at once, the cell's weights run as one LSTM over each window's frames, and the
+    read-out on all of it: equal to :func:`_probs_stepwise` within float rounding (tests), where the
+    step-by-step use cost one model call per 32 ms and most of a busy machine's VAD time.
+    ``None`` if the model's insides are not the ones this was written for."""
+    import torch
+
+    try:
+        inner = model._model
+        stft, encoder, cell = inner.stft, inner.encoder, inner.decoder.rnn
+        readout = getattr(inner.decoder.decoder, "2")  # Dropout, ReLU, Conv1d(128 -> 1, kernel 1), Sigmoid
+        weight, bias = readout.weight, readout.bias
+        if tuple(weight.shape[::2]) != (1, 1) or int(getattr(inner, "context_size_samples", _CONTEXT)) != _CONTEXT:
+            return None
+        lstm = _silero_lstm(cell)
+    except (AttributeError, KeyError, RuntimeError):
+        return None
+    w, k, n = frames.shape
+    context = np.zeros((w, k, _CONTEXT), dtype=np.float32)  # a window's first frame: zeros, as after reset
+    context[:, 1:] = frames[:, :-1, -_CONTEXT:]
+    x = torch.from_numpy(np.concatenate([context, frames], axis=2).reshape(w * k, _CONTEXT + n))
+    features = encoder(stft(x)).reshape(w, k, -1)  # (windows, frames, 128)
+    if features.shape[2] != lstm.input_size:
+        return None
+    hidden, _ = lstm(features)
+    logits = torch.relu(hidden) @ weight.reshape(-1) + bias
+    return torch.sigmoid(logits).numpy()
+
+
 def vad_frames(samples: np.ndarray, sample_rate: int = 16000) -> VadFrames | None:
     """Per-frame speech probabilities and levels over two-second windows spread evenly over about a
     quarter of the 16 kHz recording (at most 64); ``None`` when the VAD is unavailable or the input
@@ -85,14 +150,12 @@ def vad_frames(samples: np.ndarray, sample_rate: int = 16000) -> VadFrames | Non
     windows = vad_windows(len(x))
     k = (windows[0][1] - windows[0][0]) // _FRAME  # whole frames per window (spread_windows: all one length)
     frames = np.stack([x[a:a + k * _FRAME].reshape(k, _FRAME) for a, _ in windows])  # (windows, k, 512)
+    # The windows are judged side by side, each as if alone (see _probs_batched).
     try:
         with _lock, torch.inference_mode():
-            # The windows go through the model side by side, one batch row each: its recurrent state
-            # is per row, so each window is judged as if alone (probabilities equal to 2e-6), and 64
-            # windows cost one call per 32-ms step instead of 64 (10x faster).
-            model.reset_states()  # windows are independent
-            batch = torch.from_numpy(frames)
-            probs = torch.stack([model(batch[:, j], sample_rate).reshape(-1) for j in range(k)], dim=1).numpy()
+            probs = _probs_batched(model, frames)
+            if probs is None:  # a Silero release whose insides differ: one call per 32-ms step
+                probs = _probs_stepwise(model, frames, sample_rate)
     finally:
         # Silero's TorchScript sets torch to one thread when it runs; the detector wants its threads back.
         torch.set_num_threads(threads)

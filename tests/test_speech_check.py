@@ -86,3 +86,61 @@ def test_windows_judged_side_by_side_as_if_each_were_alone():
     assert len(frames.speech_prob) == len(alone) > 100
     assert np.allclose(frames.speech_prob, alone, atol=1e-4)
     assert np.ptp(alone) > 0.5  # speech and noise windows both present
+
+
+def _real_speech_frames(seconds: float = 40.0) -> np.ndarray:
+    """(windows, frames, 512) as the speech check cuts them, from real speech: the bundled sample and,
+    where the project's data is present, a real and a fake clip of it."""
+    from faik_testkit import SHARED_DATA
+
+    from detector.speech_check import _FRAME, vad_windows
+
+    parts = [_sample()]
+    for rel in ("audio/fake/adain-vc/adain-vc-lvcpage/audio_adain_s2s_p225_224_p247_455.flac",):
+        if (SHARED_DATA / rel).is_file():
+            parts.append(sf.read(SHARED_DATA / rel, dtype="float32")[0])
+    x = np.concatenate(parts)
+    x = np.tile(x, int(np.ceil(seconds * 16000 / len(x))))[: int(seconds * 16000)]
+    windows = vad_windows(len(x))
+    k = (windows[0][1] - windows[0][0]) // _FRAME
+    return np.stack([x[a:a + k * _FRAME].reshape(k, _FRAME) for a, _ in windows])
+
+
+def test_batched_vad_equals_silero_frame_by_frame_on_real_speech():
+    import torch
+
+    from detector.speech_check import _probs_batched, _probs_stepwise, _vad
+
+    model = _vad()
+    frames = _real_speech_frames()
+    assert frames.shape[0] >= 4
+    with torch.inference_mode():
+        stepwise = _probs_stepwise(model, frames, 16000)
+        batched = _probs_batched(model, frames)
+    assert batched is not None and batched.shape == stepwise.shape
+    assert np.abs(batched - stepwise).max() < 1e-4
+    assert np.array_equal(batched > 0.5, stepwise > 0.5)
+    assert 0.3 < float(np.mean(stepwise > 0.5)) < 1.0  # real speech with pauses: both kinds of frame
+
+
+def test_vad_frames_uses_the_batched_path(monkeypatch):
+    from detector import speech_check
+
+    def refuse(*_a, **_k):
+        raise AssertionError("one model call per frame")
+
+    monkeypatch.setattr(speech_check, "_probs_stepwise", refuse)
+    assert speech_fraction(_sample()) > 0.5
+
+
+def test_vad_frames_keeps_the_callers_thread_count():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1 if before != 1 else 2)
+    try:
+        wanted = torch.get_num_threads()
+        speech_fraction(_sample())
+        assert torch.get_num_threads() == wanted
+    finally:
+        torch.set_num_threads(before)

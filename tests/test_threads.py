@@ -1,0 +1,61 @@
+"""The model's thread count follows the free cores: never more than exist, one on a loaded machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from detector import threads
+from detector.threads import ThreadGovernor, _Look, choose_threads, free_cores_between
+
+
+def test_choose_threads_rounds_the_free_cores_within_one_and_the_core_count():
+    assert choose_threads(2, 2.0) == 2
+    assert choose_threads(2, 1.6) == 2
+    assert choose_threads(2, 1.4) == 1  # less than one and a half cores free: one thread
+    assert choose_threads(2, 0.0) == 1  # a loaded machine still gets one
+    assert choose_threads(2, -3.0) == 1
+    assert choose_threads(8, 12.0) == 8  # never more threads than cores
+    assert choose_threads(8, 5.2) == 5
+    assert choose_threads(1, 4.0) == 1
+    assert choose_threads(4, float("nan")) == 1
+    with pytest.raises(ValueError):
+        choose_threads(0, 1.0)
+
+
+def test_free_cores_count_idle_cores_and_this_process_own_work():
+    a = _Look(wall=0.0, own_cpu=0.0, ticks=(0, 0))
+    # 2 CPUs, 10 s: 200 ticks per CPU-second -> 4000 ticks; none idle, and we used 1 CPU-second per second.
+    busy_with_neighbour = _Look(wall=10.0, own_cpu=10.0, ticks=(0, 4000))
+    assert free_cores_between(a, busy_with_neighbour, online=2, cores=2) == pytest.approx(1.0)
+    # Alone on the machine with two threads: nothing idle, all of it ours.
+    alone = _Look(wall=10.0, own_cpu=19.0, ticks=(100, 4000))
+    assert free_cores_between(a, alone, online=2, cores=2) == pytest.approx(1.95)
+    # Idle CPUs outside this process's affinity do not count.
+    wide = _Look(wall=10.0, own_cpu=0.0, ticks=(4000 * 6 // 8, 4000))
+    assert free_cores_between(a, wide, online=8, cores=2) == pytest.approx(0.0)
+    assert free_cores_between(a, _Look(10.0, 0.0, None), online=2, cores=2) is None
+
+
+def test_governor_sets_torch_threads_from_the_free_cores(monkeypatch):
+    import torch
+
+    before = torch.get_num_threads()
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(threads, "free_cores_now", lambda look_s=0.1: 0.3)  # a neighbour holds both cores
+    try:
+        gov = ThreadGovernor(recheck_s=60.0)
+        assert gov.update() == 1 and torch.get_num_threads() == 1
+        torch.set_num_threads(2)  # someone (a named --threads) changed it meanwhile
+        assert gov.update() == 1 and torch.get_num_threads() == 1  # restored without a new look
+        monkeypatch.setattr(threads, "free_cores_now", lambda look_s=0.1: 2.0)
+        assert ThreadGovernor().update() == 2 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_usable_cores_is_the_affinity():
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        assert threads.usable_cores() == len(os.sched_getaffinity(0))
+    assert threads.usable_cores() >= 1
