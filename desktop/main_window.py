@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
@@ -37,6 +37,8 @@ from detector.chunking import ChunkSettings
 from detector.errors import FaikError
 
 APP_TITLE = "fAIk Desktop"
+DEFAULT_SIZE = QSize(1360, 860)
+FRAME_MARGINS = (8, 32, 8, 8)      # room for a window manager's borders and title bar (left, top, right, bottom)
 DROP_TEXT = "Drop audio or video files here, or File → Open"
 
 
@@ -48,6 +50,16 @@ def _legend_html() -> str:
 
 
 class DropZone(QLabel):
+def fit_within(rect: QRect, avail: QRect) -> QRect:
+    """``rect`` (a window's geometry, without its frame) shrunk and moved so the framed window fits ``avail``."""
+    left, top, right, bottom = FRAME_MARGINS
+    w = min(rect.width(), avail.width() - left - right)
+    h = min(rect.height(), avail.height() - top - bottom)
+    x = max(avail.left() + left, min(rect.x(), avail.left() + avail.width() - right - w))
+    y = max(avail.top() + top, min(rect.y(), avail.top() + avail.height() - bottom - h))
+    return QRect(x, y, w, h)
+
+
     """The queue's placeholder while it is empty."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -81,7 +93,6 @@ class MainWindow(QMainWindow):
         self._shown: QueueItem | None = None
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
-        self.resize(1360, 860)
         self._build_widgets()
         self.controller = AnalysisController(service, self.queue, self.settings_panel.chunk_settings,
                                              batch_delay_s=batch_delay_s, parent=self)
@@ -89,6 +100,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._set_idle()
 
+        self._place_on_screen()
     def _connect_controller(self) -> None:
         c = self.controller
         c.model_loading.connect(self._on_model_loading)
@@ -170,7 +182,7 @@ class MainWindow(QMainWindow):
         plots_lay.setContentsMargins(0, 0, 0, 0)
         plots_lay.addLayout(legend_row)
         plots_lay.addWidget(self.waveform, 1)
-        right_split = QSplitter(Qt.Orientation.Vertical)
+        self.right_split = right_split = QSplitter(Qt.Orientation.Vertical)
         right_split.addWidget(plots)
         right_split.addWidget(self.table)
         right_split.setStretchFactor(0, 3)
@@ -182,7 +194,7 @@ class MainWindow(QMainWindow):
         right_lay.addWidget(self.banner)
         right_lay.addWidget(right_split, 1)
 
-        split = QSplitter(Qt.Orientation.Horizontal)
+        self.main_split = split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
         split.setStretchFactor(0, 0)
@@ -627,6 +639,36 @@ class MainWindow(QMainWindow):
         self.controller.shutdown(timeout_ms)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    # -- size and place ---------------------------------------------------------------------------
+    def available_geometry(self) -> QRect:
+        """The screen's room for windows (without panels and docks)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry()
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        return {"main": self.main_split, "result": self.right_split}
+
+    def _place_on_screen(self) -> None:
+        """Last session's size, place and splitter positions, always within the screen's available room."""
+        avail = self.available_geometry()
+        geometry = settings_store.load_geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(DEFAULT_SIZE)
+            rect = fit_within(QRect(QPoint(0, 0), DEFAULT_SIZE), avail)
+            rect.moveCenter(avail.center())
+        else:
+            rect = self.geometry()
+        self.setGeometry(fit_within(rect, avail))
+        for name, split in self._splitters().items():
+            state = settings_store.load_splitter_state(name)
+            if state is not None:
+                split.restoreState(state)
+
+    def save_window_state(self) -> None:
+        settings_store.save_window_state(self.saveGeometry(),
+                                         {name: s.saveState() for name, s in self._splitters().items()})
+
         self.shutdown()
+        self.save_window_state()
         super().closeEvent(event)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 
 from detector.chunking import DEFAULT_CHUNK_DURATION_S, DEFAULT_OVERLAP, ChunkSettings
 
@@ -88,3 +88,33 @@ def save_flag(key: str, value: bool, store: QSettings | None = None) -> None:
     store = store or app_settings()
     store.setValue(key, bool(value))
     store.sync()
+
+
+GEOMETRY_KEY = "window/geometry"
+SPLITTER_KEY = "window/splitter/"
+
+
+def save_window_state(geometry: QByteArray, splitters: dict[str, QByteArray],
+                      store: QSettings | None = None) -> None:
+    """The window's ``saveGeometry()`` and each named splitter's ``saveState()``."""
+    store = store or app_settings()
+    store.setValue(GEOMETRY_KEY, geometry)
+    for name, state in splitters.items():
+        store.setValue(SPLITTER_KEY + name, state)
+    store.sync()
+
+
+def _bytes(value) -> QByteArray | None:
+    if isinstance(value, QByteArray) and not value.isEmpty():
+        return value
+    if isinstance(value, (bytes, bytearray)) and value:
+        return QByteArray(bytes(value))
+    return None  # missing, or something a hand edit left that Qt could not restore anyway
+
+
+def load_geometry(store: QSettings | None = None) -> QByteArray | None:
+    return _bytes((store or app_settings()).value(GEOMETRY_KEY))
+
+
+def load_splitter_state(name: str, store: QSettings | None = None) -> QByteArray | None:
+    return _bytes((store or app_settings()).value(SPLITTER_KEY + name))

@@ -413,3 +413,45 @@ def test_streamed_chunks_are_drawn_before_the_result_arrives(qtbot, make_window,
         window.add_files([write_audio("stream.wav", 40.0)])
     assert seen and max(seen) > 0  # regions appeared while the worker was still running
     assert len(window.waveform.regions()) == window.queue.items[0].result.total_chunks
+
+
+def test_window_opens_within_a_small_screen_and_reopens_as_it_was_left(qtbot, make_window, monkeypatch):
+    from PySide6.QtCore import QRect
+
+    from desktop.main_window import MainWindow
+
+    laptop = QRect(0, 0, 1366, 768 - 27)  # a 1366×768 screen less a top panel
+    monkeypatch.setattr(MainWindow, "available_geometry", lambda self: laptop)
+    first = make_window(load=False)
+    g = first.geometry()
+    assert laptop.contains(g.adjusted(0, -32, 0, 0)), g  # title bar included
+    assert g.height() <= 741 - 40 and g.width() <= 1366
+    # The user makes it smaller, moves it and drags the splitters; a restart brings all of it back.
+    first.setGeometry(QRect(100, 80, 700, 560))
+    first.main_split.setSizes([300, 400])
+    first.right_split.setSizes([200, 250])
+    sizes = (first.main_split.sizes(), first.right_split.sizes())
+    first.close()
+    again = make_window(load=False)
+    assert again.geometry() == QRect(100, 80, 700, 560)
+    assert (again.main_split.sizes(), again.right_split.sizes()) == sizes
+    # Next time on a smaller screen: shrunk and moved inside it, never off the edge.
+    again.close()
+    small = QRect(0, 0, 1024, 600)
+    monkeypatch.setattr(MainWindow, "available_geometry", lambda self: small)
+    third = make_window(load=False)
+    assert small.contains(third.geometry().adjusted(-8, -32, 8, 8)), third.geometry()
+
+
+def test_every_control_is_reachable_at_1280x720(qtbot, make_window):
+    window = make_window(load=True)
+    window.resize(1280, 720 - 40)
+    qtbot.wait(50)
+    assert window.height() <= 720 - 40  # the layout's minimum does not force it taller
+    rect = window.rect()
+    for widget in (window.settings_panel.duration, window.settings_panel.overlap, window.progress,
+                   window.cancel_button, window.statusBar(), window.table, window.play_button,
+                   window.model_panel.choose_button):
+        assert widget.isVisible(), widget
+        box = widget.rect().translated(widget.mapTo(window, widget.rect().topLeft()))
+        assert rect.contains(box), (widget, box, rect)
