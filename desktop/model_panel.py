@@ -1,4 +1,4 @@
-"""Compact model status (dot + name + busy bar) with expandable details, Retry and Choose….
+"""Compact model status (dot + name + busy bar) with a Details… window, Retry and Choose….
 
 The panel only displays :class:`detector.model_service.ModelInfo`; loading is
 done by :class:`desktop.workers.ModelLoadWorker`.
@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QFrame,
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QRadioButton,
-                               QToolButton, QVBoxLayout, QWidget)
+                               QVBoxLayout, QWidget)
 
 from desktop import style
 from detector.model_validation import describe as describe_validation
@@ -37,20 +37,18 @@ class ModelPanel(QFrame):
         self.busy.setFixedWidth(80)
         self.busy.setMaximumHeight(12)
         self.busy.setTextVisible(False)
-        self.details_button = QToolButton()
-        self.details_button.setText("Details")
-        self.details_button.setCheckable(True)
-        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        # The details (about 15 lines with the error rates) open in their own window, so they
+        # never push the file list and the plots down on a small screen.
+        self.details_button = QPushButton("Details…")
+        self.details_button.setToolTip("The model's source, architecture, weights hash and measured error rates")
         self.retry_button = QPushButton("Retry")
         self.choose_button = QPushButton("Choose model…")
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color: {style.FAIL_COLOR};")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details = QWidget()
-        self.form = QFormLayout(self.details)
-        self.form.setContentsMargins(20, 0, 0, 0)
+        self.details = ModelDetailsDialog(self)
+        self.form = self.details.form
         self._fields: dict[str, QLabel] = {}
         for key in ("Name", "Source", "Architecture", "Parameters", "Labels", "Sample rate", "Weights SHA-256",
                     "Load time", "Device", "Measured errors"):
@@ -59,7 +57,6 @@ class ModelPanel(QFrame):
             lab.setWordWrap(True)
             self.form.addRow(key + ":", lab)
             self._fields[key] = lab
-        self.details.setVisible(False)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.dot)
@@ -73,8 +70,7 @@ class ModelPanel(QFrame):
         lay.setSpacing(2)
         lay.addLayout(top)
         lay.addWidget(self.error)
-        lay.addWidget(self.details)
-        self.details_button.toggled.connect(self._toggle_details)
+        self.details_button.clicked.connect(self.show_details)
         self.retry_button.clicked.connect(self.retry_requested)
         self.choose_button.clicked.connect(self.choose_requested)
         self._set_dot(style.NEUTRAL_COLOR)
@@ -82,9 +78,11 @@ class ModelPanel(QFrame):
         self.retry_button.setVisible(False)
         self.error.setVisible(False)
 
-    def _toggle_details(self, on: bool) -> None:
-        self.details.setVisible(on)
-        self.details_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+    def show_details(self) -> None:
+        """Open (or bring forward) the details window; it does not block the main window."""
+        self.details.show()
+        self.details.raise_()
+        self.details.activateWindow()
 
     def _set_dot(self, color: str) -> None:
         self.dot.setStyleSheet(f"color: {color}; font-size: 14pt;")
@@ -147,6 +145,21 @@ class ModelSourceDialog(QDialog):
         self.hub = QRadioButton("Hugging Face hub id")
         group = QButtonGroup(self)
         for b in (self.builtin, self.folder, self.hub):
+class ModelDetailsDialog(QDialog):
+    """The loaded model's details in a window of their own (filled by :class:`ModelPanel`)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Model details")
+        self.setModal(False)
+        self.form = QFormLayout()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        lay = QVBoxLayout(self)
+        lay.addLayout(self.form)
+        lay.addWidget(buttons)
+
+
             group.addButton(b)
         self.folder_edit = QLineEdit()
         browse = QPushButton("Browse…")

@@ -24,3 +24,28 @@ def test_model_source_dialog_maps_choices_to_sources(qtbot, tmp_path):
     again = ModelSourceDialog(None, str(tmp_path))  # reopening shows the current folder
     qtbot.addWidget(again)
     assert again.folder.isChecked() and again.source() == str(tmp_path)
+
+
+def test_details_open_in_their_own_window_and_never_push_the_work_area_down(qtbot):
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import Qt
+
+    from desktop.model_panel import ModelPanel
+
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    info = SimpleNamespace(name="faik-x", source="/m", source_kind="folder", architecture="Arch",
+                           num_parameters=1234567, labels={0: "fake", 1: "real"}, ai_index=0, real_index=1,
+                           sample_rate=16000, weights_sha256="ab" * 32, load_time_s=1.5, device="cpu",
+                           validation=None)
+    panel.set_ready(info)
+    height = panel.sizeHint().height()
+    assert height < 80  # one line: dot, name, buttons
+    qtbot.mouseClick(panel.details_button, Qt.MouseButton.LeftButton)
+    assert panel.details.isVisible() and panel.details.isWindow()
+    assert panel.sizeHint().height() == height
+    assert panel.field_text("Parameters") == "1 234 567"
+    assert "No measured error rates" in panel.field_text("Measured errors")
+    panel.details.close()
