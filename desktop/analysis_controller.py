@@ -4,7 +4,8 @@
 (:mod:`desktop.workers`). Whenever the model is ready and nothing runs, the
 next queued file of the :class:`~desktop.file_queue.FileQueue` goes to an
 :class:`~desktop.workers.AnalysisWorker` with the chunk settings the window
-gives it at that moment. A failed file keeps its message and the queue goes
+gives it at that moment (none while the user's entry is out of range: the
+file then waits). A failed file keeps its message and the queue goes
 on; Cancel stops the running file (keeping the chunks already classified, as
 a partial result) and the files still waiting.
 
@@ -95,9 +96,10 @@ class AnalysisController(QObject):
     chunk_ready = Signal(object, object)    # QueueItem, ChunkResult
     run_ended = Signal(object)              # QueueItem: done, error or cancelled (its state says which)
     waiting_for_model = Signal()
+    waiting_for_settings = Signal()         # the chunk settings on screen are out of range
     queue_idle = Signal()
 
-    def __init__(self, service, queue: FileQueue, chunk_settings: Callable[[], ChunkSettings], *,
+    def __init__(self, service, queue: FileQueue, chunk_settings: Callable[[], ChunkSettings | None], *,
                  batch_delay_s: float = 0.0, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.service = service
@@ -157,12 +159,16 @@ class AnalysisController(QObject):
         if not self.service.is_ready():
             self.waiting_for_model.emit()
             return
-        self._start(item)
+        settings = self.chunk_settings()
+        if settings is None:  # a field holds a value outside its limits: wait for the user's own value
+            self.waiting_for_settings.emit()
+            return
+        self._start(item, settings)
 
-    def _start(self, item: QueueItem) -> None:
+    def _start(self, item: QueueItem, settings: ChunkSettings) -> None:
         from detector.analysis import AnalysisOptions
 
-        options = AnalysisOptions(settings=self.chunk_settings())
+        options = AnalysisOptions(settings=settings)
         worker = AnalysisWorker(item.path, self.service, options, batch_delay_s=self.batch_delay_s)
         wt = WorkerThread(worker, [worker.finished, worker.failed, worker.cancelled], self)
         relay = _JobRelay(self, item)

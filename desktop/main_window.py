@@ -49,7 +49,6 @@ def _legend_html() -> str:
             "&nbsp;·&nbsp; - - - 0.5 threshold")
 
 
-class DropZone(QLabel):
 def fit_within(rect: QRect, avail: QRect) -> QRect:
     """``rect`` (a window's geometry, without its frame) shrunk and moved so the framed window fits ``avail``."""
     left, top, right, bottom = FRAME_MARGINS
@@ -61,6 +60,7 @@ def fit_within(rect: QRect, avail: QRect) -> QRect:
 
 
     """The queue's placeholder while it is empty."""
+class DropZone(QLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(DROP_TEXT, parent)
@@ -99,15 +99,16 @@ class MainWindow(QMainWindow):
         self._connect_controller()
         self._build_menus()
         self._set_idle()
-
         self._place_on_screen()
     def _connect_controller(self) -> None:
+
         c = self.controller
         c.model_loading.connect(self._on_model_loading)
         c.model_ready.connect(self._on_model_ready)
         c.model_failed.connect(self._on_model_failed)
         c.waiting_for_model.connect(self._on_waiting_for_model)
         c.run_started.connect(self._on_run_started)
+        c.waiting_for_settings.connect(self._on_waiting_for_settings)
         c.progress.connect(self._on_progress)
         c.audio_ready.connect(self._on_audio_ready)
         c.chunk_ready.connect(self._on_chunk)
@@ -129,6 +130,7 @@ class MainWindow(QMainWindow):
         self.settings_panel = SettingsPanel(settings_store.load_chunk_settings())
         self.settings_panel.settings_changed.connect(settings_store.save_chunk_settings)
         self.settings_panel.reanalyse_requested.connect(self.reanalyse_shown)
+        self.settings_panel.validity_changed.connect(self._on_settings_validity)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
@@ -345,6 +347,19 @@ class MainWindow(QMainWindow):
         return self.controller.is_busy()
 
     def _on_waiting_for_model(self) -> None:
+    def _on_waiting_for_settings(self) -> None:
+        if self.controller.running is None:
+            self.progress.setFormat("Waiting: correct the chunk settings")
+            self.statusBar().showMessage("Files wait: " + " ".join(self.settings_panel.problems()), 10000)
+
+    def _on_settings_validity(self, valid: bool) -> None:
+        if self._shown is not None and self._shown.state == ItemState.QUEUED:
+            self.show_item(self._shown)  # the banner says why it waits, or no longer does
+        if valid:
+            self.controller.start_next()
+        else:
+            self._set_idle()
+
         if self.controller.running is None:
             self.progress.setFormat("Waiting for the model…")
 
@@ -364,7 +379,9 @@ class MainWindow(QMainWindow):
         else:
             self.progress.setRange(0, max(1, total))
             self.progress.setValue(done)
-            self.progress.setFormat(f"Analysing {item.path.name}: chunk %v of %m")
+            s = item.extra.get("settings")
+            used = f" ({s.chunk_duration:g} s chunks, {s.overlap:.0%} overlap)" if s is not None else ""
+            self.progress.setFormat(f"Analysing {item.path.name}{used}: chunk %v of %m")
 
     def _on_audio_ready(self, item: QueueItem) -> None:
         if self._shown is item:
@@ -411,8 +428,13 @@ class MainWindow(QMainWindow):
         if self.controller.running is None:
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
-            waiting = self.queue.next_queued() is not None and not self.service.is_ready()
-            self.progress.setFormat("Waiting for the model…" if waiting else "Idle")
+            queued = self.queue.next_queued() is not None
+            if queued and not self.service.is_ready():
+                self.progress.setFormat("Waiting for the model…")
+            elif queued and not self.settings_panel.is_valid():
+                self.progress.setFormat("Waiting: correct the chunk settings")
+            else:
+                self.progress.setFormat("Idle")
             self.cancel_button.setEnabled(False)
         self._update_export_actions()
 
@@ -449,9 +471,12 @@ class MainWindow(QMainWindow):
                 self.banner.show_message(f"Cancelled: {name}", "Select it and use Re-analyse, or drop it again.",
                                          icon="■")
             else:
-                why = ("The model failed to load: use Retry or Choose model… above."
-                       if self.model_panel.state == "failed"
-                       else "Queued; it starts when the model is ready and the files before it are done.")
+                if self.model_panel.state == "failed":
+                    why = "The model failed to load: use Retry or Choose model… above."
+                elif not self.settings_panel.is_valid():
+                    why = " ".join(self.settings_panel.problems()) + " Correct it in Chunk settings to start."
+                else:
+                    why = "Queued; it starts when the model is ready and the files before it are done."
                 self.banner.show_message(f"Waiting: {name}", why, icon="…")
         self._update_export_actions()
         self._update_play_button()
@@ -638,7 +663,6 @@ class MainWindow(QMainWindow):
         self.player.stop()
         self.controller.shutdown(timeout_ms)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
     # -- size and place ---------------------------------------------------------------------------
     def available_geometry(self) -> QRect:
         """The screen's room for windows (without panels and docks)."""
@@ -668,7 +692,8 @@ class MainWindow(QMainWindow):
         settings_store.save_window_state(self.saveGeometry(),
                                          {name: s.saveState() for name, s in self._splitters().items()})
 
-        self.shutdown()
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_window_state()
         super().closeEvent(event)
+        self.shutdown()
 

@@ -455,3 +455,23 @@ def test_every_control_is_reachable_at_1280x720(qtbot, make_window):
         assert widget.isVisible(), widget
         box = widget.rect().translated(widget.mapTo(window, widget.rect().topLeft()))
         assert rect.contains(box), (widget, box, rect)
+
+
+def test_an_out_of_range_entry_is_refused_and_files_wait_for_the_users_own_value(qtbot, make_window, write_audio):
+    window = make_window()
+    panel = window.settings_panel
+    panel.duration.lineEdit().selectAll()
+    qtbot.keyClicks(panel.duration.lineEdit(), "40")
+    assert panel.duration.value() == 40.0 and "outside 1–30 s" in panel.problem.text()
+    (item,) = window.add_files([write_audio("a.wav", 6.0)])
+    qtbot.wait(200)
+    assert item.state.value == "queued" and not window.is_busy()  # never run with 4 s or 30 s
+    assert "correct the chunk settings" in window.progress.format()
+    assert "outside 1–30 s" in window.banner.details_text()
+    with qtbot.waitSignal(window.queue_idle, timeout=60000):
+        panel.duration.lineEdit().selectAll()
+        qtbot.keyClicks(panel.duration.lineEdit(), "3")  # the user's own value: now it runs
+    assert item.result.summary.chunk_duration_seconds == 3.0
+    from desktop.settings_store import load_chunk_settings
+
+    assert load_chunk_settings().chunk_duration == 3.0  # the refused 40 was never stored
