@@ -59,8 +59,8 @@ def fit_within(rect: QRect, avail: QRect) -> QRect:
     return QRect(x, y, w, h)
 
 
-    """The queue's placeholder while it is empty."""
 class DropZone(QLabel):
+    """The queue's placeholder while it is empty."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(DROP_TEXT, parent)
@@ -100,15 +100,15 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._set_idle()
         self._place_on_screen()
-    def _connect_controller(self) -> None:
 
+    def _connect_controller(self) -> None:
         c = self.controller
         c.model_loading.connect(self._on_model_loading)
         c.model_ready.connect(self._on_model_ready)
         c.model_failed.connect(self._on_model_failed)
         c.waiting_for_model.connect(self._on_waiting_for_model)
-        c.run_started.connect(self._on_run_started)
         c.waiting_for_settings.connect(self._on_waiting_for_settings)
+        c.run_started.connect(self._on_run_started)
         c.progress.connect(self._on_progress)
         c.audio_ready.connect(self._on_audio_ready)
         c.chunk_ready.connect(self._on_chunk)
@@ -129,8 +129,8 @@ class MainWindow(QMainWindow):
         self.queue_stack.addWidget(self.queue)
         self.settings_panel = SettingsPanel(settings_store.load_chunk_settings())
         self.settings_panel.settings_changed.connect(settings_store.save_chunk_settings)
-        self.settings_panel.reanalyse_requested.connect(self.reanalyse_shown)
         self.settings_panel.validity_changed.connect(self._on_settings_validity)
+        self.settings_panel.reanalyse_requested.connect(self.reanalyse_shown)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
@@ -346,7 +346,6 @@ class MainWindow(QMainWindow):
     def is_busy(self) -> bool:
         return self.controller.is_busy()
 
-    def _on_waiting_for_model(self) -> None:
     def _on_waiting_for_settings(self) -> None:
         if self.controller.running is None:
             self.progress.setFormat("Waiting: correct the chunk settings")
@@ -360,6 +359,7 @@ class MainWindow(QMainWindow):
         else:
             self._set_idle()
 
+    def _on_waiting_for_model(self) -> None:
         if self.controller.running is None:
             self.progress.setFormat("Waiting for the model…")
 
@@ -694,6 +694,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_window_state()
-        super().closeEvent(event)
         self.shutdown()
+        super().closeEvent(event)
 

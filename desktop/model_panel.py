@@ -134,17 +134,6 @@ class ModelPanel(QFrame):
         return self._fields[key].text()
 
 
-class ModelSourceDialog(QDialog):
-    """Pick the built-in model, a local folder, or a Hugging Face hub id."""
-
-    def __init__(self, parent: QWidget | None = None, current: str | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Choose model")
-        self.builtin = QRadioButton("Built-in model (offline)")
-        self.folder = QRadioButton("Local folder (config.json + model.safetensors + preprocessor_config.json)")
-        self.hub = QRadioButton("Hugging Face hub id")
-        group = QButtonGroup(self)
-        for b in (self.builtin, self.folder, self.hub):
 class ModelDetailsDialog(QDialog):
     """The loaded model's details in a window of their own (filled by :class:`ModelPanel`)."""
 
@@ -160,6 +149,17 @@ class ModelDetailsDialog(QDialog):
         lay.addWidget(buttons)
 
 
+class ModelSourceDialog(QDialog):
+    """Pick the built-in model, a local folder, or a Hugging Face hub id."""
+
+    def __init__(self, parent: QWidget | None = None, current: str | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Choose model")
+        self.builtin = QRadioButton("Built-in model (offline)")
+        self.folder = QRadioButton("Local folder (config.json + model.safetensors + preprocessor_config.json)")
+        self.hub = QRadioButton("Hugging Face hub id")
+        group = QButtonGroup(self)
+        for b in (self.builtin, self.folder, self.hub):
             group.addButton(b)
         self.folder_edit = QLineEdit()
         browse = QPushButton("Browse…")
