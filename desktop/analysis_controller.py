@@ -6,8 +6,9 @@ next queued file of the :class:`~desktop.file_queue.FileQueue` goes to an
 :class:`~desktop.workers.AnalysisWorker` with the chunk settings the window
 gives it at that moment (none while the user's entry is out of range: the
 file then waits). A failed file keeps its message and the queue goes
-on; Cancel stops the running file (keeping the chunks already classified, as
-a partial result) and the files still waiting.
+on; Cancel stops the running file and the files still waiting. The chunks a
+cancelled file had already classified stay with it (``extra["chunks"]``,
+``extra["partial"]``): shown, never turned into a verdict.
 
 The controller changes queue items' states and tells the window by signals;
 it never touches a widget other than the queue's rows. Everything it passes
@@ -184,6 +185,8 @@ class AnalysisController(QObject):
         self.running = item
         item.result, item.audio, item.pyramid = None, None, None
         item.extra["chunks"] = []
+        item.extra.pop("partial", None)
+        item.extra.pop("total_chunks", None)
         item.extra["settings"] = options.settings
         self.queue.set_state(item, ItemState.RUNNING, "decoding…")
         self._started_at = time.perf_counter()
@@ -211,7 +214,8 @@ class AnalysisController(QObject):
         if item is self.running:
             return False
         item.result = None
-        item.extra.pop("chunks", None)
+        for key in ("chunks", "partial", "total_chunks"):
+            item.extra.pop(key, None)
         self.queue.set_state(item, ItemState.QUEUED)
         self.start_next()
         return True
@@ -221,6 +225,7 @@ class AnalysisController(QObject):
         if self.running is not item:
             return
         if stage != "decoding":
+            item.extra["total_chunks"] = total
             self.queue.set_state(item, ItemState.RUNNING, f"analysing {done}/{total}")
         self.progress.emit(item, stage, done, total)
 
@@ -243,7 +248,11 @@ class AnalysisController(QObject):
         self._end_run(item)
 
     def _on_cancelled(self, item: QueueItem) -> None:
-        self.queue.set_state(item, ItemState.CANCELLED, "")
+        # The chunks classified so far stay with the item (a partial result, never a verdict).
+        done, total = len(item.extra.get("chunks", [])), item.extra.get("total_chunks")
+        item.extra["partial"] = bool(done)
+        note = f"cancelled after {done} of {total} chunks" if done and total else "cancelled"
+        self.queue.set_state(item, ItemState.CANCELLED, note)
         self._cancel_waiting()
         self._end_run(item)
 

@@ -136,8 +136,14 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running analysis and the files still waiting")
         self.cancel_button.clicked.connect(self.cancel_analysis)
+        # A cancelled or failed file on screen can be run again from here (the banner points at it).
+        self.rerun_button = QPushButton("↻ Analyse again")
+        self.rerun_button.setToolTip("Analyse the file on screen again from the start, with the chunk settings above")
+        self.rerun_button.clicked.connect(self.reanalyse_shown)
+        self.rerun_button.setVisible(False)
         prog_row = QHBoxLayout()
         prog_row.addWidget(self.progress, 1)
+        prog_row.addWidget(self.rerun_button)
         prog_row.addWidget(self.cancel_button)
         left = QWidget()
         left_lay = QVBoxLayout(left)
@@ -352,6 +358,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Files wait: " + " ".join(self.settings_panel.problems()), 10000)
 
     def _on_settings_validity(self, valid: bool) -> None:
+        self._update_rerun_button()
         if self._shown is not None and self._shown.state == ItemState.QUEUED:
             self.show_item(self._shown)  # the banner says why it waits, or no longer does
         if valid:
@@ -460,16 +467,26 @@ class MainWindow(QMainWindow):
             self.settings_panel.set_result_settings(None)
             chunks = item.extra.get("chunks", [])
             if item.state == ItemState.RUNNING:
-                self.banner.show_message(f"Analysing {name}…", "Chunks appear on the timeline as they are classified.",
-                                         icon="…")
                 for c in chunks:
                     self.waveform.add_chunk(c)
+            elif item.state == ItemState.CANCELLED:
+                self.waveform.set_chunks(chunks)  # the partial result, drawn at once
+            if item.state in (ItemState.RUNNING, ItemState.CANCELLED):
                 self.table.table_model.set_chunks(chunks)
+            if item.state == ItemState.RUNNING:
+                self.banner.show_message(f"Analysing {name}…", "Chunks appear on the timeline as they are classified.",
+                                         icon="…")
             elif item.state == ItemState.ERROR:
                 self.banner.show_message(f"Could not analyse {name}", item.message, color=style.FAIL_COLOR, icon="✖")
             elif item.state == ItemState.CANCELLED:
-                self.banner.show_message(f"Cancelled: {name}", "Select it and use Re-analyse, or drop it again.",
-                                         icon="■")
+                total = item.extra.get("total_chunks")
+                if chunks:
+                    kept = (f"Partial: the {len(chunks)} chunks classified before Cancel"
+                            + (f" (of {total})" if total else "") + " are kept below; no verdict for the file. ")
+                else:
+                    kept = "Stopped before any chunk was classified. "
+                self.banner.show_message(f"Cancelled: {name}", kept + "Use “Analyse again” (under the file list) "
+                                         "to run it from the start.", icon="■")
             else:
                 if self.model_panel.state == "failed":
                     why = "The model failed to load: use Retry or Choose model… above."
@@ -480,6 +497,13 @@ class MainWindow(QMainWindow):
                 self.banner.show_message(f"Waiting: {name}", why, icon="…")
         self._update_export_actions()
         self._update_play_button()
+        self._update_rerun_button()
+
+    def _update_rerun_button(self) -> None:
+        item = self._shown
+        show = item is not None and item.state in (ItemState.CANCELLED, ItemState.ERROR)
+        self.rerun_button.setVisible(show)
+        self.rerun_button.setEnabled(show and self.settings_panel.is_valid())
 
     def _on_plot_chunk(self, idx: int) -> None:
         self.table.select_chunk(idx)

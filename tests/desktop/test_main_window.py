@@ -475,3 +475,24 @@ def test_an_out_of_range_entry_is_refused_and_files_wait_for_the_users_own_value
     from desktop.settings_store import load_chunk_settings
 
     assert load_chunk_settings().chunk_duration == 3.0  # the refused 40 was never stored
+
+
+def test_cancel_keeps_the_chunks_already_classified_and_offers_to_analyse_again(qtbot, make_window, write_audio):
+    window = make_window(batch_delay_s=0.2)
+    window.add_files([write_audio("long.wav", 60.0)])
+    qtbot.waitUntil(lambda: window.table.model().rowCount() >= 3, timeout=30000)
+    with qtbot.waitSignal(window.analysis_finished, timeout=30000):
+        window.cancel_analysis()
+    (item,) = window.queue.items
+    kept = len(item.extra["chunks"])
+    assert item.state.value == "cancelled" and item.result is None and item.extra["partial"]
+    assert kept >= 3 and window.table.model().rowCount() == kept and len(window.waveform.regions()) == kept
+    assert f"{kept} chunks classified before Cancel (of 23)" in window.banner.details_text()
+    assert "no verdict" in window.banner.details_text()
+    assert item.message == f"cancelled after {kept} of 23 chunks"
+    assert window.rerun_button.isVisibleTo(window) and window.rerun_button.isEnabled()
+    window.controller.batch_delay_s = 0.0
+    with qtbot.waitSignal(window.queue_idle, timeout=60000):
+        qtbot.mouseClick(window.rerun_button, Qt.MouseButton.LeftButton)
+    assert item.state.value == "done" and item.result.total_chunks == 23 and "partial" not in item.extra
+    assert not window.rerun_button.isVisibleTo(window)
