@@ -75,6 +75,16 @@ def self_test(model: str | None) -> int:
     return 0
 
 
+def show_note(window, title: str, text: str):
+    """A note beside the window that does not block it (the window stays usable); returns the box."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, window)
+    box.setModal(False)
+    box.show()
+    return box
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     if args.self_test:
@@ -105,8 +115,14 @@ def main(argv: list[str] | None = None) -> int:
         from PySide6.QtGui import QIcon
 
         app.setWindowIcon(QIcon(str(icon)))
+    from desktop.settings_store import recover_damaged_settings
+
+    note = recover_damaged_settings()  # before the window reads its settings
     window = MainWindow(model_source=args.model)
     window.show()
+    if note:
+        print(f"faik-desktop: {note}", file=sys.stderr)
+        show_note(window, "Settings reset", note)
     QTimer.singleShot(0, lambda: log("window shown"))
     window.model_state_changed.connect(lambda s: log(f"model {s}"))
     window.analysis_finished.connect(lambda it: log(f"{it.path.name} {it.state.value} "

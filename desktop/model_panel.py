@@ -28,6 +28,8 @@ class ModelPanel(QFrame):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.state = "not-loaded"
+        self._ready_info: Any = None   # the model shown as ready last (kept after a failed switch)
+        self._failure = ""
         self.dot = QLabel("●")
         self.dot.setFixedWidth(16)
         self.title = QLabel("Model: not loaded")
@@ -96,12 +98,20 @@ class ModelPanel(QFrame):
         self.error.setVisible(False)
 
     def set_ready(self, info: Any) -> None:
+        """Show ``info`` as the model in use; right after :meth:`set_failed` for a switch that failed
+        (the worker's order), the failure stays on show under the kept model."""
+        switch_failed = self.state == "failed" and info is getattr(self, "_ready_info", None)
         self.state = "ready"
+        self._ready_info = info
         self._set_dot(style.OK_COLOR)
         self.title.setText(f"Model ready: <b>{html.escape(info.name)}</b> ({html.escape(info.source_kind)})")
         self.busy.setVisible(False)
         self.retry_button.setVisible(False)
-        self.error.setVisible(False)
+        if switch_failed:
+            self.title.setText(f"Model ready: <b>{html.escape(info.name)}</b> ({html.escape(info.source_kind)}) "
+                               "— still in use, the new model failed to load")
+            self.error.setText(self._failure + f" — {info.name} is still loaded and in use.")
+        self.error.setVisible(switch_failed)
         labels = ", ".join(f"{k}: {v}" for k, v in sorted(info.labels.items()))
         values = {
             "Name": info.name,
@@ -121,6 +131,7 @@ class ModelPanel(QFrame):
 
     def set_failed(self, reason: str) -> None:
         self.state = "failed"
+        self._failure = reason
         self._set_dot(style.FAIL_COLOR)
         self.title.setText("Model failed to load")
         self.busy.setVisible(False)

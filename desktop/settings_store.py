@@ -29,6 +29,51 @@ def app_settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
 
 
+def _looks_damaged(path: Path) -> bool:
+    """Bytes no INI file QSettings writes can hold (it writes UTF-8 text, escaping the rest).
+
+    QSettings reads garbage leniently (often with no error at all), so the bytes are checked too.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    if b"\x00" in data:
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def recover_damaged_settings(store: QSettings | None = None) -> str | None:
+    """Set a damaged or unreadable settings file aside so the window starts with defaults; the note to show.
+
+    QSettings reads what it can of a damaged INI and would write the rest back over it at the
+    next change; instead the file is renamed ``<name>.damaged`` (kept for the user) and the app
+    starts from the defaults. Returns None when the file is fine (or absent).
+    """
+    store = store or app_settings()
+    status = store.status()
+    path = Path(store.fileName())
+    if status == QSettings.Status.NoError and not _looks_damaged(path):
+        return None
+    what = "unreadable" if status == QSettings.Status.AccessError else "damaged"
+    aside = path.with_name(path.name + ".damaged")
+    try:
+        if aside.is_dir():
+            raise OSError("a folder of that name is in the way")
+        path.replace(aside)
+    except OSError as exc:
+        return (f"The settings file {path} is {what} and could not be set aside ({exc.strerror or exc}); "
+                "fAIk Desktop uses its default settings this time.")
+    return (f"The settings file {path} was {what}; fAIk Desktop started with its default settings "
+            f"(the old file is kept as {aside.name}).")
+
+
 def load_chunk_settings(store: QSettings | None = None) -> ChunkSettings:
     """Saved settings, or the seed's defaults when missing or invalid."""
     store = store or app_settings()

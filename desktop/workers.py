@@ -47,7 +47,13 @@ def user_message(exc: BaseException) -> str:
 
 
 class ModelLoadWorker(QObject):
-    """Loads a model source (None = built-in) into a ModelService."""
+    """Loads a model source (None = built-in) into a ModelService.
+
+    A failed *switch* leaves the service's previous model loaded and in use (see
+    :meth:`detector.model_service.ModelService.load`): the worker then emits ``failed`` with
+    the reason and, right after it, ``finished`` with the kept model's info, so the window
+    shows why the switch failed and goes on with the model that works.
+    """
 
     started = Signal(str)        # source text
     finished = Signal(object)    # ModelInfo
@@ -64,7 +70,13 @@ class ModelLoadWorker(QObject):
         try:
             info = self.service.load(self.source)
         except BaseException as exc:  # noqa: BLE001 (everything goes back to the window)
-            self.failed.emit(user_message(exc))
+            reason = user_message(exc)
+            kept = self.service.info if self.service.is_ready() else None
+            if kept is not None:
+                self.failed.emit(f"could not switch to {self.source or 'the built-in model'}: {reason}")
+                self.finished.emit(kept)
+            else:
+                self.failed.emit(reason)
             return
         self.finished.emit(info)
 

@@ -111,12 +111,25 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def broken_link_target(path: str | os.PathLike) -> str | None:
+    """Where ``path`` points when it is a symbolic link to nothing (else None)."""
+    try:
+        if not os.path.islink(path) or os.path.exists(path):
+            return None
+        return os.readlink(path)
+    except OSError:
+        return None
+
+
 def _check_readable(path: Path) -> os.stat_result:
     """Stat and open-for-reading checks with a clear message for each failure."""
     name = path.name or str(path)
     try:
         st = path.stat()
     except FileNotFoundError as exc:
+        broken = broken_link_target(path)
+        if broken is not None:
+            raise AudioDecodeError(f"{name} is a broken link: it points to {broken}, which does not exist") from exc
         raise AudioDecodeError(f"file not found: {path}; check the name and folder") from exc
     except PermissionError as exc:
         raise AudioDecodeError(f"cannot read {name}: permission denied; check the file's permissions") from exc
@@ -193,13 +206,43 @@ def _declared_duration(container, stream) -> float:
     return 0.0
 
 
+def _hash(path: Path) -> str:
+    """:func:`file_sha256`, with a user's message when the file went away or became unreadable."""
+    try:
+        return file_sha256(path)
+    except FileNotFoundError as exc:
+        raise AudioDecodeError(f"{path.name} was deleted or moved while it was being read; nothing was analysed") from exc
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read {path.name}: {exc.strerror or exc}") from exc
+
+
+def _check_unchanged(path: Path, before: os.stat_result) -> None:
+    """Refuse a result when the file changed while it was read: its hash and its samples would not match.
+
+    A recording still being copied or recorded grows while it is decoded; a file replaced or removed
+    meanwhile has another identity (or none). Size, modification time and inode are compared.
+    """
+    try:
+        now = path.stat()
+    except FileNotFoundError as exc:
+        raise AudioDecodeError(f"{path.name} was deleted or moved while it was being read; nothing was analysed") from exc
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read {path.name} any more: {exc.strerror or exc}") from exc
+    if (now.st_size, now.st_mtime_ns, now.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino):
+        size = (f" (size {before.st_size:,} -> {now.st_size:,} bytes)" if now.st_size != before.st_size else "")
+        raise AudioDecodeError(
+            f"{path.name} changed while it was being read{size}; it may still be copying or recording: "
+            "wait until it is complete, then analyse it again"
+        )
+
+
 def _info(path: Path, st: os.stat_result, container, stream) -> AudioInfo:
     cc = stream.codec_context
     return AudioInfo(
         path=str(path),
         name=path.name,
         size_bytes=int(st.st_size),
-        sha256=file_sha256(path),
+        sha256=_hash(path),
         container=_container_name(container, path),
         codec=_codec_name(cc),
         sample_rate=int(stream.sample_rate or (cc.sample_rate if cc is not None else 0) or 0),
@@ -446,6 +489,7 @@ def _load_audio(
         container.close()
 
     samples = out.finish()
+    _check_unchanged(p, st)
     return _finish(samples, target_sr, info, declared, nonfinite, source_values,
                    decode_error, last_error, bad_packets, progress)
 

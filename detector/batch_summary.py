@@ -69,6 +69,15 @@ def failure_row(path: str | Path, error: str) -> dict[str, Any]:
     return {**{c: "" for c in COLUMNS}, "file": str(path), "verdict": "failed", "error": error}
 
 
+#: ``verdict`` of an input a batch never reached (interrupted, or stopped by an output fault).
+NOT_ANALYSED = "not-analysed"
+
+
+def pending_row(path: str | Path, why: str) -> dict[str, Any]:
+    """The summary row of an input left out because the batch stopped early: the table is incomplete."""
+    return {**{c: "" for c in COLUMNS}, "file": str(path), "verdict": NOT_ANALYSED, "error": why}
+
+
 def _cell(value: Any) -> str:
     text = str(value)
     return "'" + text if text.startswith(_FORMULA_LEAD) else text
@@ -93,4 +102,7 @@ def tally(rows: Sequence[dict[str, Any]]) -> str:
     names = {"ai-generated": "AI-generated", "real": "real", "inconclusive": "inconclusive"}
     parts = [f"{counts.get(v, 0)} {names[v]}" for v in _TALLY_ORDER]
     n = len(rows)
-    return f"{n} file{'' if n == 1 else 's'}: " + ", ".join(parts) + f", {counts.get('failed', 0)} failed"
+    line = f"{n} file{'' if n == 1 else 's'}: " + ", ".join(parts) + f", {counts.get('failed', 0)} failed"
+    if counts.get(NOT_ANALYSED):
+        line += f", {counts[NOT_ANALYSED]} not analysed"
+    return line

@@ -1,13 +1,17 @@
 """``faik``: the command line over :mod:`detector`.
 
     faik analyze PATH... [--chunk-duration S] [--overlap R] [--model SRC] [--out DIR|-]
-                         [--batch-size N] [--threads N] [--report] [--quiet]
+                         [--batch-size N] [--threads N] [--report] [--summary CSV|-]
+                         [--skip-existing] [--quiet]
     faik model-info [--model SRC] [--json]
     faik evaluate INDEX.csv [--root DIR] [--split val] [--channel clean|mp3-32k|phone-8k|...] [--json OUT]
 
 Exit codes: 0 everything was done; 1 some (or all) inputs failed — the others
 were still done — or the model could not be loaded; 2 bad usage (unknown
-option, out-of-range setting). A user's mistake prints one line
+option, out-of-range setting); 130 / 143 interrupted by Ctrl-C / SIGTERM (every
+JSON already written is complete, the --summary table lists what finished and
+marks the rest "not-analysed"; ``--skip-existing`` then finishes the batch
+without redoing what is done). A user's mistake prints one line
 ``faik: error: ...`` and never a traceback. Analysis reads local files only
 and makes no network connection (a hub id given to ``--model`` uses the local
 cache, see :mod:`detector.model_service`).
@@ -16,24 +20,68 @@ cache, see :mod:`detector.model_service`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
+import signal
+import stat
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Sequence, TextIO
 
 import detector
-from detector.errors import AnalysisCancelled, FaikError, ModelLoadError, SettingsError
+from detector.errors import AnalysisCancelled, FaikError, ModelLoadError, OutputError, SettingsError
 from detector.model_validation import describe as describe_validation
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143  # 128 + the signal's number, as shells report it
 PROG = "faik"
 
 
 class _UsageError(Exception):
     """Bad usage found after argparse (out-of-range values): exit 2."""
+
+
+class _Interrupted(BaseException):
+    """Ctrl-C or SIGTERM arrived: stop after cleaning up (a BaseException, like KeyboardInterrupt)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_SIGTERM if self.signum == signal.SIGTERM else EXIT_SIGINT
+
+    @property
+    def what(self) -> str:
+        return "SIGTERM" if self.signum == signal.SIGTERM else "Ctrl-C"
+
+
+@contextlib.contextmanager
+def _signals_interrupt():
+    """Turn SIGINT and SIGTERM into :class:`_Interrupted` while the block runs.
+
+    SIGTERM would otherwise end the process at once, leaving a temporary file behind and no
+    summary; raised as an exception it unwinds like Ctrl-C: the atomic writes remove their
+    temporary files and the batch writes what it finished.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, _frame):
+        raise _Interrupted(signum)
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
 
 
 # --------------------------------------------------------------------------- terminal output
@@ -129,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write one table of the whole batch: a row per input with its verdict, confidence, "
                         "AI-sounding stretches, warnings, SHA-256 and JSON path (failed inputs included); "
                         "'-' prints it to standard output")
+    a.add_argument("--skip-existing", action="store_true",
+                   help="keep a <name>.faik.json already in --out when it is the result of the same file "
+                        "(same SHA-256), model and chunk settings, instead of analysing again; finishes an "
+                        "interrupted batch")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary lines")
 
     m = sub.add_parser("model-info", help="load a model and describe it")
@@ -180,32 +232,85 @@ def _load_model(source: str | None, quiet: bool):
 
 # --------------------------------------------------------------------------- analyze
 
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied; check its permissions"
+    return exc.strerror or str(exc)
+
+
+def _scan_folder(root: Path, problems: list[tuple[str, str]]) -> list[Path]:
+    """Supported files under ``root`` (recursively); anything that cannot be read is added to ``problems``.
+
+    Nothing is skipped silently: a broken link, a link to a folder (not followed: no loops, no leaving
+    the chosen folder), a pipe or device with an audio name, and a sub-folder that cannot be listed
+    each get a line naming it and why. Hidden files and other extensions are left out on purpose.
+    """
+    from detector.audio import SUPPORTED_EXTENSIONS, broken_link_target
+
+    found: list[Path] = []
+
+    def on_error(exc: OSError) -> None:
+        problems.append((str(exc.filename or root), f"cannot list this folder: {_os_reason(exc)}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
+        here = Path(dirpath)
+        for d in sorted(dirnames):
+            if (here / d).is_symlink():
+                problems.append((str(here / d), "a link to a folder: not followed; name the folder itself "
+                                                "to analyse what is in it"))
+        for name in sorted(filenames):
+            f = here / name
+            if name.startswith(".") or f.suffix.lower() not in SUPPORTED_EXTENSIONS:
+                continue
+            target = broken_link_target(f)
+            if target is not None:
+                problems.append((str(f), f"broken link: it points to {target}, which does not exist"))
+                continue
+            try:
+                st = f.stat()
+            except OSError as exc:
+                problems.append((str(f), f"cannot read it: {_os_reason(exc)}"))
+                continue
+            if stat.S_ISREG(st.st_mode):
+                found.append(f)
+            else:
+                problems.append((str(f), "not a regular file (a pipe, socket or device); choose an audio or "
+                                         "video file"))
+    return sorted(found, key=lambda f: str(f).lower())
+
+
 def collect_inputs(paths: Sequence[str]) -> tuple[list[Path], list[tuple[str, str]]]:
     """Files to analyse (folders expanded recursively to supported extensions) and (path, reason) problems."""
-    from detector.audio import SUPPORTED_EXTENSIONS
+    from detector.audio import SUPPORTED_EXTENSIONS, broken_link_target
 
     files: list[Path] = []
     problems: list[tuple[str, str]] = []
     seen: set[Path] = set()
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
-            found = sorted(
-                (f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_EXTENSIONS
-                 and not f.name.startswith(".")),
-                key=lambda f: str(f).lower(),
-            )
-            if not found:
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            target = broken_link_target(p)
+            problems.append((raw, f"broken link: it points to {target}, which does not exist" if target is not None
+                             else "no such file or folder"))
+            continue
+        except OSError as exc:
+            problems.append((raw, f"cannot read it: {_os_reason(exc)}"))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            before = len(problems)
+            candidates = _scan_folder(p, problems)
+            if not candidates and len(problems) == before:
                 problems.append((raw, "no supported audio or video files in this folder "
                                       f"({', '.join(sorted(SUPPORTED_EXTENSIONS))})"))
-            candidates = found
-        elif p.exists():
-            candidates = [p]  # named explicitly: try it whatever its extension (decoding sniffs the content)
         else:
-            problems.append((raw, "no such file or folder"))
-            continue
+            candidates = [p]  # named explicitly: try it whatever its extension (decoding sniffs the content)
         for f in candidates:
-            key = f.resolve()
+            try:
+                key = f.resolve()
+            except (OSError, RuntimeError):
+                key = f.absolute()
             if key not in seen:
                 seen.add(key)
                 files.append(f)
@@ -233,16 +338,34 @@ def _summary_line(name: str, result, target: str | None) -> str:
     return line + (f" -> {target}" if target else "")
 
 
+def _reusable_result(json_path: Path, path: Path, model: dict, options):
+    """The result in ``json_path`` when it is this file's (same SHA-256) with this model and chunk settings."""
+    from detector.audio import file_sha256
+    from detector.result import AnalysisResult
+
+    try:
+        d = json.loads(json_path.read_text("utf-8"))
+        prov = d["provenance"]
+        if (prov["model"].get("weights_sha256") != model.get("weights_sha256")
+                or float(prov["settings"]["chunk_duration"]) != float(options.settings.chunk_duration)
+                or float(prov["settings"]["overlap"]) != float(options.settings.overlap)):
+            return None
+        if prov["input"]["sha256"] != file_sha256(path):
+            return None
+        return AnalysisResult.from_dict(d)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from detector.analysis import analyze_audio
-    from detector.atomic import atomic_write_text
-    from detector.audio import load_audio
-    from detector.batch_summary import failure_row, result_row, tally
+    from detector.batch_summary import pending_row
 
     options = _options(args)
     to_stdout = args.out == "-"
     if to_stdout and args.report:
         raise _UsageError("--report needs an output folder; use --out DIR with --report")
+    if to_stdout and args.skip_existing:
+        raise _UsageError("--skip-existing needs an output folder; use --out DIR with --skip-existing")
     out_dir = None if to_stdout else Path(args.out)
     if out_dir is not None:
         if out_dir.exists() and not out_dir.is_dir():
@@ -263,67 +386,132 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if summary_path is not None and summary_path.exists() and any(_same_file(summary_path, f) for f in files):
         # Found now, not after an hour of analysis when the table is written.
         raise _UsageError(f"--summary {summary_path} is one of the inputs; choose another file name")
+    from detector.batch_summary import failure_row
+
     rows: list[dict] = [failure_row(raw, why) for raw, why in problems]
     for raw, why in problems:
         _err(f"{raw}: {why}")
     if not files:
         _err("error: nothing to analyse")
         return EXIT_FAILED
+    state = {"failed": len(problems), "done": 0}
+    stop: str | None = None
+    code = EXIT_OK
+    with _signals_interrupt():
+        try:
+            _analyze_files(args, files, options, out_dir, rows, state)
+        except _Interrupted as exc:
+            stop = (f"interrupted by {exc.what}: the batch stopped before this file; "
+                    "run the same command with --skip-existing to finish it")
+            code = exc.exit_code
+            _err(f"interrupted by {exc.what} after {state['done']} of {len(files)} files; every JSON written is "
+                 "complete" + (f"; the table {summary_path} lists what finished" if summary_path else "")
+                 + (f"; to finish, run the same command with --skip-existing" if out_dir is not None else ""))
+        except OutputError as exc:
+            stop = f"not analysed: the batch stopped because an output could not be written ({exc})"
+            state["failed"] += 1
+            _err(f"error: {exc}")
+            _err(f"stopped after {state['done']} of {len(files)} files; the results written before are complete")
+        if stop is not None:
+            finished = {r["file"] for r in rows}
+            rows.extend(pending_row(f, stop) for f in files if str(f) not in finished)
+        try:
+            if summary_path is not None:
+                _write_summary(summary_path, rows, protect=files)
+            elif summary_to_stdout:
+                from detector.batch_summary import summary_csv
+
+                sys.stdout.write(summary_csv(rows).lstrip("\ufeff"))  # the BOM is for spreadsheets, not pipes
+                sys.stdout.flush()
+        except OutputError as exc:
+            _err(f"error: {exc}")
+            summary_path = None
+            state["failed"] += 1
+    if (state["failed"] or len(rows) > 1 or stop) and not args.quiet:
+        from detector.batch_summary import tally
+
+        _err(tally(rows) + (f"; table: {summary_path}" if summary_path is not None else ""))
+    if code != EXIT_OK:
+        return code
+    return EXIT_FAILED if state["failed"] or stop else EXIT_OK
+
+
+def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows: list[dict], state: dict) -> None:
+    """Analyse ``files`` in order, appending one summary row per file; OutputError and interruption propagate."""
+    from detector.analysis import analyze_audio
+    from detector.atomic import atomic_write_text
+    from detector.audio import load_audio
+    from detector.batch_summary import failure_row, result_row
+
     svc = _load_model(args.model, args.quiet)
+    model = svc.info.to_dict()
     bar = Progress(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
-    failed = len(problems)
     used: set[str] = set()
     for i, path in enumerate(files, start=1):
         label = f"[{i}/{len(files)}] {_short(path.name)}"
+        base = None if out_dir is None else _output_name(path, used)
         try:
+            if args.skip_existing and out_dir is not None and (out_dir / f"{base}.faik.json").is_file():
+                json_path = out_dir / f"{base}.faik.json"
+                kept = _reusable_result(json_path, path, model, options)
+                if kept is not None:
+                    rows.append(result_row(path, kept, str(json_path)))
+                    state["done"] += 1
+                    if not args.quiet:
+                        print(f"{path.name}: skipped, {json_path} is its result with this model and settings",
+                              file=sys.stderr)
+                    continue
+                if not args.quiet:
+                    print(f"{path.name}: {json_path} is from another version of the file, model or settings; "
+                          "analysing again", file=sys.stderr)
             audio = load_audio(path, progress=lambda f: bar.decoding(label, f))
             result = analyze_audio(audio, svc, options, progress=lambda d, t: bar.chunks(label, d, t))
-            if to_stdout:
+            if out_dir is None:
                 bar.clear()
                 sys.stdout.write(result.to_json(indent=None) + "\n")
                 sys.stdout.flush()
                 target = None
             else:
-                base = _output_name(path, used)
-                target_path = atomic_write_text(out_dir / f"{base}.faik.json", result.to_json() + "\n",
-                                                protect=[path])
-                target = str(target_path)
-                if args.report:
-                    from detector.report import write_html_report
+                try:
+                    target_path = atomic_write_text(out_dir / f"{base}.faik.json", result.to_json() + "\n",
+                                                    protect=[path])
+                    if args.report:
+                        from detector.report import write_html_report
 
-                    write_html_report(out_dir / f"{base}.faik.html", result, audio)
+                        write_html_report(out_dir / f"{base}.faik.html", result, audio)
+                except OutputError as exc:
+                    bar.clear()
+                    rows.append(failure_row(path, str(exc)))
+                    raise
+                target = str(target_path)
             bar.clear()
             rows.append(result_row(path, result, target))
+            state["done"] += 1
             if not args.quiet:
                 print(_summary_line(path.name, result, target), file=sys.stderr)
             for w in result.provenance.get("warnings", []):
                 if not args.quiet:
                     print(f"  warning: {w}", file=sys.stderr)
+        except OutputError:
+            raise
         except FaikError as exc:
             bar.clear()
-            failed += 1
+            state["failed"] += 1
+            state["done"] += 1
             rows.append(failure_row(path, str(exc)))
             _err(f"{path}: {exc}")
-        except (KeyboardInterrupt, AnalysisCancelled, BrokenPipeError):
+        except (KeyboardInterrupt, _Interrupted, AnalysisCancelled, BrokenPipeError):
+            bar.clear()
             raise
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
             if args.debug:
                 raise
             bar.clear()
-            failed += 1
+            state["failed"] += 1
+            state["done"] += 1
             why = f"unexpected error ({type(exc).__name__}: {exc}); please report it"
             rows.append(failure_row(path, why))
             _err(f"{path}: {why}")
-    if summary_path is not None:
-        _write_summary(summary_path, rows, protect=files)
-    elif summary_to_stdout:
-        from detector.batch_summary import summary_csv
-
-        sys.stdout.write(summary_csv(rows).lstrip("\ufeff"))  # the BOM is for spreadsheets, not pipes
-        sys.stdout.flush()
-    if (failed or len(rows) > 1) and not args.quiet:
-        _err(tally(rows) + (f"; table: {summary_path}" if summary_path is not None else ""))
-    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -420,9 +608,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModelLoadError as exc:
         _err(f"error: {exc}")
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Interrupted) as exc:
         _err("interrupted")
-        return 130
+        return exc.exit_code if isinstance(exc, _Interrupted) else EXIT_SIGINT
     except BrokenPipeError:
         # The reader went away (e.g. `faik analyze --out - ... | head -1`): stop quietly.
         try:

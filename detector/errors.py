@@ -29,3 +29,7 @@ class ModelNotReadyError(FaikError):
 
 class AnalysisCancelled(FaikError):
     """The user cancelled an analysis; partial results are discarded."""
+
+
+class OutputError(FaikError):
+    """A result, report or table could not be written (disk full, read-only folder...); nothing half-written is left."""

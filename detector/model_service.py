@@ -189,6 +189,91 @@ def _weights_files(folder: Path) -> list[Path]:
     raise ModelLoadError(f"{folder} has no model.safetensors; copy the model's weights into the folder")
 
 
+#: Largest safetensors header accepted (the real ones are a few hundred KB at most).
+_MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024
+_RECOPY = "an interrupted download or copy leaves such a file: copy the model folder again from its source"
+
+
+def check_safetensors(path: Path) -> None:
+    """Raise :class:`ModelLoadError` when ``path`` is not a whole safetensors file.
+
+    The format is an 8-byte header length, a JSON header giving each tensor's byte range, then
+    the data; a cut-off or overwritten file fails one of these checks. Read before torch and
+    transformers see the file, so the user learns what is wrong and what to do, not a parser's
+    complaint.
+    """
+    import json
+    import struct
+
+    where = f"{path.name} in {path.parent}"
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                raise ModelLoadError(f"{where} is damaged or incomplete ({size} bytes, no header); {_RECOPY}")
+            n = struct.unpack("<Q", head)[0]
+            if n > min(_MAX_SAFETENSORS_HEADER, size - 8):
+                raise ModelLoadError(f"{where} is damaged or incomplete (its header is unreadable); {_RECOPY}")
+            header = json.loads(fh.read(n).decode("utf-8"))
+    except PermissionError:
+        raise ModelLoadError(f"cannot read {where}: permission denied; check the file's permissions") from None
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read {where}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, ValueError):
+        raise ModelLoadError(f"{where} is damaged or incomplete (its header is unreadable); {_RECOPY}") from None
+    try:
+        end = max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"), default=0)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        raise ModelLoadError(f"{where} is damaged or incomplete (its header is unreadable); {_RECOPY}") from None
+    expected = 8 + n + end
+    if size != expected:
+        raise ModelLoadError(f"{where} is damaged or incomplete ({size:,} bytes where its header promises "
+                             f"{expected:,}); {_RECOPY}")
+
+
+def check_config(folder: Path) -> None:
+    """Raise :class:`ModelLoadError` when ``config.json`` is not a config this installation can load as an audio classifier."""
+    import json
+
+    path = folder / "config.json"
+    try:
+        config = json.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ModelLoadError(f"{path} is damaged (not valid JSON: {_first_line(exc)}); "
+                             "copy the model folder again from its source") from None
+    if not isinstance(config, dict) or not config.get("model_type"):
+        raise ModelLoadError(f"{path} names no model_type: not a Hugging Face model config, or a damaged one; "
+                             "copy the model folder again from its source")
+    model_type = str(config["model_type"])
+    import transformers
+    from transformers import CONFIG_MAPPING
+    from transformers.models.auto.modeling_auto import MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES
+
+    known = model_type in CONFIG_MAPPING
+    if not known:
+        raise ModelLoadError(
+            f"{path} names model_type {model_type!r}, which this installation cannot load "
+            f"(transformers {transformers.__version__}); choose an audio-classification model of a supported "
+            "type (e.g. wav2vec2, wavlm, hubert, whisper) or the built-in model"
+        )
+    try:
+        from transformers import AutoModelForAudioClassification
+
+        audio = (model_type in MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES
+                 or CONFIG_MAPPING[model_type] in AutoModelForAudioClassification._model_mapping)
+    except Exception:  # noqa: BLE001 - transformers internals moved: let from_pretrained decide
+        audio = True
+    if not audio:
+        raise ModelLoadError(
+            f"{folder} holds a {model_type!r} model, which is not an audio classifier; fAIk needs a two-class "
+            "audio-classification model (e.g. Wav2Vec2ForSequenceClassification): choose another model or the "
+            "built-in one"
+        )
+
+
 def _check_folder(folder: Path) -> list[Path]:
     if not (folder / "config.json").is_file():
         raise ModelLoadError(
@@ -374,9 +459,15 @@ class ModelService:
 
     # -- loading ---------------------------------------------------------------
     def load(self, source: str | os.PathLike | None = None) -> ModelInfo:
-        """Load ``source`` (see the module docstring); blocking. Raises :class:`ModelLoadError`."""
+        """Load ``source`` (see the module docstring); blocking. Raises :class:`ModelLoadError`.
+
+        A switch loads the new model beside the one in use and swaps only when it is ready: when
+        the load fails, the previous model stays loaded and in use (state READY, ``info`` its own,
+        ``error`` the failed load's reason). Analyses wait while a load runs (state LOADING).
+        """
         with self._load_lock:
             with self._lock:
+                had_model = self._state is ModelState.READY and self._model is not None
                 self._state, self._error = ModelState.LOADING, None
             try:
                 model, extractor, info = self._load(source)
@@ -384,8 +475,11 @@ class ModelService:
                 msg = str(exc) if isinstance(exc, FaikError) else f"could not load the model: {type(exc).__name__}: {exc}"
                 msg = " ".join(msg.split())  # one line
                 with self._lock:
-                    self._state, self._error, self._info = ModelState.FAILED, msg, None
-                    self._model = self._extractor = None
+                    if had_model:
+                        self._state, self._error = ModelState.READY, msg  # keep the working model
+                    else:
+                        self._state, self._error, self._info = ModelState.FAILED, msg, None
+                        self._model = self._extractor = None
                 if isinstance(exc, FaikError):
                     raise
                 if isinstance(exc, Exception):
@@ -418,6 +512,8 @@ class ModelService:
                 raise ModelLoadError(f"{folder} is a file; give the folder that holds config.json and model.safetensors")
             name, shown_source = folder.resolve().name, str(folder.resolve())
         weights = _check_folder(folder)
+        for w in weights:
+            check_safetensors(w)
 
         import torch
         from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
@@ -430,6 +526,8 @@ class ModelService:
             if exc.name != "detector.faik_model":
                 raise
             builtin_arch_missing = "detector.faik_model is missing from this installation"
+        if builtin_arch_missing is None:
+            check_config(folder)
 
         try:
             config = AutoConfig.from_pretrained(folder, trust_remote_code=False, local_files_only=True)

@@ -1,24 +1,40 @@
-"""Benchmark: x-real-time and peak memory of a whole analysis (decoding included).
+"""Benchmark: what a user waits for, on real speech — model ready, analysis, decoding, memory.
 
-Run by hand (not part of the test suite):
+Run by hand (opt-in; pytest never collects it):
 
-    python tests/benchmarks/bench_analyze.py [--model SRC] [--durations 60,10800] [--format mp3]
+    python tests/benchmarks/bench_analyze.py [--model SRC] [--durations 60,3600,10800] [--formats mp3,flac]
+        [--seed-slice 60] [--neighbour 600] [--batch-clips 1000] [--synthetic 600] [--workdir DIR] [--json OUT]
 
-For each duration it writes a synthetic speech-like recording (44.1 kHz mono,
-MP3 64 kbit/s by default — a typical podcast/interview file), then measures in
-fresh processes, so each peak RSS is that job's alone:
+Recordings are **real speech**: clips of ``../shared/data`` (real and fake alternating, a fixed
+shuffle, 16 kHz) joined end to end and written block by block as FLAC and MP3 (64 kbit/s), so a
+3-hour file never sits in this process's memory. Every measurement runs in a fresh process, so
+each peak RSS (``VmHWM``) is that job's alone:
 
-* ``decode``  — :func:`detector.audio.load_audio` only (the reference: no torch imported);
-* ``analyze`` — what ``faik analyze`` does: load the model, decode, chunk, classify, aggregate.
+* ``ready``   — seconds from starting Python to a loaded model that has answered one batch
+  (imports, weights and first-call warm-up), after one untimed start so the files are cached (warm);
+* ``decode``  — :func:`detector.audio.load_audio` only: its speed and peak RSS;
+* ``analyze`` — ``faik analyze`` minus the model load: decode, chunk, classify, checks, aggregate;
+  its speed (x real time = audio s / wall s) and the whole process's peak RSS;
+* ``seed``    — the seed app's pipeline on the same file in the same run: wav2vec2-base *shapes*
+  with random weights (``Wav2Vec2ForSequenceClassification`` built from a default config, no
+  download), ``librosa.load(sr=16000)``, one 5-s chunk at a time with 50 % overlap, as
+  ``shared/seed/model-loading.md`` shows. Its speed does not depend on the file's length, so it
+  is timed on the first ``--seed-slice`` seconds and the figure extrapolated (said in the table);
+  ``vs seed`` = our x real time / the seed's;
+* ``neighbour`` — ``--neighbour`` seconds of the real-speech recording analysed while another
+  process keeps every core busy: the automatic thread count, ``--threads 1`` and one thread per core;
+* ``batch``   — ``--batch-clips`` files of 5 s each (cut from the recording) analysed in one run, as
+  ``faik analyze FOLDER`` does: its speed against the long file's;
+* ``synthetic`` — the tests' synthetic speech-like signal, a second labelled row only.
 
-x-real-time = audio seconds / wall seconds. ``ratio`` = analyze wall time / decode wall time.
-The model is ``--model`` if given, else the built-in model if installed, else the built-in
-architecture with random weights (same compute, so the same speed; labelled as such).
+The model is ``--model`` (any model folder or hub id ``faik analyze --model`` takes), else the built-in one.
+On a shared machine timings are noisy: compare ratios from one run, and read the conditions line.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import resource
@@ -34,158 +50,390 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from faik_testkit import synth_speechlike  # noqa: E402  (after the path set-up)
-SR_SOURCE = 44100
+SR = 16000
+DATA = REPO.parent / "shared" / "data"
 
 
-def _speechlike_block(n: int, sr: int, seed: int) -> np.ndarray:
-    """``n`` samples of the tests' speech-like signal (tests/faik_testkit.py)."""
-    return synth_speechlike(n / sr, sr, seed)
+# --------------------------------------------------------------------------- recordings
+
+def _clip_list(data: Path) -> list[Path]:
+    """Real and fake clips of the project's data, alternating, in a fixed shuffle."""
+    with open(data / "index.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    rng = np.random.default_rng(34)
+    by_label = {lab: [data / r["file"] for r in rows if r["label"] == lab] for lab in ("real", "fake")}
+    for files in by_label.values():
+        rng.shuffle(files)
+    n = min(len(v) for v in by_label.values())
+    return [f for pair in zip(by_label["real"][:n], by_label["fake"][:n]) for f in pair]
 
 
-def write_recording(path: Path, seconds: float, fmt: str) -> None:
-    """Write ``seconds`` of audio block by block (a 3-hour file never sits in memory)."""
-    block = 60 * SR_SOURCE
-    total = int(seconds * SR_SOURCE)
+def real_speech_blocks(seconds: float, data: Path = DATA):
+    """16-kHz float32 blocks of real speech, ``seconds`` long in all (clips repeat after ~3.7 h)."""
+    import soundfile as sf
+
+    clips = _clip_list(data)
+    total, done, i = int(seconds * SR), 0, 0
+    while done < total:
+        x, sr = sf.read(str(clips[i % len(clips)]), dtype="float32", always_2d=True)
+        i += 1
+        x = x.mean(axis=1)
+        if sr != SR or x.size == 0:
+            continue
+        x = x[: total - done]
+        done += x.size
+        yield x
+
+
+def _synthetic_blocks(seconds: float):
+    from faik_testkit import synth_speechlike
+
+    total = int(seconds * SR)
+    for i, start in enumerate(range(0, total, 60 * SR)):
+        yield synth_speechlike(min(60 * SR, total - start) / SR, SR, i)
+
+
+def write_recording(path: Path, blocks, fmt: str) -> None:
+    """Write 16-kHz mono blocks as FLAC or MP3 (64 kbit/s) without holding the whole recording."""
     if fmt == "flac":
         import soundfile as sf
 
-        with sf.SoundFile(str(path), "w", SR_SOURCE, 1, format="FLAC") as fh:
-            for i, start in enumerate(range(0, total, block)):
-                fh.write(_speechlike_block(min(block, total - start), SR_SOURCE, i))
+        with sf.SoundFile(str(path), "w", SR, 1, format="FLAC") as fh:
+            for x in blocks:
+                fh.write(x)
         return
     import av
 
     with av.open(str(path), "w", format="mp3") as out:
-        stream = out.add_stream("libmp3lame", rate=SR_SOURCE, layout="mono")
+        stream = out.add_stream("libmp3lame", rate=SR, layout="mono")
         stream.bit_rate = 64000
-        for i, start in enumerate(range(0, total, block)):
-            x = _speechlike_block(min(block, total - start), SR_SOURCE, i)
-            frame = av.AudioFrame.from_ndarray(x.reshape(1, -1), format="flt", layout="mono")
-            frame.sample_rate = SR_SOURCE
+        for x in blocks:
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x, dtype=np.float32).reshape(1, -1),
+                                               format="flt", layout="mono")
+            frame.sample_rate = SR
             for packet in stream.encode(frame):
                 out.mux(packet)
         for packet in stream.encode(None):
             out.mux(packet)
 
 
+def write_clips(folder: Path, source: Path, n: int, seconds: float = 5.0) -> list[Path]:
+    """``n`` FLAC files of ``seconds`` each, consecutive pieces of ``source`` (a 16-kHz FLAC)."""
+    import soundfile as sf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = sorted(folder.glob("clip-*.flac"))
+    if len(files) >= n:
+        return files[:n]
+    step = int(seconds * SR)
+    with sf.SoundFile(str(source)) as src:
+        for i in range(n):
+            if src.tell() + step > src.frames:
+                src.seek(0)
+            sf.write(str(folder / f"clip-{i:05d}.flac"), src.read(step, dtype="float32"), SR)
+    return sorted(folder.glob("clip-*.flac"))[:n]
+
+
+# --------------------------------------------------------------------------- child jobs
+
 def _peak_rss_mib() -> float:
-    """This process's peak resident memory. VmHWM belongs to the process image, so unlike
-    ru_maxrss it does not inherit the parent's high-water mark across fork + exec."""
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited across fork + exec)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024.0
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def save_random_builtin(folder: Path) -> Path:
-    """The built-in architecture with random weights: the same compute as the trained model."""
-    import torch
-    from transformers import Wav2Vec2FeatureExtractor
+def _job_decode(file: str) -> dict:
+    from detector.audio import load_audio
 
-    from detector.faik_model import FaikDetectorConfig, FaikDetectorForAudioClassification
-
-    torch.manual_seed(0)
-    FaikDetectorForAudioClassification(FaikDetectorConfig()).eval().save_pretrained(folder, safe_serialization=True)
-    Wav2Vec2FeatureExtractor(sampling_rate=16000, do_normalize=True, return_attention_mask=True).save_pretrained(folder)
-    return folder
+    t, c = time.perf_counter(), time.process_time()
+    audio = load_audio(file)
+    return {"audio_s": audio.duration_s, "wall_s": time.perf_counter() - t, "cpu_s": time.process_time() - c,
+            "peak_rss_mib": _peak_rss_mib()}
 
 
-def child(mode: str, file: str, model: str | None) -> dict:
-    """Run one job in this (fresh) process and return its figures."""
-    t0 = time.perf_counter()
-    if mode == "decode":
-        from detector.audio import load_audio
-
-        audio = load_audio(file)
-        wall = time.perf_counter() - t0
-        return {"audio_s": audio.duration_s, "wall_s": wall, "peak_rss_mib": _peak_rss_mib()}
-    from detector.analysis import AnalysisOptions, analyze_file
+def _load_ready(model: str | None):
     from detector.model_service import ModelService
 
     svc = ModelService()
-    info = svc.load(model)
-    t_model = time.perf_counter() - t0
+    svc.load(model)
+    svc.predict_proba([np.zeros(5 * SR, np.float32)])  # the first call's set-up is part of "ready"
+    return svc
+
+
+def _job_ready(model: str | None) -> dict:
+    svc = _load_ready(model)
+    return {"ready_at": time.time(), "model": svc.info.name, "params": svc.info.num_parameters}
+
+
+def _job_analyze(file: str, model: str | None, threads: int | None) -> dict:
+    from detector.analysis import AnalysisOptions, analyze_file
+
+    svc = _load_ready(model)
     rss_model = _peak_rss_mib()
-    t1 = time.perf_counter()
-    res = analyze_file(file, svc, AnalysisOptions())
-    wall = time.perf_counter() - t1
-    return {
-        "audio_s": res.provenance["decoded"]["duration_s"], "wall_s": wall, "model_load_s": t_model,
-        "peak_rss_mib": _peak_rss_mib(), "rss_after_model_load_mib": rss_model, "chunks": res.total_chunks,
-        "model": info.name, "params": info.num_parameters, "torch_threads": __import__("torch").get_num_threads(),
-    }
+    t, c = time.perf_counter(), time.process_time()
+    res = analyze_file(file, svc, AnalysisOptions(num_threads=threads))
+    import torch
+
+    return {"audio_s": res.provenance["decoded"]["duration_s"], "wall_s": time.perf_counter() - t,
+            "cpu_s": time.process_time() - c, "peak_rss_mib": _peak_rss_mib(), "rss_after_model_mib": rss_model,
+            "chunks": res.total_chunks, "torch_threads_at_end": torch.get_num_threads()}
 
 
-def _run_child(mode: str, file: Path, model: str | None) -> dict:
-    cmd = [sys.executable, __file__, "--child", mode, "--file", str(file)]
+def _job_batch(folder: str, model: str | None, n: int) -> dict:
+    """As ``faik analyze FOLDER`` does: one model, every file decoded and analysed in turn."""
+    from detector.analysis import AnalysisOptions, analyze_audio
+    from detector.audio import load_audio
+
+    files = sorted(Path(folder).glob("clip-*.flac"))[:n]
+    svc = _load_ready(model)
+    t, audio_s = time.perf_counter(), 0.0
+    for f in files:
+        audio = load_audio(f)
+        analyze_audio(audio, svc, AnalysisOptions())
+        audio_s += audio.duration_s
+    return {"audio_s": audio_s, "wall_s": time.perf_counter() - t, "files": len(files),
+            "peak_rss_mib": _peak_rss_mib()}
+
+
+def _job_seed(file: str, seconds: float) -> dict:
+    """The seed app's pipeline (shared/seed/model-loading.md) on the first ``seconds`` of ``file``."""
+    import librosa
+    import torch
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForSequenceClassification
+
+    torch.manual_seed(0)
+    config = Wav2Vec2Config(num_labels=2)  # wav2vec2-base's shapes; random weights: same compute, no download
+    model = Wav2Vec2ForSequenceClassification(config).eval()
+    extractor = Wav2Vec2FeatureExtractor(sampling_rate=SR, do_normalize=True, return_attention_mask=True)
+    t, c = time.perf_counter(), time.process_time()
+    audio, sample_rate = librosa.load(file, sr=16000, duration=seconds)
+    chunk_samples = int(5.0 * sample_rate)
+    step_samples = chunk_samples - int(0.5 * chunk_samples)
+    chunks = 0
+    for i in range(0, len(audio) - chunk_samples + 1, step_samples):
+        inputs = extractor(audio[i:i + chunk_samples], sampling_rate=sample_rate, return_tensors="pt")
+        with torch.no_grad():
+            outputs = model(**inputs)
+            torch.nn.functional.softmax(outputs.logits, dim=-1)
+        chunks += 1
+    return {"audio_s": len(audio) / sample_rate, "wall_s": time.perf_counter() - t,
+            "cpu_s": time.process_time() - c, "chunks": chunks, "peak_rss_mib": _peak_rss_mib(),
+            "params": int(sum(p.numel() for p in model.parameters()))}
+
+
+def child(args: argparse.Namespace) -> dict:
+    if args.child == "decode":
+        return _job_decode(args.file)
+    if args.child == "ready":
+        return _job_ready(args.model)
+    if args.child == "analyze":
+        return _job_analyze(args.file, args.model, args.threads)
+    if args.child == "batch":
+        return _job_batch(args.file, args.model, args.batch_clips)
+    if args.child == "seed":
+        return _job_seed(args.file, args.seed_slice)
+    raise SystemExit(f"unknown job {args.child}")
+
+
+def _run(job: str, *, file: Path | None = None, model: str | None = None, threads: int | None = None,
+         extra: list[str] = ()) -> dict:
+    cmd = [sys.executable, __file__, "--child", job, *extra]
+    if file is not None:
+        cmd += ["--file", str(file)]
     if model:
         cmd += ["--model", model]
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
+    started = time.time()
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     if out.returncode != 0:
-        raise SystemExit(f"{mode} failed on {file}:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"{job} failed on {file}:\n{out.stderr[-3000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if job == "ready":
+        result["ready_s"] = result.pop("ready_at") - started
+    return result
+
+
+# --------------------------------------------------------------------------- a busy neighbour
+
+_HOG = "import time\nend = time.time() + float(__import__('sys').argv[1])\nwhile time.time() < end:\n    pass\n"
+
+
+class Neighbour:
+    """One busy-looping process per core: another program that wants the whole machine."""
+
+    def __init__(self, seconds: float = 3600) -> None:
+        from detector.threads import usable_cores
+
+        self.procs = [subprocess.Popen([sys.executable, "-c", _HOG, str(seconds)]) for _ in range(usable_cores())]
+
+    def stop(self) -> None:
+        for p in self.procs:
+            p.kill()
+            p.wait()
+
+
+# --------------------------------------------------------------------------- the run
+
+def _xrt(m: dict) -> float:
+    return m["audio_s"] / m["wall_s"] if m["wall_s"] > 0 else float("nan")
+
+
+def _conditions() -> str:
+    from detector.threads import free_cores_now, usable_cores
+
+    return (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {usable_cores()} usable cores, "
+            f"{free_cores_now(1.0):.1f} free over 1 s, load average {os.getloadavg()[0]:.1f}; "
+            f"this process at nice {os.nice(0)}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", default=None, help="model source (default: built-in, else a tiny test model)")
-    ap.add_argument("--durations", default="60,10800", help="comma-separated seconds (default 60,10800)")
-    ap.add_argument("--format", choices=("mp3", "flac"), default="mp3")
-    ap.add_argument("--workdir", default=None, help="where to write the recordings (default: a temp folder)")
-    ap.add_argument("--json", default=None, help="also write the figures as JSON here")
-    ap.add_argument("--child", choices=("decode", "analyze"), help=argparse.SUPPRESS)
+    ap.add_argument("--model", default=None, help="model source, as faik analyze --model (default: built-in)")
+    ap.add_argument("--durations", default="60,3600,10800", help="seconds of real speech, comma-separated")
+    ap.add_argument("--formats", default="mp3,flac", help="mp3 and/or flac")
+    ap.add_argument("--seed-slice", type=float, default=60.0, help="seconds the seed pipeline is timed on")
+    ap.add_argument("--neighbour", type=float, default=600.0, help="seconds analysed next to a CPU hog (0: skip)")
+    ap.add_argument("--batch-clips", type=int, default=1000, help="5-s files in the batch row (0: skip)")
+    ap.add_argument("--synthetic", type=float, default=600.0, help="seconds of the synthetic row (0: skip)")
+    ap.add_argument("--data", default=str(DATA), help="the project's data folder (index.csv + audio/)")
+    ap.add_argument("--workdir", default=None, help="where recordings are written and kept (default: a temp folder)")
+    ap.add_argument("--json", default=None, help="also write every figure as JSON here")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--file", help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.file, args.model)))
+        print(json.dumps(child(args)))
         return
 
-    from detector.model_service import BUILTIN_MODEL_DIR, BUILTIN_MODEL_NAME
-
+    data = Path(args.data)
+    if not (data / "index.csv").is_file():
+        raise SystemExit(f"needs the project's real speech: no index.csv in {data} (give --data)")
     work = Path(args.workdir or tempfile.mkdtemp(prefix="faik-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    model, model_label = args.model, None
-    if model is None and (BUILTIN_MODEL_DIR / "config.json").is_file():
-        model_label = f"built-in {BUILTIN_MODEL_NAME}"
-    elif model is None:
-        model = str(save_random_builtin(work / "random-builtin-arch"))
-        model_label = ("built-in architecture with RANDOM weights (the trained model is not installed): "
-                       "speed and memory only, not a detector")
-    else:
-        model_label = str(model)
-    print(f"model: {model_label}", flush=True)
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
+    model = args.model
+    print(f"model: {model or 'built-in'}", flush=True)
+    print(f"conditions at start: {_conditions()}", flush=True)
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    durations = [float(s) for s in args.durations.split(",") if s.strip()]
 
-    rows = []
-    for seconds in [float(s) for s in args.durations.split(",") if s.strip()]:
-        f = work / f"bench-{int(seconds)}s.{args.format}"
+    def recording(seconds: float, fmt: str, kind: str = "speech") -> Path:
+        f = work / f"{kind}-{int(seconds)}s.{fmt}"
         if not f.exists():
             t = time.perf_counter()
-            write_recording(f, seconds, args.format)
-            print(f"wrote {f.name} ({f.stat().st_size / 2**20:.1f} MiB) in {time.perf_counter() - t:.0f} s", flush=True)
-        dec = _run_child("decode", f, model)
-        ana = _run_child("analyze", f, model)
-        rows.append({"file": f.name, "seconds": seconds, "decode": dec, "analyze": ana})
-        print(f"  {f.name}: decode {dec['wall_s']:.1f} s, analyze {ana['wall_s']:.1f} s", flush=True)
+            blocks = real_speech_blocks(seconds, data) if kind == "speech" else _synthetic_blocks(seconds)
+            write_recording(f.with_suffix(".part." + fmt), blocks, fmt)
+            f.with_suffix(".part." + fmt).rename(f)
+            print(f"  wrote {f.name} ({f.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t:.0f} s",
+                  flush=True)
+        return f
 
-    print()
-    print(f"{'file':<22} {'audio':>8} {'job':<8} {'wall s':>8} {'x real time':>12} {'peak RSS MiB':>13} {'ratio':>6}")
-    for r in rows:
-        d, a = r["decode"], r["analyze"]
-        for name, m in (("decode", d), ("analyze", a)):
-            ratio = m["wall_s"] / d["wall_s"] if d["wall_s"] > 0 else float("nan")
-            print(f"{r['file']:<22} {m['audio_s']:>7.0f}s {name:<8} {m['wall_s']:>8.1f} "
-                  f"{m['audio_s'] / m['wall_s']:>11.1f}x {m['peak_rss_mib']:>13.0f} {ratio:>6.2f}")
-        print(f"{'':<22} {'':>8} {'':<8} chunks {a['chunks']}, model load {a['model_load_s']:.1f} s, "
-              f"RSS after model load {a['rss_after_model_load_mib']:.0f} MiB, torch threads {a['torch_threads']}")
-    print("x real time = audio seconds / wall seconds (decoding included for analyze; model load excluded);")
-    print("ratio = wall time / decode-only wall time measured in the same run.")
+    report: dict = {"model": model or "built-in", "conditions_start": _conditions()}
+    _run("ready", model=model)  # untimed: fills the page cache (a warm start is what is measured)
+    readies = [_run("ready", model=model) for _ in range(3)]
+    report["ready"] = readies
+    ready_s = sorted(r["ready_s"] for r in readies)[1]
+    print(f"model ready (warm, median of 3): {ready_s:.2f} s ({readies[0]['model']}, "
+          f"{readies[0]['params']:,} parameters)", flush=True)
+
+    rows = []
+    for seconds in durations:
+        for fmt in formats:
+            f = recording(seconds, fmt)
+            dec = _run("decode", file=f)
+            ana = _run("analyze", file=f, model=model)
+            seed = _run("seed", file=f, extra=["--seed-slice", str(min(args.seed_slice, seconds))])
+            rows.append({"file": f.name, "seconds": seconds, "decode": dec, "analyze": ana, "seed": seed})
+            print(f"  {f.name}: decode {dec['wall_s']:.1f} s, analyze {ana['wall_s']:.1f} s "
+                  f"({_xrt(ana):.0f}x, peak {ana['peak_rss_mib']:.0f} MiB), seed {_xrt(seed):.1f}x", flush=True)
+    report["rows"] = rows
+
+    if args.neighbour > 0:
+        f = recording(args.neighbour, "flac")
+        from detector.threads import usable_cores
+
+        busy = []
+        hog = Neighbour()
+        try:
+            time.sleep(2.0)
+            for threads in (None, 1, usable_cores()):
+                m = _run("analyze", file=f, model=model, threads=threads)
+                m["threads"] = "auto" if threads is None else threads
+                busy.append(m)
+                print(f"  next to a CPU hog, threads {m['threads']}: {_xrt(m):.1f}x "
+                      f"(torch threads at the end: {m['torch_threads_at_end']})", flush=True)
+        finally:
+            hog.stop()
+        quiet = _run("analyze", file=f, model=model)
+        report["neighbour"] = {"file": f.name, "busy": busy, "quiet_auto": quiet}
+
+    if args.batch_clips > 0:
+        src = recording(max(600.0, args.batch_clips * 5.0), "flac")
+        folder = work / f"clips-{args.batch_clips}"
+        write_clips(folder, src, args.batch_clips)
+        batch = _run("batch", file=folder, model=model, extra=["--batch-clips", str(args.batch_clips)])
+        long_ = _run("analyze", file=src, model=model)  # the same audio as one file, in the same run
+        report["batch"] = {"batch": batch, "long": long_}
+        print(f"  batch of {batch['files']} x 5 s: {_xrt(batch):.0f}x; the same audio as one file: {_xrt(long_):.0f}x",
+              flush=True)
+
+    if args.synthetic > 0:
+        f = recording(args.synthetic, "mp3", kind="synthetic")
+        report["synthetic"] = {"file": f.name, "analyze": _run("analyze", file=f, model=model),
+                               "decode": _run("decode", file=f)}
+    report["conditions_end"] = _conditions()
+    print_table(report)
     if args.json:
-        Path(args.json).write_text(json.dumps({"model": model_label, "rows": rows}, indent=2))
+        Path(args.json).write_text(json.dumps(report, indent=2))
+
+
+def print_table(r: dict) -> None:
+    print()
+    print(f"model: {r['model']}")
+    print(f"conditions: start {r['conditions_start']}")
+    print(f"            end   {r['conditions_end']}")
+    ready = sorted(x["ready_s"] for x in r["ready"])
+    print(f"model ready, warm start (Python start -> model loaded and first batch answered): "
+          f"median {ready[1]:.2f} s (runs: {', '.join(f'{x:.2f}' for x in ready)})")
+    print()
+    print(f"{'REAL SPEECH':<24} {'audio':>7} {'decode':>14} {'analyze':>14} {'peak RSS MiB':>19} "
+          f"{'seed pipeline':>15} {'vs seed':>8}")
+    print(f"{'file':<24} {'':>7} {'x real time':>14} {'x real time':>14} {'decode / analyze':>19} "
+          f"{'x real time':>15} {'':>8}")
+    for row in r["rows"]:
+        d, a, s = row["decode"], row["analyze"], row["seed"]
+        extrap = "*" if s["audio_s"] < a["audio_s"] - 1 else " "
+        print(f"{row['file']:<24} {a['audio_s'] / 60:>6.0f}m {_xrt(d):>13.0f}x {_xrt(a):>13.1f}x "
+              f"{d['peak_rss_mib']:>9.0f} / {a['peak_rss_mib']:>6.0f} {_xrt(s):>13.2f}x{extrap} "
+              f"{_xrt(a) / _xrt(s):>7.0f}x")
+    print("x real time = audio seconds / wall seconds; analyze includes decoding, excludes the model load;")
+    print("* the seed pipeline (wav2vec2-base shapes, random weights, librosa, 5 s / 50 %, one chunk at a time)")
+    print("  was timed on the file's first minutes and its speed extrapolated to the whole file.")
+    if "neighbour" in r:
+        n = r["neighbour"]
+        print()
+        print(f"NEXT TO A CPU HOG (one busy process per core), {n['file']}: quiet, automatic threads "
+              f"{_xrt(n['quiet_auto']):.1f}x")
+        for m in n["busy"]:
+            print(f"  threads {str(m['threads']):>4}: {_xrt(m):6.1f}x real time "
+                  f"(torch threads at the end {m['torch_threads_at_end']})")
+    if "batch" in r:
+        b, lg = r["batch"]["batch"], r["batch"]["long"]
+        print()
+        print(f"BATCH: {b['files']} files of 5 s in one run: {_xrt(b):.1f}x real time; the same audio as one "
+              f"file: {_xrt(lg):.1f}x; batch / long = {_xrt(b) / _xrt(lg):.0%}")
+    if "synthetic" in r:
+        s = r["synthetic"]
+        print()
+        print(f"SYNTHETIC signal (tests' speech-like tone, not speech; for comparison only), {s['file']}: "
+              f"analyze {_xrt(s['analyze']):.1f}x, decode {_xrt(s['decode']):.0f}x, "
+              f"peak RSS {s['analyze']['peak_rss_mib']:.0f} MiB")
 
 
 if __name__ == "__main__":
