@@ -123,6 +123,9 @@ class MainWindow(QMainWindow):
 
         self.queue = FileQueue()
         self.queue.item_selected.connect(self.show_item)
+        self.queue.remove_requested.connect(self.remove_files)
+        self.queue.rerun_requested.connect(self.analyse_again)
+        self.queue.clear_finished_requested.connect(self.clear_finished)
         self.drop_zone = DropZone()
         self.queue_stack = QStackedWidget()
         self.queue_stack.addWidget(self.drop_zone)
@@ -235,6 +238,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.export_report_action)
         file_menu.addAction(self.export_summary_action)
         file_menu.addSeparator()
+        self.clear_finished_action = QAction("C&lear Finished Files from the Queue", self)
+        self.clear_finished_action.triggered.connect(self.clear_finished)
+        file_menu.addAction(self.clear_finished_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
@@ -285,9 +292,22 @@ class MainWindow(QMainWindow):
     def add_files(self, paths: Iterable[str | os.PathLike]) -> list[QueueItem]:
         """Queue files/folders (from a drop, File → Open or the recent list) and start if possible."""
         added = self.queue.add_paths(paths)
+        again = []
+        for _path, item in self.queue.duplicates:
+            # Dropping a cancelled or failed file again means "try it again"; any other copy is skipped.
+            if item.state in (ItemState.CANCELLED, ItemState.ERROR) and self.controller.requeue(item):
+                again.append(item)
+        skipped = [(p, it) for p, it in self.queue.duplicates if it not in again]
+        if skipped:
+            p, it = skipped[0]
+            same = "" if p.resolve() == it.path.resolve() else f" (same content as {it.path.name})"
+            more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+            self.statusBar().showMessage(f"Already in the queue: {p.name}{same}{more}; not added again.", 8000)
         if not added:
-            self.statusBar().showMessage("Nothing to add: no supported audio or video files there, "
-                                         "or they are already waiting in the queue.", 6000)
+            if again:
+                self.queue.select_item(again[0])
+            elif not skipped:
+                self.statusBar().showMessage("Nothing to add: no supported audio or video files there.", 6000)
             return added
         self.queue_stack.setCurrentWidget(self.queue)
         settings_store.remember_recent([it.path for it in added])
@@ -303,17 +323,22 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
-            self.drop_zone.set_highlight(True)
+            self._set_drop_highlight(True)
+
+    def _set_drop_highlight(self, on: bool) -> None:
+        """The drop zone, or the queue once it has files, shows that a drop will be taken."""
+        self.drop_zone.set_highlight(on)
+        self.queue.set_drop_highlight(on)
 
     def dragLeaveEvent(self, event) -> None:  # noqa: N802
-        self.drop_zone.set_highlight(False)
+        self._set_drop_highlight(False)
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        self.drop_zone.set_highlight(False)
+        self._set_drop_highlight(False)
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
             # Queue after the drop returns, so the source application is not kept waiting.
@@ -425,6 +450,48 @@ class MainWindow(QMainWindow):
             self.cancel_button.setEnabled(False)
             self.progress.setFormat("Cancelling…")
         self.controller.cancel()
+
+    def remove_files(self, items: list[QueueItem]) -> list[QueueItem]:
+        """Take files out of the queue (Delete key, context menu); the running file stays until cancelled."""
+        running = [it for it in items if it is self.controller.running]
+        removed = self.queue.remove_items(it for it in items if it is not self.controller.running)
+        if running:
+            self.statusBar().showMessage(f"{running[0].path.name} is being analysed: Cancel it first to remove it.",
+                                         8000)
+        elif removed:
+            self.statusBar().showMessage(f"Removed {len(removed)} file{'s' if len(removed) != 1 else ''} "
+                                         "from the queue.", 5000)
+        if any(it is self._shown for it in removed):
+            self._shown = None
+            current = self.queue.current_queue_item()
+            if current is not None:
+                self.show_item(current)
+            else:
+                self._show_nothing()
+        if not self.queue.items:
+            self.queue_stack.setCurrentWidget(self.drop_zone)
+            self._show_nothing()
+        self._set_idle()
+        return removed
+
+    def clear_finished(self) -> list[QueueItem]:
+        """Remove every analysed, failed and cancelled file from the queue."""
+        return self.remove_files(self.queue.finished_items())
+
+    def analyse_again(self, items: list[QueueItem]) -> None:
+        for it in items:
+            self.controller.requeue(it)
+
+    def _show_nothing(self) -> None:
+        self._shown = None
+        self.player.stop()
+        self.waveform.clear_result()
+        self.table.table_model.set_chunks([])
+        self.settings_panel.set_result_settings(None)
+        self.banner.show_message("No result yet", "Drop audio or video files here, or use File → Open.")
+        self._update_export_actions()
+        self._update_play_button()
+        self._update_rerun_button()
 
     def reanalyse_shown(self) -> None:
         """Queue the file on screen again with the current chunk settings."""

@@ -344,9 +344,14 @@ def test_open_recent_menu_lists_and_reopens_files(qtbot, make_window, write_audi
     assert len(actions) == 1
     actions[0].trigger()  # a second copy of the file is already waiting: not queued twice
     assert [it.path.name for it in window.queue.items] == ["first.wav"]
-    window.queue.items[0].state = window.queue.items[0].state.__class__.DONE
+    # Done: re-opening it adds no second row (Analyse again re-runs it); cancelled: it is queued again.
+    item = window.queue.items[0]
+    window.queue.set_state(item, item.state.__class__.DONE)
     actions[0].trigger()
-    assert [it.path.name for it in window.queue.items] == ["first.wav", "first.wav"]
+    assert window.queue.items == [item] and item.state.value == "done"
+    window.queue.set_state(item, item.state.__class__.CANCELLED)
+    actions[0].trigger()
+    assert window.queue.items == [item] and item.state.value == "queued"
 
 
 def test_model_details_show_the_models_measured_error_rates(qtbot, make_window):
@@ -496,3 +501,33 @@ def test_cancel_keeps_the_chunks_already_classified_and_offers_to_analyse_again(
         qtbot.mouseClick(window.rerun_button, Qt.MouseButton.LeftButton)
     assert item.state.value == "done" and item.result.total_chunks == 23 and "partial" not in item.extra
     assert not window.rerun_button.isVisibleTo(window)
+
+
+def test_a_duplicate_drop_is_ignored_and_the_queue_lights_up_under_a_drag(qtbot, make_window, write_audio):
+    window = make_window()
+    path = write_audio("speech.wav", 4.0)
+    _analyse(qtbot, window, [path])
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    enter = QDragEnterEvent(QPoint(400, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    assert window.queue_stack.currentWidget() is window.queue and window.queue.drop_highlighted
+    window.dragLeaveEvent(None)
+    assert not window.queue.drop_highlighted
+    assert window.handle_drop_urls([QUrl.fromLocalFile(str(path))]) == []
+    assert len(window.queue.items) == 1 and window.queue.items[0].state.value == "done"
+    assert "Already in the queue: speech.wav" in window.statusBar().currentMessage()
+
+
+def test_delete_removes_finished_files_and_an_empty_queue_shows_the_drop_zone(qtbot, make_window, write_audio):
+    window = make_window()
+    a, b = _analyse(qtbot, window, [write_audio("a.wav", 3.0), write_audio("b.wav", 3.5)])
+    window.queue.select_item(b)
+    window.queue.setFocus()
+    qtbot.keyClick(window.queue, Qt.Key.Key_Delete)
+    assert window.queue.items == [a]
+    assert window.banner.title_text() != "" and window._shown is not b
+    window.clear_finished()
+    assert window.queue.items == [] and window.queue_stack.currentWidget() is window.drop_zone
+    assert window.banner.title_text() == "No result yet" and not window.export_json_action.isEnabled()
