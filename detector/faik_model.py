@@ -1,7 +1,7 @@
 """faik-detector v1: a small spectro-temporal CNN as a transformers architecture.
 
 Why a custom architecture: the seed's hub model cannot be downloaded on offline laptops, so v1 was
-trained from scratch by ``python -m detector.train`` and is deliberately small. It is now one of the
+trained from scratch by ``python -m detector.training train`` and is deliberately small. It is now one of the
 two branches of the built-in v2 (``detector.faik_whisper_model``), which adds a probe on frozen
 Whisper features; v1 still loads on its own as a model folder.
 

@@ -9,7 +9,7 @@ How (no model, a few milliseconds per window): a room smears each sound into the
 40-band log-mel spectrogram that shows as slower falls after each sound, stronger correlation of
 a band with itself 30-300 ms later, and less contrast between bands. :func:`reverb_features` takes
 these statistics (320 numbers) from up to ``WINDOWS`` windows of ``WINDOW_S`` seconds spread over
-the recording; a logistic regression, fitted by ``python -m detector.training.fit_reverb_check``
+the recording; a logistic regression, fitted by ``python -m detector.training fit-reverb-check``
 on the train clips' dry, codec, telephone and noisy copies against their reverberant copies, turns
 them into a score, and the threshold is the one that flags 1 % of the dry-ish train copies. The
 fitted numbers and the rates measured on val live in ``resources/checks/reverb-check.json``: on

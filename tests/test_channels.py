@@ -96,7 +96,7 @@ def test_random_augment_is_seeded_and_varied(speech):
 
 
 def test_recipe_offers_amr_copies_at_random_modes_without_changing_the_default(speech):
-    from detector.train_whisper import ACOUSTIC_VARIANTS, build_parser
+    from detector.training.train_whisper import ACOUSTIC_VARIANTS, build_parser
 
     assert "amr" not in build_parser().parse_args(["--data", "d", "--out", "o"]).tuned_variants.split(",")
     x = np.asarray(speech, dtype=np.float32)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detector.train import Item, build_items, build_parser
+from detector.training.train import Item, build_items, build_parser
 from detector.training.extra import SR, klettres_espeak_items, klettres_sounds, plan
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
@@ -107,7 +107,7 @@ def test_fillets_missing_says_what_to_install(tmp_path):
 def test_extra_material_from_a_missing_package_is_a_clear_recipe_error(tmp_path, monkeypatch):
     import detector.training.extra as extra
     from detector.errors import SettingsError
-    from detector.train import ensure_extra_stores
+    from detector.training.train import ensure_extra_stores
 
     monkeypatch.setattr(extra, "FILLETS", tmp_path / "nowhere")
     monkeypatch.setitem(extra.EXTRA_SETS, "fillets",

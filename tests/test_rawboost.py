@@ -71,7 +71,7 @@ def test_unknown_algorithm_is_refused(speech):
 
 
 def test_recipe_offers_rawboost_copies_but_reproduces_v9_without_them():
-    from detector.train_whisper import ACOUSTIC_VARIANTS, build_parser
+    from detector.training.train_whisper import ACOUSTIC_VARIANTS, build_parser
 
     args = build_parser().parse_args(["--data", "d", "--out", "o"])
     assert args.tuned_variants.split(",") == ["clean", "mp3", "opus", "aac", "phone", "noise", "reverb"]

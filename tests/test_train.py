@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from detector.train import (
+from detector.training.train import (
     BalancedSampler,
     Item,
     build_parser,

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from detector.faik_whisper_model import FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification, loudest_frames
-from detector.train_whisper import chunk_batches
+from detector.training.train_whisper import chunk_batches
 from detector.training.ct2_whisper import encoder_dims, read_ct2, trunk_state_dict
 from detector.training.data import Clip, dev_folds
 from detector.training.tune_stem import (
@@ -315,7 +315,7 @@ def test_the_tuned_stem_pools_only_the_loud_frames_when_configured(tmp_path):
     (["--tuned-layers", "1", "--tuned-stem", "frozen"], "--tuned-layers needs a Whisper"),
 ])
 def test_the_tuned_stem_options_are_refused_before_any_data_is_read(tmp_path, capsys, option, message):
-    from detector.train_whisper import main
+    from detector.training.train_whisper import main
 
     # No index.csv in --data: the option is the first thing the recipe complains about.
     assert main(["--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "out"), *option]) == 2

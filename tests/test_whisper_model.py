@@ -254,7 +254,7 @@ def test_saved_model_loads_through_the_auto_classes_and_the_model_service(tmp_pa
     from transformers import AutoModelForAudioClassification
 
     from detector.model_service import ModelService
-    from detector.train import write_feature_extractor
+    from detector.training.train import write_feature_extractor
 
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
     model = _model(tmp_path, cnn=True, speaker=True)
@@ -357,8 +357,8 @@ class _BandEnergyTeacher:
 def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
-    import detector.train_whisper as recipe
-    from detector.train_whisper import build_parser, train
+    import detector.training.train_whisper as recipe
+    from detector.training.train_whisper import build_parser, train
 
     monkeypatch.setattr(recipe, "VoiceFilterEmbedder", _BandEnergyTeacher)
     teacher = tmp_path / "embedder.int8.onnx"
@@ -468,7 +468,7 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
 
 
 def test_acoustic_copies_are_seeded_per_clip_and_change_the_audio(tmp_path):
-    from detector.train_whisper import ensure_acoustic_store, get_signal
+    from detector.training.train_whisper import ensure_acoustic_store, get_signal
     from detector.training.data import build_store
 
     sigs = {"a": synth_speechlike(2.0, seed=1), "b": synth_speechlike(1.0, seed=2)}
@@ -502,7 +502,7 @@ def test_models_saved_before_speaker_step_existed_keep_overlapping_windows():
 
 def test_fusion_weights_take_exact_fractions_on_the_command_line():
     """v4 is reproduced with --cnn-weight 1/3: a typed 0.3333333 would give other bytes."""
-    from detector.train_whisper import build_parser
+    from detector.training.train_whisper import build_parser
 
     args = build_parser().parse_args(["--data", "d", "--out", "o", "--cnn-weight", "1/3", "--speaker-weight", "0.25",
                                       "--conv1-weight", "0"])
@@ -545,7 +545,7 @@ def test_branch_scores_harness_reproduces_faik_evaluate_and_rescored_tuned_stem(
 
     from detector.evaluate import evaluate_index, read_index
     from detector.model_service import ModelService
-    from detector.train import write_feature_extractor
+    from detector.training.train import write_feature_extractor
     from detector.training.branch_scores import BranchScores, file_scores, model_weights, score_files, tuned_logits
 
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)

@@ -133,12 +133,12 @@ def tuned_logits(model: FaikWhisperDetectorForAudioClassification, s: BranchScor
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m detector.training.branch_scores --model DIR --index CSV --root DIR --split val --channel C --out F.npz``"""
+    """``python -m detector.training branch-scores --model DIR --index CSV --root DIR --split val --channel C --out F.npz``"""
     import argparse
 
     from detector.evaluate import read_index
 
-    p = argparse.ArgumentParser(prog="python -m detector.training.branch_scores", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m detector.training branch-scores", description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, help="faik-whisper-detector folder")
     p.add_argument("--index", required=True, help="index.csv")
     p.add_argument("--root", required=True, help="folder the index paths start from")

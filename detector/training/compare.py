@@ -8,7 +8,7 @@ is small (757 files, whole families), so single EERs move by a point between run
 comes with a paired bootstrap interval over val files (the same files resampled for both models, in
 every channel at once), the way the model cards report them.
 
-    python -m detector.training.compare --reference resources/models/faik-detector-v10 \\
+    python -m detector.training compare --reference resources/models/faik-detector-v10 \\
         --scores 'val-{channel}.npz' work_data/candidate [more candidates]
 
 A candidate whose frozen branches differ too (other copies, other regressions) is scored on its own
@@ -188,7 +188,7 @@ def format_comparison(result: dict[str, dict[str, object]]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m detector.training.compare", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m detector.training compare", description=__doc__.split("\n")[0])
     p.add_argument("--reference", required=True, help="the model the scores were cached with (e.g. the shipped one)")
     p.add_argument("--scores", required=True,
                    help="its branch_scores .npz files, with {channel} in the name (e.g. 'val-{channel}.npz')")

@@ -1,6 +1,6 @@
 """Fit the reverberation check (:mod:`detector.reverb_check`) and measure it on val.
 
-    python -m detector.training.fit_reverb_check --data ../shared/data --out resources/checks/reverb-check.json
+    python -m detector.training fit-reverb-check --data ../shared/data --out resources/checks/reverb-check.json
 
 Train: every train clip in seven copies made like ``faik evaluate --channel`` makes them (clean,
 MP3 32 kbit/s, 8 kHz telephone, white noise at 20 dB SNR, Opus 24 kbit/s, AAC 32 kbit/s, and a
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     check = fit(xt, ct)
     xv, cv = channel_features(index, args.data, "val")
     measured = {
-        "command": "python -m detector.training.fit_reverb_check --data ../shared/data --out " + str(args.out),
+        "command": "python -m detector.training fit-reverb-check --data ../shared/data --out " + str(args.out),
         "train_flagged": flag_rates(check, xt, ct),
         "val_flagged": flag_rates(check, xv, cv),
         "n_train_clips": int((ct == "clean").sum()), "n_val_clips": int((cv == "clean").sum()),

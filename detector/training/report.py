@@ -1,4 +1,4 @@
-"""Score a trained model folder on the cached val split: ``python -m detector.training.report MODEL``.
+"""Score a trained model folder on the cached val split: ``python -m detector.training report MODEL``.
 
 For experiments during training (the model card's final table comes from ``faik evaluate``):
 file-level P(AI) = mean over 5-s chunks with 50 % overlap, per channel (clean, mp3-32k,
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from detector.train import chunk_logits, file_scores, summarise
+from detector.training.train import chunk_logits, file_scores, summarise
 from detector.training.data import AudioStore, read_index
 from detector.training.metrics import eer
 
@@ -66,7 +66,7 @@ def evaluate_folder(model_dir: str | Path, val_cache: str | Path, index: str | P
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m detector.training.report", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m detector.training report", description=__doc__.split("\n")[0])
     p.add_argument("model")
     p.add_argument("--val-cache", default=str(Path(__file__).resolve().parents[2] / "work_data" / "cache" / "val"))
     p.add_argument("--index", default=str(DEFAULT_DATA / "index.csv"))

@@ -19,7 +19,7 @@ probabilities, optionally after a channel such as ``mp3-32k`` applied to the who
 ``k`` consecutive AI-looking chunks appears in spliced and in control recordings (see
 :func:`detector.stretches.find_ai_stretches`). Choose on val, never fit on it.
 
-    python -m detector.training.splice_eval --data ../shared/data --model resources/models/faik-detector-v10
+    python -m detector.training splice-eval --data ../shared/data --model resources/models/faik-detector-v10
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def validation_section(summary: dict[str, object], settings: ChunkSettings, seed
         "insert_found": round(float(runs["spliced_flag_on_insert"]), 4),
         "controls_flagged": round(float(runs["controls_flagged"]), 4),
         "per_hour": round(float(runs["control_stretches_per_hour"]), 2),
-        "command": "python -m detector.training.splice_eval --data DATA --model MODEL --seeds "
+        "command": "python -m detector.training splice-eval --data DATA --model MODEL --seeds "
                    + ",".join(str(s) for s in seeds)
                    + f" --chunk-duration {settings.chunk_duration:g} --overlap {settings.overlap:g}"
                    + " --validation MODEL/validation.json",
@@ -241,7 +241,7 @@ def merge_section(validation: dict[str, object], section: dict[str, object]) -> 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m detector.training.splice_eval --data DIR --model DIR [--channel C] [--json F]``"""
+    """``python -m detector.training splice-eval --data DIR --model DIR [--channel C] [--json F]``"""
     import argparse
 
     from detector.atomic import atomic_write_text

@@ -1,4 +1,4 @@
-"""Train the built-in detector: ``python -m detector.train --data ../shared/data --out DIR --seed 0``.
+"""Train the built-in detector: ``python -m detector.training train --data ../shared/data --out DIR --seed 0``.
 
 Recipe (every choice is measured on val in the model card):
 
@@ -414,7 +414,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     model.save_pretrained(out, safe_serialization=True)
     write_feature_extractor(out)
     train_log = {
-        "command": "python -m detector.train " + " ".join(sys.argv[1:]) if args.record_argv else None,
+        "command": "python -m detector.training " + " ".join(sys.argv[1:]) if args.record_argv else None,
         "args": {k: v for k, v in vars(args).items() if k != "record_argv"},
         "best_epoch": best_epoch, "temperature": temperature, "bias": bias, "dev_calibrated": dev_cal,
         "history": history, "train_items": len(items), "dev_clips": len(dev),
@@ -426,7 +426,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m detector.train", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m detector.training train", description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, help="shared data folder with index.csv and audio/")
     p.add_argument("--out", required=True, help="model folder to write (config, weights, preprocessor)")
     p.add_argument("--seed", type=int, default=0)
@@ -458,6 +458,3 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     return run_recipe(build_parser(), train, argv)
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

