@@ -62,6 +62,20 @@ class _Interrupted(BaseException):
 
 
 @contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGINT and SIGTERM back while the block runs (a result written is then also counted)."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
 def _signals_interrupt():
     """Turn SIGINT and SIGTERM into :class:`_Interrupted` while the block runs.
 
@@ -471,22 +485,26 @@ def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows:
                 sys.stdout.write(result.to_json(indent=None) + "\n")
                 sys.stdout.flush()
                 target = None
+                rows.append(result_row(path, result, None))
+                state["done"] += 1
             else:
-                try:
-                    target_path = atomic_write_text(out_dir / f"{base}.faik.json", result.to_json() + "\n",
-                                                    protect=[path])
-                    if args.report:
-                        from detector.report import write_html_report
+                # Written and counted together: an interruption lands before or after both.
+                with _signals_deferred():
+                    try:
+                        target_path = atomic_write_text(out_dir / f"{base}.faik.json", result.to_json() + "\n",
+                                                        protect=[path])
+                        if args.report:
+                            from detector.report import write_html_report
 
-                        write_html_report(out_dir / f"{base}.faik.html", result, audio)
-                except OutputError as exc:
-                    bar.clear()
-                    rows.append(failure_row(path, str(exc)))
-                    raise
-                target = str(target_path)
+                            write_html_report(out_dir / f"{base}.faik.html", result, audio)
+                    except OutputError as exc:
+                        bar.clear()
+                        rows.append(failure_row(path, str(exc)))
+                        raise
+                    target = str(target_path)
+                    rows.append(result_row(path, result, target))
+                    state["done"] += 1
             bar.clear()
-            rows.append(result_row(path, result, target))
-            state["done"] += 1
             if not args.quiet:
                 print(_summary_line(path.name, result, target), file=sys.stderr)
             for w in result.provenance.get("warnings", []):
