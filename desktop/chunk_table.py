@@ -9,6 +9,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from desktop import style
+from desktop.theme import ReadableDelegate
 from detector.result import ChunkResult
 
 _COLUMNS = ("#", "Start", "End", "Sounds", "P(AI)", "P(real)", "Confidence")
@@ -88,6 +89,7 @@ class ChunkTable(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.table_model = ChunkTableModel(self)
+        self.setItemDelegate(ReadableDelegate(self))  # the coloured "Sounds" text readable on any theme
         self.setModel(self.table_model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

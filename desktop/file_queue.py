@@ -20,10 +20,10 @@ from typing import Any, Iterable
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QMenu, QStyledItemDelegate, QTreeWidget,
-                               QTreeWidgetItem, QWidget)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
 
 from desktop import style
+from desktop.theme import ReadableDelegate
 from detector.result import AnalysisResult, Verdict
 
 
@@ -93,7 +93,7 @@ def _size(path: Path) -> int | None:
         return None
 
 
-class _MiddleElide(QStyledItemDelegate):
+class _MiddleElide(ReadableDelegate):
     """File names elided in the middle: 'interview-2024-…-final.wav', not 'interview-2024-03-…'."""
 
     def initStyleOption(self, option, index) -> None:  # noqa: N802 (Qt API)
@@ -130,6 +130,7 @@ class FileQueue(QTreeWidget):
         self.header().resizeSection(2, 190)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setItemDelegate(ReadableDelegate(self))  # coloured text readable on light and dark themes
         self._name_delegate = _MiddleElide(self)
         self.setItemDelegateForColumn(0, self._name_delegate)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -253,7 +254,7 @@ class FileQueue(QTreeWidget):
         if item.state == ItemState.RUNNING and item.message:
             state_text = item.message
         row.setText(1, state_text)
-        row.setForeground(1, QBrush(QColor(style.FAIL_COLOR if item.state == ItemState.ERROR else "#333333")))
+        row.setForeground(1, QBrush(QColor(style.FAIL_COLOR)) if item.state == ItemState.ERROR else QBrush())
         if item.state == ItemState.ERROR:
             row.setText(2, item.message)
             row.setToolTip(2, item.message)

@@ -17,10 +17,11 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence,
+                           QPalette)
+from PySide6.QtWidgets import (QApplication, QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+                               QProgressBar, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from desktop import style
 from desktop.chunk_table import ChunkTable
@@ -66,12 +67,23 @@ class DropZone(QLabel):
         super().__init__(DROP_TEXT, parent)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
+        self._palette = QApplication.palette()
+        self.highlighted = False
         self.set_highlight(False)
 
+    def apply_palette(self, palette: QPalette) -> None:
+        self._palette = palette
+        self.set_highlight(self.highlighted)
+
     def set_highlight(self, on: bool) -> None:
-        """Blue frame while files are dragged over the window."""
-        border, bg = ("#0072B2", "#EAF3FA") if on else ("#999999", "#FAFAFA")
-        self.setStyleSheet(f"QLabel {{ border: 2px dashed {border}; border-radius: 8px; color: #555; "
+        """A frame in the palette's highlight colour while files are dragged over the window."""
+        self.highlighted = on
+        p = self._palette
+        base, accent = p.base().color().name(), p.highlight().color().name()
+        bg = style.mix(base, accent, 0.12) if on else base
+        border = accent if on else style.mix(p.text().color().name(), base, 0.55)
+        self.text_color = style.secondary_text(p, bg)
+        self.setStyleSheet(f"QLabel {{ border: 2px dashed {border}; border-radius: 8px; color: {self.text_color}; "
                            f"font-size: 13pt; padding: 16px; background: {bg}; }}")
 
 
@@ -100,6 +112,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._set_idle()
         self._place_on_screen()
+        self.apply_palette()
 
     def _connect_controller(self) -> None:
         c = self.controller
@@ -159,7 +172,6 @@ class MainWindow(QMainWindow):
 
         self.banner = VerdictBanner()
         self.legend = QLabel(_legend_html())
-        self.legend.setStyleSheet("color: #444;")
         self.legend.setWordWrap(True)  # never widens the result area at the file list's expense
         self.legend.setToolTip("Mouse wheel over the plots: zoom · drag: pan · click a chunk: select and play it")
         self.play_button = QPushButton("▶ Play chunk")
@@ -753,6 +765,20 @@ class MainWindow(QMainWindow):
         """Stop playback, cancel the analysis and join every worker thread."""
         self.player.stop()
         self.controller.shutdown(timeout_ms)
+
+    # -- colours ----------------------------------------------------------------------------------
+    def apply_palette(self) -> None:
+        """Colours set by hand (drop zone, legend, banner, settings message) from the current palette."""
+        palette = self.palette()
+        self.drop_zone.apply_palette(palette)
+        self.legend.setStyleSheet(f"color: {style.secondary_text(palette)};")
+        self.banner.apply_palette()
+        self.settings_panel.apply_palette(palette)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "banner"):
+            self.apply_palette()
 
     # -- size and place ---------------------------------------------------------------------------
     def available_geometry(self) -> QRect:

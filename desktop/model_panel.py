@@ -182,7 +182,7 @@ class ModelSourceDialog(QDialog):
         note = QLabel("A hub id needs network access the first time, or a copy already in the "
                       "Hugging Face cache; without either, loading fails with a message and you can choose again.")
         note.setWordWrap(True)
-        note.setStyleSheet("color: #666;")
+        note.setStyleSheet(f"color: {style.secondary_text(self.palette())};")
         row = QHBoxLayout()
         row.addWidget(self.folder_edit, 1)
         row.addWidget(browse)

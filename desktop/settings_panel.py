@@ -12,9 +12,11 @@ with :mod:`desktop.settings_store`.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from desktop import style
 from detector.chunking import MAX_CHUNK_DURATION_S, MAX_OVERLAP, MIN_CHUNK_DURATION_S, MIN_OVERLAP, ChunkSettings
 
 
@@ -94,8 +96,19 @@ class SettingsPanel(QGroupBox):
         lay.addWidget(self.reanalyse)
         self._shown_settings: ChunkSettings | None = None
         self._valid = True
+        self.apply_palette(QApplication.palette())
         self.duration.valueChanged.connect(self._on_changed)
         self.overlap.valueChanged.connect(self._on_changed)
+
+    def apply_palette(self, palette: QPalette) -> None:
+        """Message and hint colours from the palette, readable on light and dark themes."""
+        window = palette.window().color().name()
+        self.problem_color = style.readable(style.FAIL_COLOR, window)
+        self.problem.setStyleSheet(f"color: {self.problem_color};")
+        self.hint.setStyleSheet(f"color: {style.secondary_text(palette)};")
+        quiet = style.secondary_text(palette)
+        self.duration_limits.setStyleSheet(f"color: {quiet};")
+        self.overlap_limits.setStyleSheet(f"color: {quiet};")
 
     @staticmethod
     def _with_limits(field: QWidget, limits: QLabel) -> QWidget:
@@ -140,7 +153,7 @@ class SettingsPanel(QGroupBox):
         for field, bad in ((self.duration, any(p.startswith("Chunk") for p in problems)),
                            (self.overlap, any(p.startswith("Overlap") for p in problems))):
             field.setProperty("invalid", bad)
-            field.setStyleSheet("QAbstractSpinBox { border: 2px solid #CC3311; }" if bad else "")
+            field.setStyleSheet(f"QAbstractSpinBox {{ border: 2px solid {self.problem_color}; }}" if bad else "")
         self.problem.setText(" ".join(problems) + " Correct it to analyse; files wait until then." if problems
                              else "")
         self.problem.setVisible(bool(problems))

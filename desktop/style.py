@@ -46,3 +46,69 @@ def format_mmss(seconds: float, *, precise: bool = False) -> str:
     if h >= 1:
         return f"{sign}{int(h)}:{int(m):02d}:{sec_txt}"
     return f"{sign}{int(m):02d}:{sec_txt}"
+
+
+# -- colours from the palette (light and dark desktop themes) ---------------------------------------
+# Text colours are checked against the background they sit on (WCAG 2.1 contrast ratio, AA: 4.5:1
+# for normal text); a brand colour that is too dark on a dark theme, or too light on a light one, is
+# moved toward white or black until it reads, keeping its hue.
+WCAG_AA_TEXT = 4.5
+
+
+def _rgb(color) -> tuple[int, int, int]:
+    if isinstance(color, str):
+        h = color.lstrip("#")
+        return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+    return color.red(), color.green(), color.blue()  # a QColor
+
+
+def _hex(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{max(0, min(255, int(round(c)))):02X}" for c in rgb)
+
+
+def relative_luminance(color) -> float:
+    """WCAG 2.1 relative luminance of ``#RRGGBB`` (or a QColor), 0 (black) to 1 (white)."""
+    def lin(c: int) -> float:
+        s = c / 255.0
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = _rgb(color)
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+
+
+def contrast_ratio(fg, bg) -> float:
+    """WCAG 2.1 contrast ratio of two colours, 1 to 21."""
+    a, b = relative_luminance(fg), relative_luminance(bg)
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+def mix(a, b, t: float) -> str:
+    """``a`` moved a fraction ``t`` toward ``b``."""
+    ra, rb = _rgb(a), _rgb(b)
+    return _hex(tuple(x + (y - x) * t for x, y in zip(ra, rb)))
+
+
+def readable(color, background, minimum: float = WCAG_AA_TEXT) -> str:
+    """``color`` itself when it meets ``minimum`` contrast on ``background``, else the nearest tint
+    (toward white on a dark background, toward black on a light one) that does."""
+    color = color if isinstance(color, str) else _hex(_rgb(color))
+    if contrast_ratio(color, background) >= minimum:
+        return color.upper()
+    target = "#FFFFFF" if relative_luminance(background) < 0.18 else "#000000"
+    for step in range(1, 21):
+        tinted = mix(color, target, step / 20)
+        if contrast_ratio(tinted, background) >= minimum:
+            return tinted
+    return target
+
+
+def is_dark(palette) -> bool:
+    """True for a dark theme (the window background darker than mid grey)."""
+    return relative_luminance(palette.window().color()) < 0.18
+
+
+def secondary_text(palette, background=None) -> str:
+    """A quieter text colour (captions, legends, notes) that still meets AA on ``background``
+    (default: the palette's window colour)."""
+    bg = background if background is not None else palette.window().color()
+    return readable(mix(palette.windowText().color(), bg, 0.3), bg)

@@ -64,16 +64,29 @@ class VerdictBanner(QFrame):
 
     # -- states -----------------------------------------------------------------------------------
     def _paint(self, color: str, icon: str) -> None:
+        self._painted = (color, icon)
         r, g, b, _ = style.rgba(color, 1.0)
+        # Text colours from the window's palette (light or dark theme), each readable on the banner's
+        # tinted background: AA 4.5:1 for the small lines, 3:1 for the 22-pt title (large text).
+        palette = self.window().palette()
+        background = style.mix(palette.window().color().name(), color, 20 / 255)
+        title = style.readable(color, background, 3.0)
+        quiet = style.secondary_text(palette, background)
+        self.text_colors = {"title": title, "evidence": quiet, "source": quiet, "background": background}
         self.setStyleSheet(
             f"#verdictBanner {{ border: 2px solid {color}; border-radius: 6px; background: rgba({r},{g},{b},20); }}"
-            f"#verdictTitle {{ color: {color}; font-size: 22pt; font-weight: 600; }}"
+            f"#verdictTitle {{ color: {title}; font-size: 22pt; font-weight: 600; }}"
             "#verdictDetails { font-size: 11pt; }"
-            "#verdictEvidence { color: #444; }"
-            "#verdictSource { color: #666; font-size: 9pt; }"
+            f"#verdictEvidence {{ color: {quiet}; }}"
+            f"#verdictSource {{ color: {quiet}; font-size: 9pt; }}"
         )
         self._icon.setText(icon)
-        self._icon.setStyleSheet(f"color: {color}; font-size: 30pt; font-weight: 700;")
+        self._icon.setStyleSheet(f"color: {title}; font-size: 30pt; font-weight: 700;")
+
+    def apply_palette(self) -> None:
+        """Repaint with the window's current palette (after a theme change)."""
+        if getattr(self, "_painted", None):
+            self._paint(*self._painted)
 
     def show_message(self, title: str, details: str = "", *, color: str = style.NEUTRAL_COLOR,
                      icon: str = "♪") -> None:

@@ -26,7 +26,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
@@ -165,11 +165,34 @@ class TimeAxis(pg.AxisItem):
 class WaveformView(pg.GraphicsLayoutWidget):
     """The result plots. Emits ``chunk_selected(chunk_index)`` on a click."""
 
+    def apply_palette(self, palette=None) -> None:
+        """Plot background, axes, waveform and lines from the palette (light or dark desktop theme)."""
+        from desktop.theme import PlotColors
+
+        colors = PlotColors.from_palette(palette or self.palette())
+        self.plot_colors = colors
+        self.setBackground(colors.background)
+        for p in (self.wave_plot, self.spec_plot, self.lane_plot, self.prob_plot):
+            for side in ("left", "bottom"):
+                axis = p.getAxis(side)
+                axis.setPen(pg.mkPen(colors.text))
+                axis.setTextPen(pg.mkPen(colors.text))
+        for curve in (self._wave_curve, self._wave_line):
+            curve.setPen(pg.mkPen(colors.waveform, width=1))
+        self._prob_curve.setPen(pg.mkPen(colors.curve, width=1))
+        self._threshold.setPen(pg.mkPen(colors.threshold, width=1, style=Qt.PenStyle.DashLine))
+        self._bars.setOpts(pen=pg.mkPen(colors.bar_outline, width=1))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_bars"):
+            self.apply_palette()
+
     chunk_selected = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setBackground("w")
+        # Background, axes and lines come from the palette (apply_palette, at the end and on a theme change).
         self.ci.setSpacing(2)
         self.ci.setContentsMargins(4, 4, 12, 4)
         self.wave_plot = self.addPlot(row=0, col=0)
@@ -240,6 +263,8 @@ class WaveformView(pg.GraphicsLayoutWidget):
         self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#009E73", width=2))
         self._cursor.setVisible(False)
         self.wave_plot.addItem(self._cursor)
+
+        self.apply_palette()
 
         self._pyramid: EnvelopePyramid | None = None
         self._chunks: list[ChunkResult] = []

@@ -531,3 +531,34 @@ def test_delete_removes_finished_files_and_an_empty_queue_shows_the_drop_zone(qt
     window.clear_finished()
     assert window.queue.items == [] and window.queue_stack.currentWidget() is window.drop_zone
     assert window.banner.title_text() == "No result yet" and not window.export_json_action.isEnabled()
+
+
+def test_dark_theme_text_and_plots_take_their_colours_from_the_palette(qtbot, make_window, qapp, tmp_path):
+    import re
+
+    from desktop import style
+    from desktop.theme import dark_palette
+
+    def css_color(widget):
+        return re.search(r"color:\s*(#[0-9A-Fa-f]{6})", widget.styleSheet()).group(1)
+
+    light = qapp.palette()
+    qapp.setPalette(dark_palette())
+    try:
+        window = make_window(load=False)
+        window.apply_palette()
+        bg = window.palette().window().color().name()
+        assert style.is_dark(window.palette())
+        assert style.contrast_ratio(css_color(window.legend), bg) >= 4.5
+        assert style.contrast_ratio(window.drop_zone.text_color, window.palette().base().color().name()) >= 4.5
+        banner = window.banner.text_colors
+        assert style.contrast_ratio(banner["evidence"], banner["background"]) >= 4.5
+        assert style.contrast_ratio(banner["source"], banner["background"]) >= 4.5
+        assert style.contrast_ratio(banner["title"], banner["background"]) >= 3.0  # 22-pt title: large text
+        assert style.contrast_ratio(window.settings_panel.problem_color, bg) >= 4.5
+        plots = window.waveform.plot_colors
+        assert plots.background == window.palette().base().color().name()  # not white
+        assert window.waveform.backgroundBrush().color().name() == plots.background
+        assert style.contrast_ratio(plots.text, plots.background) >= 4.5
+    finally:
+        qapp.setPalette(light)
