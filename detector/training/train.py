@@ -54,7 +54,7 @@ from detector.training.data import (
 )
 from detector.training.metrics import ece, eer, false_alarm_rate
 
-DEFAULT_CACHE = Path(__file__).resolve().parents[1] / "work_data" / "cache"
+DEFAULT_CACHE = Path(__file__).resolve().parents[2] / "work_data" / "cache"
 
 
 # --------------------------------------------------------------------------------------------

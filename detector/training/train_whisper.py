@@ -108,7 +108,7 @@ ACOUSTIC_VARIANTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndar
     "amr": lambda x, r: amr_nb(x, SR, int(r.choice([4750, 5150, 5900, 6700, 7400, 7950, 10200, 12200]))),
 }
 V9_COPIES = (*VARIANTS, "noise", "reverb")  # the copies v7-v9's student and tuned stem learn from
-V1_DIR = Path(__file__).resolve().parents[1] / "resources" / "models" / "faik-detector-v1"
+V1_NAME = "faik-detector-v1"  # retired from resources/models/: fetched from git history (detector.training.retired)
 
 
 def chunk_batches(x: np.ndarray, settings: ChunkSettings = ChunkSettings()) -> torch.Tensor:
@@ -216,8 +216,10 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     cnn_config, cnn_state = None, None
     if args.cnn and args.cnn_weight > 0:
         from detector.faik_model import FaikDetectorForAudioClassification
+        from detector.training.retired import retired_model_dir
 
-        cnn = FaikDetectorForAudioClassification.from_pretrained(args.cnn, use_safetensors=True)
+        cnn_dir = Path(args.cnn) if Path(args.cnn).is_dir() else retired_model_dir(args.cnn)
+        cnn = FaikDetectorForAudioClassification.from_pretrained(cnn_dir, use_safetensors=True)
         cnn_config = {k: v for k, v in cnn.config.to_diff_dict().items()
                       if k not in ("architectures", "transformers_version", "model_type", "torch_dtype", "dtype")}
         cnn_state = cnn.state_dict()
@@ -525,7 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vocoded", default="none",
                    help="vocoded-real fakes, as for detector.training.train: comma list of world,gl,melgl or none")
     p.add_argument("--C", type=float, default=1e-3, help="inverse L2 strength of the logistic regression")
-    p.add_argument("--cnn", default=str(V1_DIR), help="v1 model folder to fuse with (empty: probe only)")
+    p.add_argument("--cnn", default=V1_NAME, help="v1 model folder to fuse with, or a retired model's name "
+                   "(fetched from git history by detector.training.retired); empty: probe only")
     p.add_argument("--cnn-weight", type=fraction, default=7 / 60,
                    help="weight of the v1 CNN's logit in the fusion (0: no CNN branch; v4: 1/3; v5: 1/4; v6, v7: 1/6)")
     p.add_argument("--speaker-weight", type=fraction, default=7 / 60,
