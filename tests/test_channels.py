@@ -104,3 +104,40 @@ def test_recipe_offers_amr_copies_at_random_modes_without_changing_the_default(s
     assert a.shape == x.shape and np.array_equal(a, ACOUSTIC_VARIANTS["amr"](x, np.random.default_rng(3)))
     modes = {ACOUSTIC_VARIANTS["amr"](x, np.random.default_rng(s)).tobytes() for s in range(6)}
     assert len(modes) > 1  # the mode is drawn per clip
+
+
+def test_packet_loss_conceals_with_the_last_packet_then_silence():
+    from detector.channels import packet_loss
+
+    x = np.linspace(0.1, 0.9, 16000 // 50 * 4, dtype=np.float32)  # four 20-ms packets at 16 kHz
+    rng = np.random.default_rng(0)
+    y = packet_loss(x, 16000, 1.0, rng)  # every packet lost: nothing to repeat, all silent
+    assert not y.any()
+    y = packet_loss(x, 16000, 0.0, rng)
+    np.testing.assert_array_equal(y, x)
+
+
+def test_spectral_gate_lowers_the_noise_floor_more_than_the_speech():
+    from detector.channels import spectral_gate
+
+    rng = np.random.default_rng(1)
+    noise = 0.01 * rng.standard_normal(3 * SR).astype(np.float32)
+    x = noise.copy()
+    x[SR:] += 0.5 * synth_speechlike(2.0)[: 2 * SR]  # 1 s of noise alone, then speech over it
+    y = spectral_gate(x, SR)
+    assert y.shape == x.shape
+    assert np.std(y[2000:SR - 2000]) < 0.5 * np.std(x[2000:SR - 2000])  # the noise-only lead-in is suppressed
+    assert np.std(y[SR + 2000:]) > 0.8 * np.std(x[SR + 2000:])           # speech passes
+
+
+def test_voip_call_is_seeded_keeps_length_and_is_offered_to_the_recipe(speech):
+    from detector.channels import voip_call
+    from detector.training.train_whisper import ACOUSTIC_VARIANTS
+
+    a = voip_call(speech, 16000, np.random.default_rng(3))
+    b = voip_call(speech, 16000, np.random.default_rng(3))
+    c = voip_call(speech, 16000, np.random.default_rng(4))
+    assert a.shape == speech.shape and a.dtype == np.float32 and np.abs(a).max() <= 1.0
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    assert "voip" in ACOUSTIC_VARIANTS

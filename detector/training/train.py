@@ -32,6 +32,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -266,10 +267,20 @@ def ensure_stores(clips: Sequence[Clip], data: Path, cache: Path, vocoded: Seque
             reals = [c for c in train_clips if c.label == "real" and c.part == "train"]
             log(f"vocoding {len(reals)} real train clips with {method} into {vdir}")
             st = stores["train"]
-            items = [(c.file, (lambda k=c.file: resynthesise(st.get("clean", k), SR, method))) for c in reals]
+            # Two worker processes of one thread each: a neural vocoder costs ~1 CPU-second per second.
+            with ProcessPoolExecutor(max_workers=2, initializer=torch.set_num_threads, initargs=(1,)) as ex:
+                copies = list(ex.map(_vocode_job, [(st.get("clean", c.file), method) for c in reals], chunksize=4))
+            items = [(c.file, (lambda y=y: y)) for c, y in zip(reals, copies)]
             build_store(items, vdir, seed=seed, log=log)
         stores[f"vocoded-{method}"] = AudioStore(vdir)
     return stores
+
+
+def _vocode_job(job: tuple[np.ndarray, str]) -> np.ndarray:
+    from detector.training.vocode import resynthesise
+
+    x, method = job
+    return resynthesise(x, SR, method)
 
 
 def ensure_extra_stores(extra: Sequence[str], cache: Path, seed: int, stores: dict[str, AudioStore],
@@ -431,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="model folder to write (config, weights, preprocessor)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", default=str(DEFAULT_CACHE), help="scratch folder for decoded audio")
-    p.add_argument("--vocoded", default="none", help="vocoded-real fakes: comma list of world,gl,melgl or none")
+    p.add_argument("--vocoded", default="none", help="vocoded-real fakes: comma list of world,gl,melgl,hifigan or none")
     p.add_argument("--extra", default="none",
                    help="extra training material: klettres-espeak (real letters/syllables in 20 languages from "
                         "the klettres-data package vs espeak-ng/flite reading the same) or none")

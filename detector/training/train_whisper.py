@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from detector.channels import add_noise, amr_nb, reverb
+from detector.channels import add_noise, amr_nb, reverb, voip_call
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import SettingsError
 from detector.faik_model import count_parameters
@@ -106,6 +106,8 @@ ACOUSTIC_VARIANTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndar
     "rawboost": lambda x, r: rawboost(x, SR, r),
     # AMR-NB, the mobile-call codec, at one of its eight modes (opencore-amr through PyAV): opt-in.
     "amr": lambda x, r: amr_nb(x, SR, int(r.choice([4750, 5150, 5900, 6700, 7400, 7950, 10200, 12200]))),
+    # v11: a messenger / meeting-app call (noise suppression, AGC, Opus or AMR, packet loss), both classes
+    "voip": lambda x, r: voip_call(x, SR, r),
 }
 V9_COPIES = (*VARIANTS, "noise", "reverb")  # the copies v7-v9's student and tuned stem learn from
 V1_NAME = "faik-detector-v1"  # retired from resources/models/: fetched from git history (detector.training.retired)
@@ -525,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="extra material, as for detector.training.train: klettres-espeak, fillets, words, or none (v2-v4: the "
                         "real-only sets lowered the pooled val EER through language, not within a language; model card)")
     p.add_argument("--vocoded", default="none",
-                   help="vocoded-real fakes, as for detector.training.train: comma list of world,gl,melgl or none")
+                   help="vocoded-real fakes, as for detector.training.train: comma list of world,gl,melgl,hifigan or none")
     p.add_argument("--C", type=float, default=1e-3, help="inverse L2 strength of the logistic regression")
     p.add_argument("--cnn", default=V1_NAME, help="v1 model folder to fuse with, or a retired model's name "
                    "(fetched from git history by detector.training.retired); empty: probe only")
