@@ -185,8 +185,8 @@ class AnalysisController(QObject):
         self.running = item
         item.result, item.audio, item.pyramid = None, None, None
         item.extra["chunks"] = []
-        item.extra.pop("partial", None)
-        item.extra.pop("total_chunks", None)
+        for key in ("partial", "total_chunks", "rate_from"):
+            item.extra.pop(key, None)
         item.extra["settings"] = options.settings
         self.queue.set_state(item, ItemState.RUNNING, "decoding…")
         self._started_at = time.perf_counter()
@@ -196,6 +196,17 @@ class AnalysisController(QObject):
     def elapsed_s(self) -> float:
         """Seconds since the running file started (0 when none runs)."""
         return time.perf_counter() - self._started_at if self.running is not None else 0.0
+
+    def remaining_s(self, done: int, total: int) -> float | None:
+        """Seconds the running file still needs, from the chunk rate since classification began
+        (None before two chunks have been timed, or when nothing runs)."""
+        item = self.running
+        if item is None or "rate_from" not in item.extra or total <= done:
+            return None
+        t0, done0 = item.extra["rate_from"]
+        if done - done0 < 2:
+            return None
+        return (time.perf_counter() - t0) / (done - done0) * (total - done)
 
     def cancel(self) -> None:
         """Stop the running file (between batches) and the files still waiting."""
@@ -225,6 +236,8 @@ class AnalysisController(QObject):
         if self.running is not item:
             return
         if stage != "decoding":
+            if "rate_from" not in item.extra:  # the first analysing report: the rate is measured from here
+                item.extra["rate_from"] = (time.perf_counter(), done)
             item.extra["total_chunks"] = total
             self.queue.set_state(item, ItemState.RUNNING, f"analysing {done}/{total}")
         self.progress.emit(item, stage, done, total)

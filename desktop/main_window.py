@@ -30,6 +30,7 @@ from desktop.model_panel import ModelPanel, ModelSourceDialog
 from desktop.playback import ChunkPlayer
 from desktop import settings_store
 from desktop.analysis_controller import AnalysisController, limit_kept_audio
+from desktop.help_text import about_html, format_eta, help_html
 from desktop.settings_panel import SettingsPanel
 from desktop.verdict_banner import VerdictBanner
 from desktop.waveform_view import WaveformView
@@ -244,7 +245,8 @@ class MainWindow(QMainWindow):
         self.export_report_action = QAction("Export &Report (HTML)…", self, shortcut=QKeySequence("Ctrl+Shift+E"))
         self.export_report_action.triggered.connect(self.export_report_dialog)
         # Every file of the queue in one table: what the CLI's --summary writes.
-        self.export_summary_action = QAction("Export &Summary of All Files (CSV)…", self)
+        self.export_summary_action = QAction("Export &Summary of All Files (CSV)…", self,
+                                             shortcut=QKeySequence("Ctrl+Shift+S"))
         self.export_summary_action.triggered.connect(self.export_summary_dialog)
         file_menu.addAction(self.export_json_action)
         file_menu.addAction(self.export_report_action)
@@ -261,10 +263,21 @@ class MainWindow(QMainWindow):
         choose = QAction("&Choose…", self)
         choose.triggered.connect(self.choose_model)
         model_menu.addAction(choose)
+        view_menu = self.menuBar().addMenu("&View")
+        self.play_action = QAction("&Play / Stop Selected Chunk", self, shortcut=QKeySequence(Qt.Key.Key_Space))
+        self.play_action.triggered.connect(self.toggle_playback)
+        self.fit_action = QAction("Show the &Whole File", self, shortcut=QKeySequence(Qt.Key.Key_Home))
+        self.fit_action.triggered.connect(self.fit_whole_file)
+        for act in (self.play_action, self.fit_action):
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            view_menu.addAction(act)
         help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About fAIk Desktop", self)
-        about.triggered.connect(self.show_about)
-        help_menu.addAction(about)
+        self.help_action = QAction("fAIk Desktop &Help", self, shortcut=QKeySequence(Qt.Key.Key_F1))
+        self.help_action.triggered.connect(self.show_help)
+        help_menu.addAction(self.help_action)
+        self.about_action = QAction("&About fAIk Desktop", self)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.about_action)
         self._update_export_actions()
 
     # -- model ------------------------------------------------------------------------------------
@@ -408,6 +421,10 @@ class MainWindow(QMainWindow):
             self.progress.setFormat("Waiting for the model…")
 
     def _on_run_started(self, item: QueueItem) -> None:
+        s = item.extra.get("settings")
+        used = f"{s.chunk_duration:g} s chunks, {s.overlap * 100:.0f} % overlap" if s is not None else ""
+        self.statusBar().showMessage(f"Analysing {item.path.name} with {used}", 0)
+        self.progress.setToolTip(f"{item.path.name}: {used}")
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setFormat(f"Decoding {item.path.name}… %p%")
@@ -423,9 +440,8 @@ class MainWindow(QMainWindow):
         else:
             self.progress.setRange(0, max(1, total))
             self.progress.setValue(done)
-            s = item.extra.get("settings")
-            used = f" ({s.chunk_duration:g} s chunks, {s.overlap:.0%} overlap)" if s is not None else ""
-            self.progress.setFormat(f"Analysing {item.path.name}{used}: chunk %v of %m")
+            eta = format_eta(self.controller.elapsed_s(), self.controller.remaining_s(done, total))
+            self.progress.setFormat(f"{done}/{total} chunks · {eta}")
 
     def _on_audio_ready(self, item: QueueItem) -> None:
         if self._shown is item:
@@ -756,10 +772,26 @@ class MainWindow(QMainWindow):
         self._export_dialog("report")
 
     # -- misc -------------------------------------------------------------------------------------
+    def _info(self):
+        return self.service.info if self.service.is_ready() else None
+
     def show_about(self) -> None:
-        QMessageBox.about(self, "About fAIk Desktop",
-                          "<h3>fAIk Desktop</h3><p>Offline detection of AI-generated speech, chunk by chunk.</p>"
-                          f"<p><b>Limitations.</b> {style.LIMITATION_STATEMENT}</p>")
+        """App and model versions, licences (Help → About)."""
+        QMessageBox.about(self, "About fAIk Desktop", about_html(self._info()))
+
+    def show_help(self) -> None:
+        """What a verdict means, its limits, the keys and the model card (F1); not modal."""
+        if getattr(self, "help_dialog", None) is None:
+            self.help_dialog = QMessageBox(QMessageBox.Icon.NoIcon, "fAIk Desktop Help", "",
+                                           QMessageBox.StandardButton.Close, self)
+            self.help_dialog.setModal(False)
+        self.help_dialog.setText(help_html(self._info()))
+        self.help_dialog.show()
+        self.help_dialog.raise_()
+
+    def fit_whole_file(self) -> None:
+        """Zoom out to the whole recording (Home)."""
+        self.waveform.fit_all()
 
     def shutdown(self, timeout_ms: int = 60000) -> None:
         """Stop playback, cancel the analysis and join every worker thread."""

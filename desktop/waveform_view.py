@@ -430,6 +430,11 @@ class WaveformView(pg.GraphicsLayoutWidget):
                     self.chunk_selected.emit(idx)
                 return
 
+    def fit_all(self) -> None:
+        """Zoom out to the whole recording."""
+        if self._duration > 0:
+            self.wave_plot.setXRange(0.0, self._duration, padding=0)
+
     # -- drawing ----------------------------------------------------------------------------------
     def _set_x_extent(self, duration: float) -> None:
         self._duration = max(float(duration), 1e-3)

@@ -91,10 +91,11 @@ def test_drop_analyses_and_draws_one_region_per_chunk_coloured_by_verdict(qtbot,
     by_index = {c.chunk_index: c for c in result.chunks}
     for r in regions:
         c = by_index[r["chunk_index"]]
-        assert r["color"] == (style.AI_COLOR if c.is_ai_generated else style.REAL_COLOR)
+        assert r["color"] == style.BAND_COLOR[c.band]
         assert r["start"] == pytest.approx(c.start_time) and r["end"] == pytest.approx(c.end_time)
-    assert {r["color"] for r in regions} == {style.AI_COLOR, style.REAL_COLOR}
-    # A more confident chunk is drawn more opaque.
+    # P(AI) 0.55 is "unsure" (grey), not AI-generated: chunk bands, not the 0.5 threshold, colour the lanes.
+    colours = {r["chunk_index"]: r["color"] for r in regions}
+    assert colours[4] == style.UNSURE_COLOR and colours[0] == style.AI_COLOR
     alpha = {r["chunk_index"]: r["alpha"] for r in regions}
     assert alpha[0] > alpha[4]  # P(AI) 0.92 vs 0.55
     # Overlapping chunks never share a lane.
@@ -103,12 +104,13 @@ def test_drop_analyses_and_draws_one_region_per_chunk_coloured_by_verdict(qtbot,
             if a is not b and a["lane"] == b["lane"]:
                 assert a["end"] <= b["start"] + 1e-9 or b["end"] <= a["start"] + 1e-9
     # The banner and the table show the detector's fields.
-    titles = {"ai-generated": "Likely AI-generated", "real": "Likely real", "inconclusive": "Inconclusive"}
-    assert window.banner.title_text() == titles[result.verdict.value]
-    assert result.verdict_reason in window.banner.evidence_text()
-    assert f"{result.overall_confidence:.0%}" in window.banner.details_text()
+    from detector.wording import describe
+
+    words = describe(result)
+    assert window.banner.title_text() == words.headline and window.banner.details_text() == words.explanation
+    assert words.chunks in window.banner.evidence_text()
     assert window.table.model().rowCount() == result.total_chunks
-    assert window.queue.row_texts(item)[2].startswith(("⚠", "✔", "?"))
+    assert window.queue.row_texts(item)[2].startswith(("⚠", "✔", "?", "⊘"))
 
 
 def test_click_on_a_chunk_selects_it_in_the_table_and_back(qtbot, make_window, write_audio, pattern_service):
@@ -562,3 +564,45 @@ def test_dark_theme_text_and_plots_take_their_colours_from_the_palette(qtbot, ma
         assert style.contrast_ratio(plots.text, plots.background) >= 4.5
     finally:
         qapp.setPalette(light)
+
+
+def test_desktop_keys_space_home_f1_and_the_export_summary_shortcut(qtbot, make_window, write_audio, monkeypatch):
+    from PySide6.QtGui import QKeySequence
+
+    window = make_window()
+    assert window.play_action.shortcut() == QKeySequence(Qt.Key.Key_Space)
+    assert window.fit_action.shortcut() == QKeySequence(Qt.Key.Key_Home)
+    assert window.help_action.shortcut() == QKeySequence(Qt.Key.Key_F1)
+    assert window.export_summary_action.shortcut() == QKeySequence("Ctrl+Shift+S")
+    _analyse(qtbot, window, [write_audio("a.wav", 30.0)])
+    window.activateWindow()
+    window.waveform.wave_plot.setXRange(10.0, 12.0, padding=0)
+    toggled = []
+    monkeypatch.setattr(window, "toggle_playback", lambda: toggled.append(1))
+    window.play_action.trigger()  # Space goes through the action (a real key press reaches it the same way)
+    qtbot.keyClick(window.table, Qt.Key.Key_Home)
+    window.fit_action.trigger()
+    lo, hi = window.waveform.wave_plot.viewRange()[0]
+    assert lo == pytest.approx(0.0, abs=0.01) and hi == pytest.approx(30.0, abs=0.05)
+    window.help_action.trigger()
+    text = window.help_dialog.text()
+    assert "evidence, not proof" in text and "MODEL_CARD.md" in text and "Space" in text
+    window.help_dialog.close()
+
+
+def test_about_names_app_and_model_versions_and_the_licences(qtbot, make_window):
+    from desktop.help_text import about_html
+
+    window = make_window()
+    text = about_html(window.service.info)
+    assert "fAIk Desktop 0.1.0" in text and window.service.info.name in text
+    assert "MIT licence" in text and "LGPL-3.0" in text and "PyTorch" in text
+
+
+def test_progress_shows_elapsed_and_remaining_time_on_a_long_analysis(qtbot, make_window, write_audio):
+    window = make_window(batch_delay_s=0.1)
+    formats = []
+    window.controller.progress.connect(lambda *_: formats.append(window.progress.format()))
+    _analyse(qtbot, window, [write_audio("long.wav", 60.0)])
+    assert any("elapsed, about" in f and "left" in f for f in formats), formats[-3:]
+    assert all(f.startswith("Decoding") or "chunks ·" in f for f in formats)
