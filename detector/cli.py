@@ -219,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--batch-size", type=_int_arg, default=8, metavar="N")
     e.add_argument("--threads", type=_int_arg, default=None, metavar="N")
     e.add_argument("--json", default=None, metavar="OUT", help="also write the full report as JSON")
+    e.add_argument("--tippett", default=None, metavar="PNG",
+                   help="also draw a Tippett plot of the stated likelihood ratios (PNG, for a model card)")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -259,7 +261,7 @@ def _scan_folder(root: Path, problems: list[tuple[str, str]]) -> list[Path]:
     the chosen folder), a pipe or device with an audio name, and a sub-folder that cannot be listed
     each get a line naming it and why. Hidden files and other extensions are left out on purpose.
     """
-    from detector.audio import SUPPORTED_EXTENSIONS, broken_link_target
+    from detector.audio import SUPPORTED_EXTENSIONS, broken_link_reason
 
     found: list[Path] = []
 
@@ -276,9 +278,9 @@ def _scan_folder(root: Path, problems: list[tuple[str, str]]) -> list[Path]:
             f = here / name
             if name.startswith(".") or f.suffix.lower() not in SUPPORTED_EXTENSIONS:
                 continue
-            target = broken_link_target(f)
-            if target is not None:
-                problems.append((str(f), f"broken link: it points to {target}, which does not exist"))
+            broken = broken_link_reason(f)
+            if broken is not None:
+                problems.append((str(f), broken))
                 continue
             try:
                 st = f.stat()
@@ -295,7 +297,7 @@ def _scan_folder(root: Path, problems: list[tuple[str, str]]) -> list[Path]:
 
 def collect_inputs(paths: Sequence[str]) -> tuple[list[Path], list[tuple[str, str]]]:
     """Files to analyse (folders expanded recursively to supported extensions) and (path, reason) problems."""
-    from detector.audio import SUPPORTED_EXTENSIONS, broken_link_target
+    from detector.audio import SUPPORTED_EXTENSIONS, broken_link_reason
 
     files: list[Path] = []
     problems: list[tuple[str, str]] = []
@@ -305,9 +307,7 @@ def collect_inputs(paths: Sequence[str]) -> tuple[list[Path], list[tuple[str, st
         try:
             st = p.stat()
         except FileNotFoundError:
-            target = broken_link_target(p)
-            problems.append((raw, f"broken link: it points to {target}, which does not exist" if target is not None
-                             else "no such file or folder"))
+            problems.append((raw, broken_link_reason(p) or "no such file or folder"))
             continue
         except OSError as exc:
             problems.append((raw, f"cannot read it: {_os_reason(exc)}"))
@@ -605,6 +605,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from detector.atomic import atomic_write_text
 
         atomic_write_text(args.json, json.dumps(rep.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    if args.tippett and rep.n_real and rep.n_fake:
+        import math
+
+        import numpy as np
+
+        from detector.atomic import atomic_write_bytes
+        from detector.evaluate import stated_llrs
+        from detector.tippett import tippett_png
+
+        llr, _ = stated_llrs(np.array([it.prob_ai for it in rep.items]), rep.model, rep.channel)
+        title = f"{rep.model.get('name', '?')} {rep.split or ''} {rep.channel}: Cllr {rep.cllr:.2f}"
+        atomic_write_bytes(args.tippett, tippett_png(llr / math.log(10), [it.label for it in rep.items], title))
     return EXIT_FAILED if rep.failed else EXIT_OK
 
 

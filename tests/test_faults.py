@@ -443,3 +443,29 @@ def test_failed_switch_keeps_the_working_model(tmp_path, tiny_model_dir):
     with pytest.raises(ModelLoadError):
         fresh.load(str(_damaged(tmp_path, tiny_model_dir, "unknown-type")))
     assert fresh.state is ModelState.FAILED and fresh.info is None
+
+
+def test_odd_headers_and_tiny_files_fail_with_a_reason(tmp_path, write_audio):
+    """Found by the bad-input corpus: each used to end as an 'unexpected error' or a wrong reason."""
+    import struct
+
+    from detector.audio import load_audio
+    from faik_testkit import synth_speechlike
+
+    pcm = (synth_speechlike(2.0) * 32767).astype("<i2").tobytes()
+
+    def wav(name: str, rate: int = 16000, tag: int = 1) -> Path:
+        fmt = struct.pack("<IHHIIHH", 16, tag, 1, rate, rate * 2, 2, 16)
+        path = tmp_path / name
+        path.write_bytes(b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVE" + b"fmt " + fmt
+                         + b"data" + struct.pack("<I", len(pcm)) + pcm)
+        return path
+
+    with pytest.raises(AudioDecodeError, match="sample rate of 1 Hz"):
+        load_audio(wav("rate-1hz.wav", rate=1))
+    with pytest.raises(AudioDecodeError, match="codec this app cannot decode"):
+        load_audio(wav("unknown-codec.wav", tag=0x1234))
+    import numpy as np
+
+    with pytest.raises(AudioDecodeError, match="too short to analyse"):
+        load_audio(write_audio("one-sample.wav", 0.0, signal=np.array([0.5], dtype=np.float32)))
