@@ -103,6 +103,11 @@ def analyze_audio(
     spans = plan_chunks(int(samples.size), audio.sample_rate, settings)
     total = len(spans)
     results: list[ChunkResult] = []
+    from detector.audio import PageReleaser
+
+    # A long recording is memory-mapped (detector.audio): the pages behind the chunks go back as the
+    # analysis moves on, so a 3-hour file is never resident as a whole.
+    pages = PageReleaser(samples)
     if progress is not None:
         progress(0, total)
     for first in range(0, total, options.batch_size):
@@ -120,6 +125,8 @@ def analyze_audio(
                 on_chunk(chunk)
         if progress is not None:
             progress(len(results), total)
+        nxt = first + options.batch_size
+        pages.upto(spans[nxt].start if nxt < total else samples.size)
 
     warnings = list(audio.warnings)
     validation = getattr(info, "validation", None)

@@ -6,9 +6,17 @@ also in the frozen app.
 
 Memory: the file is decoded frame by frame; each frame is converted to float,
 downmixed (mean of channels) and resampled to the target rate at once, and
-only the resampled output is kept, in one pre-sized buffer that grows in place.
-A 3-hour recording therefore needs about ``3 h x 16 000 x 4 bytes`` (~690 MB)
-plus a few MB, never its decoding at the source rate.
+only the resampled output is kept, never its decoding at the source rate. A
+recording shorter than ``SPILL_AFTER_S`` (by its header) is kept in one
+pre-sized buffer that grows in place. A longer one (3 h at 16 kHz float32 is
+~690 MB, more than the model and its libraries together) is written block by
+block to an unlinked temporary file (``FAIK_TEMP_DIR``, else the system's
+temporary folder) and handed out memory-mapped: ``samples`` is then an
+``np.memmap`` that reads like any array, and whole-file passes
+(:func:`waveform_envelope`, the level checks here, the analysis's chunk loop)
+go block by block and give the pages they read back (:class:`PageReleaser`),
+so the process never holds the whole signal; the operating system keeps it in
+its file cache while memory allows.
 
 Every problem with the input raises :class:`AudioDecodeError` with a one-line
 message; the original exception is kept as ``__cause__`` for logs. The input
@@ -19,8 +27,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import mmap
 import os
 import stat
+import sys
+import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -45,10 +57,6 @@ SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
 SILENCE_PEAK_DBFS = -60.0
 #: A truncated file is analysed only if at least this much decodes.
 MIN_TRUNCATED_DURATION_S = 0.1
-#: Shorter recordings are refused: too short for any model's first layers (and for a verdict).
-MIN_DURATION_S = 0.1
-#: A declared source rate below this is a damaged header (it would "decode" to days of audio).
-MIN_SOURCE_RATE = 1000
 #: Share of non-finite (NaN/inf) source samples above which the file is refused.
 MAX_NONFINITE_SHARE = 0.01
 #: Decoded length below this share of the declared length (and more than
@@ -61,6 +69,10 @@ _MAX_CONSECUTIVE_BAD_PACKETS = 20
 _MAX_PREALLOC_SAMPLES = 1 << 28
 #: Source samples gathered before one resampler call: fewer Python calls per second of audio.
 _BLOCK_SAMPLES = 65536
+#: Recordings at least this long (by their header) are decoded to a memory-mapped temporary file.
+SPILL_AFTER_S = 30 * 60
+#: Samples a whole-file pass over a memory-mapped recording reads between two page releases (16 MiB).
+PASS_BLOCK = 1 << 22
 
 # Integer sample formats -> scale to [-1, 1); offset for unsigned 8-bit.
 _INT_SCALE = {
@@ -125,30 +137,15 @@ def broken_link_target(path: str | os.PathLike) -> str | None:
         return None
 
 
-def broken_link_reason(path: str | os.PathLike) -> str | None:
-    """Why a symbolic link leads nowhere (a missing target, or a loop of links); None when it is not one."""
-    target = broken_link_target(path)
-    if target is None:
-        return None
-    try:
-        os.stat(path)
-    except OSError as exc:
-        import errno
-
-        if exc.errno == errno.ELOOP:
-            return f"a loop of links (it points to {target}, which leads back to itself); nothing to read"
-    return f"broken link: it points to {target}, which does not exist"
-
-
 def _check_readable(path: Path) -> os.stat_result:
     """Stat and open-for-reading checks with a clear message for each failure."""
     name = path.name or str(path)
     try:
         st = path.stat()
     except FileNotFoundError as exc:
-        broken = broken_link_reason(path)
+        broken = broken_link_target(path)
         if broken is not None:
-            raise AudioDecodeError(f"{name}: {broken}") from exc
+            raise AudioDecodeError(f"{name} is a broken link: it points to {broken}, which does not exist") from exc
         raise AudioDecodeError(f"file not found: {path}; check the name and folder") from exc
     except PermissionError as exc:
         raise AudioDecodeError(f"cannot read {name}: permission denied; check the file's permissions") from exc
@@ -264,7 +261,7 @@ def _info(path: Path, st: os.stat_result, container, stream) -> AudioInfo:
         sha256=_hash(path),
         container=_container_name(container, path),
         codec=_codec_name(cc),
-        sample_rate=int(getattr(stream, "sample_rate", 0) or (cc.sample_rate if cc is not None else 0) or 0),
+        sample_rate=int(stream.sample_rate or (cc.sample_rate if cc is not None else 0) or 0),
         channels=int(getattr(stream, "channels", 0) or (cc.channels if cc is not None else 0) or 0),
         duration_s=_declared_duration(container, stream),
     )
@@ -355,6 +352,136 @@ class _Output:
         return self.buf
 
 
+class _SpillOutput:
+    """Decoded samples written block by block to a temporary file (no mapping while writing, so no
+    resident pages), then memory-mapped; the file is unlinked at once where the system allows (POSIX),
+    else removed when the mapping is released."""
+
+    def __init__(self, folder: str | None = None) -> None:
+        folder = folder or os.environ.get("FAIK_TEMP_DIR") or None
+        fd, self.path = tempfile.mkstemp(prefix="faik-decoded-", suffix=".f32", dir=folder)
+        self.fh = os.fdopen(fd, "wb")
+        self.n = 0
+
+    def append(self, x: np.ndarray) -> None:
+        try:
+            self.fh.write(memoryview(np.ascontiguousarray(x, dtype=np.float32)).cast("B"))
+        except OSError as exc:  # not the input's fault: say where the room ran out
+            self.discard()
+            raise AudioDecodeError(
+                f"no room for the decoded recording in the temporary folder {Path(self.path).parent} "
+                f"({exc.strerror or exc}); free some disk space or set FAIK_TEMP_DIR to another folder"
+            ) from exc
+        self.n += len(x)
+
+    def discard(self) -> None:
+        self.fh.close()
+        _remove_quietly(self.path)
+
+    def finish(self) -> np.ndarray:
+        self.fh.close()
+        if self.n == 0:
+            self.discard()
+            return np.zeros(0, dtype=np.float32)
+        samples = np.memmap(self.path, dtype=np.float32, mode="r+", shape=(self.n,))
+        if sys.platform != "win32":
+            _remove_quietly(self.path)  # the mapping keeps the data; the folder forgets it now
+        else:  # pragma: no cover - Windows cannot remove a mapped file
+            weakref.finalize(samples, _remove_quietly, self.path)
+        return samples
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _new_output(declared_s: float, estimate: int, target_sr: int):
+    """A :class:`_SpillOutput` for a recording of ``SPILL_AFTER_S`` or more, else an in-memory one
+    (also when no temporary file can be made: memory still works for all but the longest)."""
+    if declared_s >= SPILL_AFTER_S:
+        try:
+            return _SpillOutput()
+        except OSError:
+            pass
+    return _Output(min(estimate, _MAX_PREALLOC_SAMPLES))
+
+
+def is_mapped(samples: np.ndarray) -> bool:
+    """True when ``samples`` is a memory-mapped recording (see the module docstring)."""
+    return isinstance(getattr(samples, "_mmap", None), mmap.mmap)
+
+
+class PageReleaser:
+    """Gives back the pages of a memory-mapped recording behind a pass that moves forward through it.
+
+    ``upto(i)``: samples before ``i`` will not be read again soon; their whole pages leave this
+    process's resident set (``MADV_DONTNEED``; the data stays in the file and the system's cache).
+    A no-op for an in-memory array, or where the system has no ``madvise``."""
+
+    def __init__(self, samples: np.ndarray) -> None:
+        self._mm = getattr(samples, "_mmap", None) if is_mapped(samples) else None
+        if self._mm is not None and not hasattr(self._mm, "madvise"):  # pragma: no cover - Windows
+            self._mm = None
+        # Where ``samples`` starts inside the mapping (a slice of a mapped recording starts further in).
+        self._offset = 0
+        if self._mm is not None:
+            import ctypes
+
+            try:
+                base = ctypes.addressof(ctypes.c_char.from_buffer(self._mm))
+            except (TypeError, ValueError):  # pragma: no cover - a read-only or closed mapping
+                self._mm = None
+            else:
+                self._offset = int(samples.ctypes.data) - base
+        self._itemsize = samples.dtype.itemsize
+        self._done = 0  # bytes of the mapping already given back
+        self.released = 0  # samples given back so far (for tests)
+
+    def upto(self, i: int) -> None:
+        if self._mm is None:
+            return
+        end = (self._offset + int(i) * self._itemsize) // mmap.PAGESIZE * mmap.PAGESIZE
+        if end > self._done:
+            try:
+                self._mm.madvise(mmap.MADV_DONTNEED, self._done, end - self._done)
+            except (OSError, ValueError):  # pragma: no cover - a closed mapping: nothing to give back
+                return
+            self._done = end
+            self.released = max(0, (end - self._offset) // self._itemsize)
+
+
+def _blocks(n: int, block: int = PASS_BLOCK):
+    for a in range(0, n, block):
+        yield a, min(n, a + block)
+
+
+def _min_max(samples: np.ndarray) -> tuple[float, float]:
+    """min and max (NaN and inf show through), block by block for a memory-mapped recording."""
+    if not is_mapped(samples):
+        return float(samples.min()), float(samples.max())
+    lo, hi = math.inf, -math.inf
+    rel = PageReleaser(samples)
+    for a, b in _blocks(len(samples)):
+        block = samples[a:b]
+        lo, hi = min(lo, float(block.min())), max(hi, float(block.max()))
+        rel.upto(b)
+    return lo, hi
+
+
+def _in_place(samples: np.ndarray, fn: Callable[[np.ndarray], None]) -> None:
+    """``fn(block)`` on every block of ``samples`` (the whole array at once when it is in memory)."""
+    if not is_mapped(samples):
+        fn(samples)
+        return
+    rel = PageReleaser(samples)
+    for a, b in _blocks(len(samples)):
+        fn(samples[a:b])
+        rel.upto(b)
+
+
 class _Resampler:
     """Mono float block -> target-rate float32, rebuilt if the source rate changes mid-stream."""
 
@@ -425,19 +552,16 @@ def _load_audio(
     p = Path(path)
     st = _check_readable(p)
     container = _open_container(p)
+    spill = None
     try:
         stream = _audio_stream(container, p)
         info = _info(p, st, container, stream)
-        if stream.codec_context is None:
-            raise AudioDecodeError(f"{p.name} uses an audio codec this app cannot decode; convert it to WAV or FLAC")
-        if 0 < info.sample_rate < MIN_SOURCE_RATE:
-            raise AudioDecodeError(f"{p.name} declares a sample rate of {info.sample_rate} Hz, which no recording "
-                                   "has: its header is damaged")
         # A cut-off WAV: its header promises more than the file holds.
         declared = max(info.duration_s, _wav_declared_duration(p, info.size_bytes))
         # Sized from the header, capped: a damaged header claiming days must not reserve that much.
         estimate = int(math.ceil((declared * 1.05 + 1.0) * target_sr)) if declared > 0 else 60 * target_sr
-        out = _Output(min(estimate, _MAX_PREALLOC_SAMPLES))
+        out = _new_output(declared, estimate, target_sr)
+        spill = out if isinstance(out, _SpillOutput) else None
         resampler = _Resampler(target_sr)
         # Decoded frames (~1 000 samples each) gather in FFmpeg's own FIFO and come out as one frame
         # of ~64 k samples: the per-frame work stays in C, numpy and the resampler see blocks.
@@ -509,6 +633,10 @@ def _load_audio(
         drain()
         for y in resampler.flush():
             out.append(y)
+    except BaseException:
+        if spill is not None:
+            spill.discard()  # cancelled or failed: no temporary file is left behind
+        raise
     finally:
         container.close()
 
@@ -538,9 +666,6 @@ def _finish(
     truncated = decode_error is not None or (
         declared > 0 and got < declared * _TRUNCATION_SHARE and declared - got > _TRUNCATION_SLACK_S
     )
-    if 0 < len(samples) < MIN_DURATION_S * sr and not truncated:
-        raise AudioDecodeError(f"{name} is too short to analyse ({1000 * got:.0f} ms; at least "
-                               f"{1000 * MIN_DURATION_S:.0f} ms of audio is needed)")
     if len(samples) == 0:
         if truncated or declared > 0:
             raise AudioDecodeError(
@@ -563,11 +688,11 @@ def _finish(
             )
         warnings.append(f"{nonfinite} invalid samples (NaN/inf) were replaced by silence")
     # min/max propagate NaN and show inf, and need no full-size temporary (np.abs would).
-    lo, hi = float(samples.min()), float(samples.max())
+    lo, hi = _min_max(samples)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         # Non-finite input is zeroed before resampling; this is only a safety net.
-        np.nan_to_num(samples, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-        lo, hi = float(samples.min()), float(samples.max())
+        _in_place(samples, lambda x: np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0))
+        lo, hi = _min_max(samples)
     peak = max(abs(lo), abs(hi))
     if peak < 10 ** (SILENCE_PEAK_DBFS / 20):
         level = "all samples are zero" if peak == 0 else f"peak level {20 * math.log10(peak):.0f} dBFS"
@@ -577,8 +702,11 @@ def _finish(
         )
     if peak > 1.0:
         # Float sources can exceed full scale; scale rather than clip, so the waveform keeps its shape.
-        samples *= np.float32(1.0 / peak)
-        np.clip(samples, -1.0, 1.0, out=samples)
+        def fit(x: np.ndarray) -> None:
+            x *= np.float32(1.0 / peak)
+            np.clip(x, -1.0, 1.0, out=x)
+
+        _in_place(samples, fit)
         if peak > 1.01:
             warnings.append(f"the recording exceeds full scale (peak {peak:.2f}); it was scaled down to fit")
     if progress is not None:
@@ -603,4 +731,16 @@ def waveform_envelope(samples: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.
         z = np.zeros(n_bins, dtype=np.float32)
         return z, z.copy()
     idx = (np.arange(n_bins, dtype=np.int64) * n) // n_bins
-    return np.minimum.reduceat(x, idx), np.maximum.reduceat(x, idx)
+    if not is_mapped(samples):
+        return np.minimum.reduceat(x, idx), np.maximum.reduceat(x, idx)
+    # A memory-mapped recording: bins a block at a time, each block's pages given back after it.
+    mins, maxs = np.empty(n_bins, x.dtype), np.empty(n_bins, x.dtype)
+    rel = PageReleaser(samples)
+    per_block = max(1, (PASS_BLOCK * n_bins) // n)
+    for b0 in range(0, n_bins, per_block):
+        b1 = min(n_bins, b0 + per_block)
+        s0, s1 = int(idx[b0]), (int(idx[b1]) if b1 < n_bins else n)
+        seg, local = x[s0:max(s1, s0 + 1)], idx[b0:b1] - s0
+        mins[b0:b1], maxs[b0:b1] = np.minimum.reduceat(seg, local), np.maximum.reduceat(seg, local)
+        rel.upto(s1)
+    return mins, maxs
