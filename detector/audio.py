@@ -57,6 +57,10 @@ SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
 SILENCE_PEAK_DBFS = -60.0
 #: A truncated file is analysed only if at least this much decodes.
 MIN_TRUNCATED_DURATION_S = 0.1
+#: Shorter recordings are refused: too short for any model's first layers (and for a verdict).
+MIN_DURATION_S = 0.1
+#: A declared source rate below this is a damaged header (it would "decode" to days of audio).
+MIN_SOURCE_RATE = 1000
 #: Share of non-finite (NaN/inf) source samples above which the file is refused.
 MAX_NONFINITE_SHARE = 0.01
 #: Decoded length below this share of the declared length (and more than
@@ -137,15 +141,30 @@ def broken_link_target(path: str | os.PathLike) -> str | None:
         return None
 
 
+def broken_link_reason(path: str | os.PathLike) -> str | None:
+    """Why a symbolic link leads nowhere (a missing target, or a loop of links); None when it is not one."""
+    target = broken_link_target(path)
+    if target is None:
+        return None
+    try:
+        os.stat(path)
+    except OSError as exc:
+        import errno
+
+        if exc.errno == errno.ELOOP:
+            return f"a loop of links (it points to {target}, which leads back to itself); nothing to read"
+    return f"broken link: it points to {target}, which does not exist"
+
+
 def _check_readable(path: Path) -> os.stat_result:
     """Stat and open-for-reading checks with a clear message for each failure."""
     name = path.name or str(path)
     try:
         st = path.stat()
     except FileNotFoundError as exc:
-        broken = broken_link_target(path)
+        broken = broken_link_reason(path)
         if broken is not None:
-            raise AudioDecodeError(f"{name} is a broken link: it points to {broken}, which does not exist") from exc
+            raise AudioDecodeError(f"{name}: {broken}") from exc
         raise AudioDecodeError(f"file not found: {path}; check the name and folder") from exc
     except PermissionError as exc:
         raise AudioDecodeError(f"cannot read {name}: permission denied; check the file's permissions") from exc
@@ -261,7 +280,7 @@ def _info(path: Path, st: os.stat_result, container, stream) -> AudioInfo:
         sha256=_hash(path),
         container=_container_name(container, path),
         codec=_codec_name(cc),
-        sample_rate=int(stream.sample_rate or (cc.sample_rate if cc is not None else 0) or 0),
+        sample_rate=int(getattr(stream, "sample_rate", 0) or (cc.sample_rate if cc is not None else 0) or 0),
         channels=int(getattr(stream, "channels", 0) or (cc.channels if cc is not None else 0) or 0),
         duration_s=_declared_duration(container, stream),
     )
@@ -556,6 +575,11 @@ def _load_audio(
     try:
         stream = _audio_stream(container, p)
         info = _info(p, st, container, stream)
+        if stream.codec_context is None:
+            raise AudioDecodeError(f"{p.name} uses an audio codec this app cannot decode; convert it to WAV or FLAC")
+        if 0 < info.sample_rate < MIN_SOURCE_RATE:
+            raise AudioDecodeError(f"{p.name} declares a sample rate of {info.sample_rate} Hz, which no recording "
+                                   "has: its header is damaged")
         # A cut-off WAV: its header promises more than the file holds.
         declared = max(info.duration_s, _wav_declared_duration(p, info.size_bytes))
         # Sized from the header, capped: a damaged header claiming days must not reserve that much.
@@ -666,6 +690,9 @@ def _finish(
     truncated = decode_error is not None or (
         declared > 0 and got < declared * _TRUNCATION_SHARE and declared - got > _TRUNCATION_SLACK_S
     )
+    if 0 < len(samples) < MIN_DURATION_S * sr and not truncated:
+        raise AudioDecodeError(f"{name} is too short to analyse ({1000 * got:.0f} ms; at least "
+                               f"{1000 * MIN_DURATION_S:.0f} ms of audio is needed)")
     if len(samples) == 0:
         if truncated or declared > 0:
             raise AudioDecodeError(
