@@ -17,14 +17,17 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 import detector
-from detector.channel_check import lossy_codec_warning, narrowband_warning
+from detector.channel_check import lossy_codec_warning, narrowband_warning, recording_channel
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyError, SettingsError
-from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate
+from detector.evidence import EvidenceMap
+from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate, file_verdict
 from detector.noise_check import noise_warning
 from detector.reverb_check import reverb_warning
-from detector.speech_check import no_speech_warning, short_recording_warning, vad_frames
+from detector.speech_check import (cannot_judge_reason, no_speech_warning, short_recording_warning, speech_fraction,
+                                   vad_frames)
 from detector.stretches import find_ai_stretches, stretch_note
+from detector.wording import assess
 from detector.threads import ThreadGovernor
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -136,9 +139,20 @@ def analyze_audio(
     # when the echo is recognised, the noise note would only mis-name its cause (the advice is the
     # same, and the echo note quotes the larger miss rate), so it is left out.
     noise = None if echo is not None else noise_warning(frames, validation)
+    duration_s = len(samples) / audio.sample_rate
+    # The outcome: support for AI-generated or real speech at a stated strength, inconclusive, or cannot
+    # judge (detector.wording; the likelihood ratio from the model's evidence map for this channel).
+    emap_dict = getattr(info, "evidence", None)
+    emap = EvidenceMap.from_dict(emap_dict) if isinstance(emap_dict, dict) else None
+    probs = [c.prob_ai for c in results]
+    vote, vote_reason = file_verdict(results)
+    evidence = assess(float(sum(probs) / len(probs)) if probs else 0.0, probs, emap,
+                      recording_channel(samples, audio.sample_rate, audio.info.codec),
+                      cannot_judge_reason(duration_s, speech_fraction(samples, audio.sample_rate, frames)),
+                      (vote.value, vote_reason))
     stretches = find_ai_stretches(results)
-    for note in (stretch_note(stretches, results, settings, validation),
-                 short_recording_warning(len(samples) / audio.sample_rate),
+    for note in (stretch_note(stretches, results, settings, validation, outcome=evidence["outcome"]),
+                 short_recording_warning(duration_s),
                  no_speech_warning(samples, audio.sample_rate, frames),
                  narrowband_warning(samples, audio.sample_rate, validation, audio.info.codec),
                  lossy_codec_warning(audio.info.codec, validation),
@@ -147,7 +161,7 @@ def analyze_audio(
             warnings.append(note)
     provenance = build_provenance(audio, info.to_dict(), options, started, warnings)
     provenance["ai_stretches"] = [st.to_dict() for st in stretches]
-    return aggregate(results, settings, model_loaded=True, provenance=provenance)
+    return aggregate(results, settings, model_loaded=True, provenance=provenance, evidence=evidence)
 
 
 def build_provenance(

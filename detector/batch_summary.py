@@ -23,12 +23,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from detector.result import AnalysisResult
 
 COLUMNS: tuple[str, ...] = (
-    "file", "verdict", "is_deepfake", "confidence", "mean_prob_ai", "ai_chunks", "total_chunks",
-    "ai_stretches", "duration_s", "sha256", "model", "chunk_duration_s", "overlap", "warnings", "result_json", "error",
+    "file", "verdict", "evidence", "likelihood_ratio", "explanation", "held_out", "is_deepfake", "mean_prob_ai",
+    "ai_sounding_chunks", "unsure_chunks", "real_sounding_chunks", "total_chunks", "ai_stretches", "duration_s", "sha256", "model", "chunk_duration_s", "overlap", "warnings", "result_json", "error",
 )
 
 #: Verdict labels in the order the tally names them.
-_TALLY_ORDER = ("ai-generated", "real", "inconclusive")
+_TALLY_ORDER = ("ai-generated", "real", "inconclusive", "cannot-judge")
 
 # A spreadsheet runs a cell that starts with one of these as a formula. File names and warnings come
 # from the files under investigation, which may be hostile: such cells get a leading apostrophe
@@ -40,17 +40,27 @@ def result_row(path: str | Path, result: "AnalysisResult", result_json: str | Pa
     """The summary row of one analysed recording (``result_json``: where its full result was written)."""
     from detector.timeline import format_time
 
+    from detector.evidence import chunk_band_counts
+    from detector.wording import describe
+
     d = result.to_dict()
     prov = d.get("provenance", {})
+    words = describe(result)  # the window's and the report's words
+    bands = chunk_band_counts([c.prob_ai for c in result.chunks])
     stretches = "; ".join(f"{format_time(s['start_time'])}–{format_time(s['end_time'])}"
                           for s in prov.get("ai_stretches", []))
     return {
         "file": str(path),
         "verdict": prov.get("verdict", {}).get("label", ""),
         "is_deepfake": str(d["is_deepfake"]).lower(),
-        "confidence": f"{d['overall_confidence']:.3f}",
+        "evidence": words.headline,
+        "likelihood_ratio": "" if words.likelihood_ratio is None else f"{words.likelihood_ratio:.3g}",
+        "explanation": words.explanation,
+        "held_out": words.held_out,
         "mean_prob_ai": f"{result.mean_prob_ai:.3f}",
-        "ai_chunks": d["summary"]["ai_generated_chunks"],
+        "ai_sounding_chunks": bands["ai-sounding"],
+        "unsure_chunks": bands["unsure"],
+        "real_sounding_chunks": bands["real-sounding"],
         "total_chunks": d["summary"]["total_chunks"],
         "ai_stretches": stretches,
         "duration_s": f"{float(prov.get('decoded', {}).get('duration_s', 0.0)):.2f}",
@@ -99,7 +109,8 @@ def summary_csv(rows: Iterable[dict[str, Any]]) -> str:
 def tally(rows: Sequence[dict[str, Any]]) -> str:
     """One line counting the verdicts of a batch, e.g. ``12 files: 4 AI-generated, 7 real, 1 inconclusive, 0 failed``."""
     counts = Counter(r.get("verdict", "") for r in rows)
-    names = {"ai-generated": "AI-generated", "real": "real", "inconclusive": "inconclusive"}
+    names = {"ai-generated": "support AI-generated", "real": "support real", "inconclusive": "inconclusive",
+             "cannot-judge": "cannot judge"}
     parts = [f"{counts.get(v, 0)} {names[v]}" for v in _TALLY_ORDER]
     n = len(rows)
     line = f"{n} file{'' if n == 1 else 's'}: " + ", ".join(parts) + f", {counts.get('failed', 0)} failed"

@@ -112,3 +112,13 @@ def lossy_codec_warning(codec: str, validation: Mapping[str, Any] | None) -> str
     return (f"{name}-compressed audio: in testing, this model called {rates} of real {name}-compressed "
             f"recordings AI-generated ({base:.0%} of uncompressed ones); treat an AI-generated verdict with "
             f"extra caution")
+
+
+def recording_channel(samples: np.ndarray, sample_rate: int, codec: str = "") -> str:
+    """The evaluation channel (``faik evaluate --channel``) a recording looks like, for choosing the
+    model's measured evidence map: "phone-8k" for telephone-band audio (nothing above 4 kHz), else the
+    first channel that imitates the file's lossy codec ("mp3-32k", "opus-24k", "aac-32k"), else "clean"."""
+    if sample_rate > 2 * NARROWBAND_CUTOFF_HZ and high_band_fraction(samples, sample_rate) < NARROWBAND_FRACTION:
+        return "phone-8k"
+    channels = LOSSY_CODECS.get((codec or "").lower(), ("", ()))[1]
+    return channels[0] if channels else "clean"

@@ -345,10 +345,9 @@ def _output_name(path: Path, used: set[str]) -> str:
 
 
 def _summary_line(name: str, result, target: str | None) -> str:
-    s = result.summary
-    verdict = result.verdict.value.upper()
-    line = (f"{name}: {verdict} (is_deepfake={str(result.is_deepfake).lower()}, "
-            f"confidence {result.overall_confidence:.2f}, {s.ai_generated_chunks}/{s.total_chunks} chunks AI)")
+    from detector.wording import describe
+
+    line = describe(result).cli_line(name)  # the window's and the report's words
     return line + (f" -> {target}" if target else "")
 
 

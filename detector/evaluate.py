@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from detector.errors import FaikError
+from detector.evidence import cllr, min_cllr
 
 ArrayLike = Sequence[float] | np.ndarray
 
@@ -241,6 +242,12 @@ class EvaluationReport:
     false_alarm_rate: float | None = None
     miss_rate: float | None = None
     inconclusive_rate: float | None = None
+    # Log-likelihood-ratio cost of the LRs the app states (the model's evidence map for this channel; a
+    # model without one: P(AI) read as posterior odds at even prior) and of the best monotone map
+    # (min Cllr). Cllr >= 1: the stated LRs mislead on average (detector.evidence).
+    cllr: float | None = None
+    min_cllr: float | None = None
+    cllr_basis: str = ""
     per_family: dict[str, GroupStats] = field(default_factory=dict)
     per_language_false_alarm: dict[str, tuple[int, float]] = field(default_factory=dict)
     # EER within each language that has both classes (at least MIN_PER_CLASS files each): when the
@@ -271,6 +278,8 @@ class EvaluationReport:
         if rep.n_real and rep.n_fake:
             rep.eer, rep.eer_threshold = eer(y, s)
             rep.roc_auc = roc_auc(y, s)
+            llr, rep.cllr_basis = stated_llrs(s, rep.model, rep.channel)
+            rep.cllr, rep.min_cllr = cllr(y, llr), min_cllr(y, s)
         rep.modern = row_stats(items, MODERN_FAMILIES)
         real_s, fake_s = s[y == 0], s[y == 1]
         for fam in sorted({it.family for it in items}):
@@ -296,6 +305,7 @@ class EvaluationReport:
             "n": self.n, "n_real": self.n_real, "n_fake": self.n_fake,
             "eer": self.eer, "eer_threshold": self.eer_threshold, "roc_auc": self.roc_auc,
             "accuracy": self.accuracy, "ece": self.ece,
+            "cllr": self.cllr, "min_cllr": self.min_cllr, "cllr_basis": self.cllr_basis,
             "false_alarm_rate": self.false_alarm_rate, "miss_rate": self.miss_rate,
             "inconclusive_rate": self.inconclusive_rate,
             "modern": self.modern.to_dict() if self.modern is not None else None,
@@ -308,6 +318,23 @@ class EvaluationReport:
             "failed": [{"file": f, "error": e} for f, e in self.failed],
             "items": [dict(it.__dict__) for it in self.items],
         })
+
+
+def stated_llrs(scores: np.ndarray, model: dict[str, Any], channel: str) -> tuple[np.ndarray, str]:
+    """Natural-log LRs the app would state for these file scores on ``channel``, and where they come from:
+    the model's evidence map (``model["evidence"]``, :mod:`detector.evidence`) when it covers the channel,
+    else P(AI) read as posterior odds at an even prior."""
+    from detector.evidence import EvidenceMap, _logit
+
+    ev = model.get("evidence") if isinstance(model, dict) else None
+    if isinstance(ev, dict):
+        try:
+            emap = EvidenceMap.from_dict(ev)
+        except (KeyError, TypeError, ValueError):
+            emap = None
+        if emap is not None and channel in emap.channels:
+            return emap.llr(scores, channel), f"the model's evidence map ({channel})"
+    return _logit(scores), "P(AI) as posterior odds (no evidence map for this channel)"
 
 
 MIN_PER_CLASS = 5  # files of each class a language needs for its own EER
@@ -368,6 +395,8 @@ def format_report(rep: EvaluationReport) -> str:
         f"misses         {_pct(rep.miss_rate)}   (fake called real)",
         f"inconclusive   {_pct(rep.inconclusive_rate)}",
         f"ECE            {_num(rep.ece)}   (15 bins, file score = mean P(AI) over chunks)",
+        f"Cllr           {_num(rep.cllr)}   (min Cllr {_num(rep.min_cllr)}; LRs from {rep.cllr_basis or 'n/a'}; "
+        f">= 1 misleads on average)",
         f"speed          {_num(rep.x_real_time, '{:.1f}')}x real time "
         f"({rep.audio_seconds:.0f} s of audio in {rep.wall_seconds:.1f} s, decoding included)",
         "",

@@ -37,6 +37,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from detector.errors import FaikError, ModelLoadError, ModelNotReadyError
+from detector.evidence import load_evidence
 from detector.model_validation import load_validation
 
 BUILTIN_MODEL_NAME = "faik-detector-v10"
@@ -89,10 +90,15 @@ class ModelInfo:
     device: str
     # Measured error rates on unseen data (``validation.json`` beside the weights), if shipped.
     validation: dict[str, Any] | None = None
+    # The score-to-likelihood-ratio map fitted on held-out predictions (``evidence.json`` beside the
+    # weights, :mod:`detector.evidence`), if shipped; a result's provenance carries it without its tables.
+    evidence: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["labels"] = {str(k): v for k, v in self.labels.items()}  # JSON object keys are strings
+        if self.evidence is not None:
+            d["evidence"] = {k: v for k, v in self.evidence.items() if k != "held_out"}
         return d
 
 
@@ -570,6 +576,10 @@ class ModelService:
         # Quote figures only for the weights they were measured on (a retrained folder keeps none).
         if validation is not None and validation.get("weights_sha256") == info.weights_sha256:
             info = dataclasses.replace(info, validation=validation)
+        evidence = load_evidence(folder)
+        # Likewise the evidence map: one fitted on other weights would state strengths they never earned.
+        if evidence is not None and evidence.weights_sha256 == info.weights_sha256:
+            info = dataclasses.replace(info, evidence=evidence.to_dict())
         return model, extractor, info
 
     # -- inference -------------------------------------------------------------

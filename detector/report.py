@@ -25,7 +25,9 @@ import numpy as np
 from detector.atomic import atomic_write_text
 from detector.chunking import ChunkSettings
 from detector.model_validation import describe as describe_validation
-from detector.result import AnalysisResult, Verdict, of_chunks
+from detector.result import AnalysisResult, ChunkResult, Verdict, of_chunks
+from detector.evidence import CHUNK_AI_FROM, CHUNK_REAL_BELOW
+from detector.wording import describe
 from detector.timeline import assign_lanes, format_time
 
 if TYPE_CHECKING:
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
 AI_COLOUR = "#D55E00"
 REAL_COLOUR = "#0072B2"
 INCONCLUSIVE_COLOUR = "#5F5F5F"
+CANNOT_JUDGE_COLOUR = "#333333"  # near black: no verdict either way
+UNSURE_COLOUR = "#8C8C8C"       # chunks near the threshold
+BAND_COLOUR = {"ai-sounding": AI_COLOUR, "unsure": UNSURE_COLOUR, "real-sounding": REAL_COLOUR}
+BAND_LABEL = {"ai-sounding": "AI-sounding", "unsure": "unsure", "real-sounding": "real-sounding"}
 DEFAULT_STATEMENT = (
     "A verdict is statistical evidence from one model, not proof: it can miss generators it has not "
     "seen and can flag real speech after heavy processing (compression, noise, editing); "
@@ -113,6 +119,11 @@ def _opacity(confidence: float) -> float:
     """0.5 confidence -> faint, 1.0 -> solid."""
     c = min(1.0, max(0.5, float(confidence)))
     return round(0.2 + 0.8 * (c - 0.5) / 0.5, 3)
+
+
+def _chunk_opacity(c: ChunkResult) -> float:
+    """Unsure chunks are drawn half-tone whatever their confidence; the others fade towards the threshold."""
+    return 0.5 if c.band == "unsure" else _opacity(c.confidence)
 
 
 def _time_ticks(duration: float) -> list[float]:
@@ -197,12 +208,12 @@ def render_svg(result: AnalysisResult, audio: "DecodedAudio | None" = None, n_bi
     # Chunk regions, one lane per overlap phase.
     lanes_top = y0
     for c, lane in zip(chunks, lanes):
-        colour = AI_COLOUR if c.is_ai_generated else REAL_COLOUR
+        colour = BAND_COLOUR[c.band]
         w = max(0.8, (c.end_time - c.start_time) * scale)
-        label = "AI-generated" if c.is_ai_generated else "real"
+        label = BAND_LABEL[c.band]
         parts.append(
             f'<rect x="{x(c.start_time)}" y="{lanes_top + lane * _LANE_H}" width="{w:.2f}" '
-            f'height="{_LANE_H - 2}" fill="{colour}" fill-opacity="{_opacity(c.confidence)}" '
+            f'height="{_LANE_H - 2}" fill="{colour}" fill-opacity="{_chunk_opacity(c)}" '
             f'stroke="#fff" stroke-width="1">'
             f"<title>chunk {c.chunk_index}: {format_time(c.start_time)}–{format_time(c.end_time)}, "
             f"{label}, P(AI) {c.prob_ai:.2f}</title></rect>"
@@ -228,7 +239,7 @@ def render_svg(result: AnalysisResult, audio: "DecodedAudio | None" = None, n_bi
         parts.append(f'<polyline points="{pts}" fill="none" stroke="#222" stroke-width="1.5"/>')
         if len(chunks) <= 400:
             for c in chunks:
-                colour = AI_COLOUR if c.is_ai_generated else REAL_COLOUR
+                colour = BAND_COLOUR[c.band]
                 cy = plot_top + (1 - min(1.0, max(0.0, c.prob_ai))) * _PLOT_H
                 parts.append(f'<circle cx="{x((c.start_time + c.end_time) / 2)}" cy="{cy:.1f}" r="2.5" '
                              f'fill="{colour}" stroke="none"/>')
@@ -270,10 +281,11 @@ tr { break-inside: avoid; } .mono { font-family: ui-monospace, Menlo, Consolas, 
 svg { display: block; margin: 6px 0; } footer { color: #666; font-size: 12px; margin-top: 24px; }
 """
 
-_VERDICT_TEXT = {
-    Verdict.AI_GENERATED: ("AI-generated speech detected", AI_COLOUR),
-    Verdict.REAL: ("No AI-generated speech detected", REAL_COLOUR),
-    Verdict.INCONCLUSIVE: ("Inconclusive", INCONCLUSIVE_COLOUR),
+VERDICT_COLOUR = {
+    Verdict.AI_GENERATED: AI_COLOUR,
+    Verdict.REAL: REAL_COLOUR,
+    Verdict.INCONCLUSIVE: INCONCLUSIVE_COLOUR,
+    Verdict.CANNOT_JUDGE: CANNOT_JUDGE_COLOUR,
 }
 
 
@@ -295,7 +307,9 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
         warnings += [w for w in audio.warnings if w not in warnings]
     statement = prov.get("statement") or DEFAULT_STATEMENT
     s = result.summary
-    verdict_text, colour = _VERDICT_TEXT[result.verdict]
+    words = describe(result)  # the same words as the window, the CLI and the batch table
+    colour = VERDICT_COLOUR[result.verdict]
+    ev = prov.get("evidence") if isinstance(prov.get("evidence"), dict) else {}
 
     fmt_bits = [info.get("container"), info.get("codec")]
     fmt = " / ".join(str(b) for b in fmt_bits if b)
@@ -316,14 +330,19 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
             if decoded.get("num_samples") else "")),
     ])
     summary_rows = _rows([
-        ("Verdict", _e(result.verdict.value)),
-        ("Reason", _e(result.verdict_reason)),
-        ("Overall confidence", _e(_pct(result.overall_confidence))),
-        ("Mean P(AI) over chunks", _e(_num(result.mean_prob_ai))),
-        ("Majority vote (is_deepfake)", _e("yes" if result.is_deepfake else "no")),
-        ("Chunks", _e(f"{s.total_chunks} total: {s.ai_generated_chunks} AI-generated, {s.real_chunks} real "
-                      f"({_pct(s.ai_generated_ratio)} AI)")),
-        ("Average chunk confidence", _e(_pct(s.average_confidence))),
+        ("Outcome", _e(words.headline)),
+        ("Strength of evidence", _e(words.explanation)),
+        ("Held-out check", _e(words.held_out or "none for this model or channel")),
+        ("Channel assumed", _e(ev.get("channel_name", "?"))),
+        ("Verbal scale", _e(ev.get("scale", "not stated for this model"))),
+        ("Mean P(AI) over chunks (file score)", _e(_num(result.mean_prob_ai))),
+        ("Chunks", _e(words.chunks)),
+        ("Majority vote (is_deepfake)", _e(f"{'yes' if result.is_deepfake else 'no'}: "
+                                           f"{of_chunks(s.ai_generated_chunks, s.total_chunks)} at P(AI) ≥ "
+                                           f"{settings.get('threshold', 0.5)} "
+                                           f"(the seed's vote, kept for compatibility)")),
+        ("overall_confidence", _e(f"{_pct(result.overall_confidence)}: the mean probability of the voted class "
+                                  f"over chunks, not the chance that the outcome is right")),
     ])
     # The figures for this result's own chunk settings only; the intro sentence above the list.
     intro, *measured = describe_validation(model.get("validation"), ChunkSettings(s.chunk_duration_seconds,
@@ -352,16 +371,16 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
     chunk_rows = "".join(
         f"<tr><td class=n>{c.chunk_index}</td><td class=n>{format_time(c.start_time)}–{format_time(c.end_time)}</td>"
         f"<td class=n>{c.prob_ai:.3f}</td><td class=n>{c.prob_real:.3f}</td>"
-        f'<td><span class="sw" style="background:{AI_COLOUR if c.is_ai_generated else REAL_COLOUR};'
-        f'opacity:{_opacity(c.confidence)}"></span>{"AI-generated" if c.is_ai_generated else "real"}</td>'
-        f"<td class=n>{_pct(c.confidence)}</td></tr>"
+        f'<td><span class="sw" style="background:{BAND_COLOUR[c.band]};'
+        f'opacity:{_chunk_opacity(c)}"></span>{BAND_LABEL[c.band]}</td></tr>'
         for c in result.chunks
     )
     warn_html = "".join(f'<div class="warn">⚠ {_e(w)}</div>' for w in warnings)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    legend = (f'<span class="sw" style="background:{AI_COLOUR}"></span>AI-generated chunk &nbsp; '
-              f'<span class="sw" style="background:{REAL_COLOUR}"></span>real chunk &nbsp; '
-              "(fainter = less confident; overlapping chunks are drawn on separate rows; "
+    legend = (f'<span class="sw" style="background:{AI_COLOUR}"></span>AI-sounding chunk &nbsp; '
+              f'<span class="sw" style="background:{UNSURE_COLOUR}"></span>unsure &nbsp; '
+              f'<span class="sw" style="background:{REAL_COLOUR}"></span>real-sounding chunk &nbsp; '
+              "(fainter = nearer the threshold; overlapping chunks are drawn on separate rows; "
               "dashed line = 0.5 threshold; spectrogram: darker = louder)")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -373,10 +392,10 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
 <h1>AI-generated speech analysis</h1>
 <p class="sub">{_e(name)} — SHA-256 <span class="mono">{_e(info.get("sha256", "?"))}</span></p>
 <div class="banner" style="background:{colour}" data-verdict="{_e(result.verdict.value)}">
-<div class="v">{_e(verdict_text)}</div>
-<div class="r">{_e(result.verdict_reason)}</div>
-<div class="r">Overall confidence {_e(_pct(result.overall_confidence))} ·
-{of_chunks(s.ai_generated_chunks, s.total_chunks)} AI-generated</div>
+<div class="v">{_e(words.headline)}</div>
+<div class="r">{_e(words.explanation)}</div>
+{f'<div class="r">{_e(words.held_out)}</div>' if words.held_out else ""}
+<div class="r">{_e(words.chunks)}</div>
 </div>
 {warn_html}
 <h2>What this means</h2>
@@ -393,11 +412,12 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
 <h2>Model and settings</h2>
 <table class="kv">{model_rows}{settings_rows}</table>
 <h2>Chunks</h2>
-<table class="chunks"><thead><tr><th>#</th><th>Time (mm:ss.s)</th><th>P(AI)</th><th>P(real)</th><th>Label</th>
-<th>Confidence</th></tr></thead><tbody>{chunk_rows}</tbody></table>
+<table class="chunks"><thead><tr><th>#</th><th>Time (mm:ss.s)</th><th>P(AI)</th><th>P(real)</th><th>Sounds</th>
+</tr></thead><tbody>{chunk_rows}</tbody></table>
 <footer>Report generated {generated} by {_e(app.get('name', 'fAIk Desktop'))} {_e(app.get('version', ''))}.
-A chunk is AI-generated when P(AI) ≥ {_e(settings.get('threshold', 0.5))}; the file verdict is the majority of
-chunks, inconclusive when the vote or the mean P(AI) is close to even.</footer>
+A chunk is AI-sounding when P(AI) ≥ {CHUNK_AI_FROM:g}, real-sounding below {CHUNK_REAL_BELOW:g}, unsure between;
+the outcome is the likelihood ratio of the file score (mean P(AI)) on the verbal scale above, from the model's
+evidence map fitted on held-out recordings.</footer>
 </body></html>
 """
 

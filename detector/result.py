@@ -40,6 +40,7 @@ class Verdict(str, Enum):
     AI_GENERATED = "ai-generated"
     REAL = "real"
     INCONCLUSIVE = "inconclusive"
+    CANNOT_JUDGE = "cannot-judge"
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,14 @@ class ChunkResult:
             is_ai_generated=is_ai,
             confidence=float(prob_ai if is_ai else prob_real),
         )
+
+    @property
+    def band(self) -> str:
+        """"ai-sounding", "unsure" or "real-sounding" (:func:`detector.evidence.chunk_band`): what every
+        display calls the chunk; ``is_ai_generated`` stays the contract's P(AI) >= threshold."""
+        from detector.evidence import chunk_band
+
+        return chunk_band(self.prob_ai)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -198,11 +207,12 @@ def file_verdict(chunks: Sequence[ChunkResult]) -> tuple[Verdict, str]:
     if n == 0:
         return Verdict.INCONCLUSIVE, "no audio was analysed"
     if abs(ratio - 0.5) <= INCONCLUSIVE_MARGIN:
-        return Verdict.INCONCLUSIVE, f"close vote: {of_chunks(n_ai, n)} ({ratio:.0%}) {sound(n_ai)} AI-generated"
+        return Verdict.INCONCLUSIVE, f"close vote: {of_chunks(n_ai, n)} at P(AI) ≥ {DEFAULT_THRESHOLD:g}"
     if abs(mean_ai - 0.5) <= INCONCLUSIVE_MARGIN:
         return Verdict.INCONCLUSIVE, f"the model is unsure: mean P(AI) over chunks is {mean_ai:.2f}"
     verdict = Verdict.AI_GENERATED if majority_says_ai([c.is_ai_generated for c in chunks]) else Verdict.REAL
-    return verdict, f"{of_chunks(n_ai, n)} ({ratio:.0%}) {sound(n_ai)} AI-generated; mean P(AI) {mean_ai:.2f}"
+    return verdict, (f"{of_chunks(n_ai, n)} at P(AI) ≥ {DEFAULT_THRESHOLD:g} (the seed's vote); "
+                     f"mean P(AI) {mean_ai:.2f}")
 
 
 def aggregate(
@@ -211,8 +221,12 @@ def aggregate(
     *,
     model_loaded: bool = True,
     provenance: dict[str, Any] | None = None,
+    evidence: dict[str, Any] | None = None,
 ) -> AnalysisResult:
-    """Majority-vote the chunk answers into a file-level result (see module docstring)."""
+    """Majority-vote the chunk answers into a file-level result (see module docstring).
+
+    ``evidence`` (:func:`detector.wording.assess`) sets the verdict the user reads — its outcome and
+    explanation — and goes to ``provenance.evidence``; without it the verdict is the vote's."""
     n = len(chunks)
     n_ai = sum(1 for c in chunks if c.is_ai_generated)
     ratio = n_ai / n if n else 0.0
@@ -221,6 +235,10 @@ def aggregate(
     mean_real = _mean([c.prob_real for c in chunks])
     overall = mean_ai if is_deepfake else mean_real
     verdict, reason = file_verdict(chunks)
+    prov = dict(provenance or {})
+    if evidence is not None:
+        verdict, reason = Verdict(evidence["outcome"]), str(evidence["explanation"])
+        prov["evidence"] = evidence
     summary = Summary(
         total_chunks=n,
         ai_generated_chunks=n_ai,
@@ -239,7 +257,7 @@ def aggregate(
         verdict=verdict,
         verdict_reason=reason,
         mean_prob_ai=mean_ai,
-        provenance=dict(provenance or {}),
+        provenance=prov,
     )
 
 

@@ -188,3 +188,22 @@ def short_recording_warning(duration_s: float) -> str | None:
         return None
     return (f"the recording is only {duration_s:.2f} s long: too little sound to judge (the model was not tested on "
             f"recordings under {MIN_JUDGED_DURATION_S:g} s), so its verdict means little; analyse a longer excerpt")
+
+
+#: Below this much detected speech (share of speech frames x duration) a recording cannot be judged:
+#: val's shortest fakes hold about this much, and nothing with less was measured.
+MIN_SPEECH_S = 1.0
+
+
+def cannot_judge_reason(duration_s: float, fraction: float | None) -> str | None:
+    """Why a recording cannot be judged — too short, no speech, too little speech — or ``None``.
+    ``fraction``: :func:`speech_fraction` (``None`` when the VAD could not say: the duration decides)."""
+    if duration_s < MIN_JUDGED_DURATION_S:
+        return (f"too little sound: the recording is only {duration_s:.2f} s long (at least "
+                f"{MIN_SPEECH_S:g} s of speech is needed)")
+    if fraction is not None and fraction < MIN_SPEECH_FRACTION:
+        return f"no speech found (speech in {fraction:.0%} of the sampled audio): the detector judges voices"
+    if fraction is not None and fraction * duration_s < MIN_SPEECH_S:
+        return (f"too little speech: about {fraction * duration_s:.1f} s detected (at least {MIN_SPEECH_S:g} s "
+                f"is needed)")
+    return None

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from detector.chunking import ChunkSettings
+from detector.evidence import CHUNK_AI_FROM
 from detector.result import ChunkResult, Verdict, file_verdict, majority_says_ai
 
 
@@ -50,11 +51,12 @@ class Stretch:
 
 
 def find_ai_stretches(chunks: Sequence[ChunkResult], min_chunks: int = MIN_STRETCH_CHUNKS) -> list[Stretch]:
-    """The runs of at least ``min_chunks`` consecutive AI-generated chunks (``is_ai_generated``, i.e. the
-    result's own threshold) in ``chunks``, taken in time order."""
+    """The runs of at least ``min_chunks`` consecutive AI-sounding chunks (P(AI) >= ``CHUNK_AI_FROM``,
+    :func:`detector.evidence.chunk_band`: an "unsure" chunk near the threshold breaks a run) in ``chunks``,
+    taken in time order."""
     ordered = sorted(chunks, key=lambda c: (c.start_time, c.chunk_index))
     out = []
-    for a, b in ai_runs([c.is_ai_generated for c in ordered], min_chunks):
+    for a, b in ai_runs([c.band == "ai-sounding" for c in ordered], min_chunks):
         run = ordered[a:b]
         out.append(Stretch(run[0].start_time, max(c.end_time for c in run), len(run),
                            float(np.mean([c.prob_ai for c in run]))))
@@ -65,11 +67,13 @@ def stretch_figures(validation: Mapping[str, Any] | None, settings: ChunkSetting
                     min_chunks: int = MIN_STRETCH_CHUNKS) -> Mapping[str, Any] | None:
     """The model's measured stretch figures (``validation.json``'s ``stretches``, written by
     ``detector.training.splice_eval --validation``) when they were measured with these chunk settings
-    and this run length; ``None`` otherwise (the figures do not carry over to other settings)."""
+    and this run length, at the chunk threshold stretches use (``CHUNK_AI_FROM``); ``None`` otherwise (the
+    figures do not carry over to other settings)."""
     for s in stretch_sections(validation):
         try:
             if (abs(float(s["chunk_duration"]) - settings.chunk_duration) < 1e-9
-                    and abs(float(s["overlap"]) - settings.overlap) < 1e-9 and int(s["min_chunks"]) == min_chunks):
+                    and abs(float(s["overlap"]) - settings.overlap) < 1e-9 and int(s["min_chunks"]) == min_chunks
+                    and abs(float(s.get("threshold", 0.5)) - CHUNK_AI_FROM) < 1e-9):
                 return s
         except (KeyError, TypeError, ValueError):
             continue
@@ -90,12 +94,15 @@ OWN_VOICE_CAVEAT = "a passage converted into the speaker's own voice was found f
 
 
 def stretch_note(stretches: Sequence[Stretch], chunks: Sequence[ChunkResult], settings: ChunkSettings,
-                 validation: Mapping[str, Any] | None = None, min_chunks: int = MIN_STRETCH_CHUNKS) -> str | None:
+                 validation: Mapping[str, Any] | None = None, min_chunks: int = MIN_STRETCH_CHUNKS,
+                 outcome: str | None = None) -> str | None:
     """A note pointing at the AI-sounding stretches of a recording that is *not* called AI-generated as a
     whole (a real recording with a fabricated passage looks like that: the vote says real, or, when the
     passage is long, inconclusive); ``None`` when there is no stretch or the verdict on the whole file is
     AI-generated anyway. Quotes the model's measured figures when it ships them for these settings."""
-    if not stretches or not chunks or file_verdict(chunks)[0] is Verdict.AI_GENERATED:
+    if outcome is None:
+        outcome = file_verdict(chunks)[0].value
+    if not stretches or not chunks or outcome == Verdict.AI_GENERATED.value:
         return None
     from detector.timeline import format_time
 
@@ -116,5 +123,6 @@ def stretch_note(stretches: Sequence[Stretch], chunks: Sequence[ChunkResult], se
     # rather than "most of the recording does not", which would then be false.
     rest = ("the verdict on the whole recording is inconclusive" if majority_says_ai([c.is_ai_generated for c in chunks])
             else "most of the recording does not")
-    return (f"{shown} {verb} AI-generated (at least {min_chunks} chunks in a row) although {rest}: listen to "
+    return (f"{shown} {verb} AI-generated (at least {min_chunks} AI-sounding chunks in a row, P(AI) ≥ "
+            f"{CHUNK_AI_FROM:g}) although {rest}: listen to "
             f"{them} closely, a fabricated passage would look like this; {tested}")

@@ -96,7 +96,8 @@ def test_json_validates_and_has_provenance(service):
     assert p["warnings"][0] == "a warning from decoding" and "narrow-band" in p["warnings"][1]
     assert len(p["warnings"]) == 3 and "background noise" in p["warnings"][2]
     assert p["statement"] == STATEMENT and "not proof" in STATEMENT
-    assert p["verdict"]["label"] in {"ai-generated", "real", "inconclusive"}
+    assert p["verdict"]["label"] in {"ai-generated", "real", "inconclusive", "cannot-judge"}
+    assert p["evidence"]["outcome"] == p["verdict"]["label"] and p["evidence"]["headline"]
     # Round trip through JSON text.
     back = AnalysisResult.from_dict(__import__("json").loads(res.to_json()))
     assert back.total_chunks == res.total_chunks

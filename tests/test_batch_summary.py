@@ -30,7 +30,8 @@ def test_a_result_row_carries_what_the_result_says():
     row = result_row("in/a.wav", r, "out/a.faik.json")
     assert set(row) == set(COLUMNS)
     assert row["verdict"] == "ai-generated" and row["is_deepfake"] == "true"
-    assert row["confidence"] == f"{r.overall_confidence:.3f}" and row["ai_chunks"] == 4 and row["total_chunks"] == 4
+    assert row["ai_sounding_chunks"] == 4 and row["unsure_chunks"] == 0 and row["total_chunks"] == 4
+    assert row["evidence"] == "Leans towards AI-generated speech" and row["likelihood_ratio"] == ""
     assert row["ai_stretches"] == "00:05.0–00:15.0" and row["warnings"] == "noisy | narrow band"
     assert row["sha256"] == "ab" * 32 and row["model"] == "tiny" and row["duration_s"] == "12.50"
     assert row["chunk_duration_s"] == "5" and row["overlap"] == "0.5"
@@ -48,5 +49,5 @@ def test_cells_that_a_spreadsheet_would_run_as_formulas_are_kept_as_text():
 def test_tally_counts_every_verdict_and_failure():
     rows = [result_row("a", _result([0.9, 0.9])), result_row("b", _result([0.1, 0.1])),
             result_row("c", _result([0.1, 0.1])), result_row("d", _result([0.9, 0.1])), failure_row("e", "x")]
-    assert tally(rows) == "5 files: 1 AI-generated, 2 real, 1 inconclusive, 1 failed"
-    assert tally(rows[:1]) == "1 file: 1 AI-generated, 0 real, 0 inconclusive, 0 failed"
+    assert tally(rows) == "5 files: 1 support AI-generated, 2 support real, 1 inconclusive, 0 cannot judge, 1 failed"
+    assert tally(rows[:1]) == "1 file: 1 support AI-generated, 0 support real, 0 inconclusive, 0 cannot judge, 0 failed"

@@ -48,8 +48,8 @@ def test_analyze_mixed_folder_exit_1_with_one_line_reasons(capsys, mixed_folder,
     assert any("empty.mp3" in line and line.startswith("faik: ") for line in lines)
     assert any("report.mp3" in line and line.startswith("faik: ") for line in lines)
     assert not any("notes.txt" in line for line in lines)
-    assert any(line.startswith("good.wav: ") and "chunks AI" in line for line in lines)
-    assert "4 files: 0 AI-generated, " in err and ", 2 failed" in err
+    assert any(line.startswith("good.wav: ") and "AI-sounding" in line for line in lines)
+    assert "4 files: 0 support AI-generated, " in err and ", 2 failed" in err
     written = sorted(p.name for p in out.iterdir())
     assert written == ["good.faik.json", "ça va.faik.json"]  # atomic: no temp files left
     for name in written:
@@ -80,7 +80,9 @@ def test_summary_table_has_a_row_for_every_input(capsys, mixed_folder, tmp_path,
         row, doc = rows[name], json.loads(Path(rows[name]["result_json"]).read_text("utf-8"))
         assert row["error"] == "" and row["verdict"] == doc["provenance"]["verdict"]["label"]
         assert row["sha256"] == doc["provenance"]["input"]["sha256"]
-        assert float(row["confidence"]) == pytest.approx(doc["overall_confidence"], abs=5e-4)
+        assert row["evidence"] == doc["provenance"]["evidence"]["headline"]
+        assert float(row["mean_prob_ai"]) == pytest.approx(doc["provenance"]["verdict"]["mean_probability_ai_generated"],
+                                                           abs=5e-4)
         assert int(row["total_chunks"]) == doc["total_chunks"] and row["model"] == doc["provenance"]["model"]["name"]
 
 
@@ -257,7 +259,7 @@ def test_progress_bar_only_on_a_terminal(capsys, write_audio, tmp_path, tiny_mod
 
     a = write_audio("a.wav", 2.0)
     rc, _, err = run(capsys, "analyze", a, "--model", tiny_model_dir, "--out", tmp_path / "o")
-    assert rc == 0 and "\r" not in err and "chunks AI" in err  # not a TTY: summary lines only
+    assert rc == 0 and "\r" not in err and "AI-sounding" in err  # not a TTY: summary lines only
     buf = io.StringIO()
     bar = Progress(buf, enabled=True)
     bar.chunks("x.wav", 3, 6)

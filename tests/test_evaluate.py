@@ -250,3 +250,38 @@ def test_no_modern_row_without_modern_fakes():
     rep = EvaluationReport.build(items, index="x", split="val", channel="clean", model={}, failed=[],
                                  audio_seconds=8.0, wall_seconds=1.0)
     assert rep.modern is None and "modern row" not in format_report(rep)
+
+
+def test_evaluate_prints_cllr_from_the_models_evidence_map_or_from_p_ai(toy_set):
+    from detector.evaluate import evaluate_index, format_report, stated_llrs
+    from detector.evidence import AI, REAL, ChannelMap, EvidenceMap, _logit, cllr, min_cllr
+
+    index, root = toy_set
+    rep = evaluate_index(index, root, PeakService(), split="val")
+    y = np.array([it.label for it in rep.items])
+    s = np.array([it.prob_ai for it in rep.items])
+    # No map: P(AI) read as posterior odds at an even prior.
+    assert rep.cllr == pytest.approx(cllr(y, _logit(s))) and rep.min_cllr == pytest.approx(min_cllr(y, s))
+    assert "P(AI) as posterior odds" in rep.cllr_basis
+    text = format_report(rep)
+    assert f"Cllr           {rep.cllr:.3f}   (min Cllr {rep.min_cllr:.3f}" in text
+    assert rep.to_dict()["cllr"] == pytest.approx(rep.cllr)
+    # With a map for the channel, its (capped) LRs are the ones scored.
+    emap = EvidenceMap({"clean": ChannelMap(0.5, 0.1, 3, 3)}, {AI: "weak", REAL: "weak"})
+    llr, basis = stated_llrs(s, {"evidence": emap.to_dict()}, "clean")
+    assert basis == "the model's evidence map (clean)" and llr == pytest.approx(emap.llr(s, "clean"))
+    assert np.all(np.abs(llr) < np.log(10))  # "weak" caps |LR| below 10
+    assert "posterior odds" in stated_llrs(s, {"evidence": emap.to_dict()}, "phone-8k")[1]
+
+
+def test_tippett_plot_is_a_png_of_the_asked_size():
+    import struct
+
+    from detector.tippett import tippett_png
+
+    png = tippett_png([-1.0, 0.2, 0.5, 1.5, -0.3, 2.0], [0, 0, 1, 1, 0, 1], "v10 val clean")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR"
+    w, h, depth, colour = struct.unpack(">IIBB", png[16:26])
+    assert (w, h, depth, colour) == (640, 420, 8, 2)
+    with pytest.raises(ValueError):
+        tippett_png([0.1, 0.2], [1, 1])

@@ -22,6 +22,7 @@ from detector.report import (
     AI_COLOUR,
     DEFAULT_STATEMENT,
     REAL_COLOUR,
+    UNSURE_COLOUR,
     format_time,
     render_html_report,
     render_svg,
@@ -80,9 +81,10 @@ def test_report_contains_verdict_hash_settings_model_statement():
     r = make_result([0.9, 0.95, 0.8, 0.97, 0.2], provenance=provenance())
     assert r.verdict == Verdict.AI_GENERATED
     doc = render_html_report(r)
-    assert 'data-verdict="ai-generated"' in doc and "AI-generated speech detected" in doc
+    assert 'data-verdict="ai-generated"' in doc and "Leans towards AI-generated speech" in doc
+    assert "detected" not in doc and "Likely" not in doc
     assert report_mod.html.escape(r.verdict_reason) in doc
-    assert f"{100 * r.overall_confidence:.1f} %" in doc
+    assert f"{100 * r.overall_confidence:.1f} %: the mean probability of the voted class" in doc
     assert "f" * 64 in doc and "a" * 64 in doc  # file and weights hashes
     assert "Custom statement for the test." in doc and DEFAULT_STATEMENT not in doc
     assert "faik-detector-v1" in doc and "FaikDetector" in doc and "1,234,567" in doc
@@ -90,14 +92,14 @@ def test_report_contains_verdict_hash_settings_model_statement():
     assert "9.8.7" in doc and "2026-11-25T10:00:00.000Z" in doc and "2026-11-25T10:00:02.500Z" in doc
     assert "file appears truncated" in doc
     assert "123,456 bytes" in doc and "pcm_s16le" in doc and "44,100 Hz" in doc and "2 channels" in doc
-    assert "4 AI-generated, 1 real" in doc
+    assert "5 chunks: 4 AI-sounding, 0 unsure, 1 real-sounding" in doc
 
 
 @pytest.mark.parametrize(
     "probs, verdict, text, colour",
-    [([0.1, 0.05, 0.2, 0.1], "real", "No AI-generated speech detected", REAL_COLOUR),
-     ([0.9, 0.1, 0.8, 0.2], "inconclusive", "Inconclusive", "#5F5F5F"),
-     ([0.9, 0.95, 0.99], "ai-generated", "AI-generated speech detected", AI_COLOUR)],
+    [([0.1, 0.05, 0.2, 0.1], "real", "Leans towards real speech", REAL_COLOUR),
+     ([0.9, 0.1, 0.8, 0.2], "inconclusive", "Inconclusive: no support either way", "#5F5F5F"),
+     ([0.9, 0.95, 0.99], "ai-generated", "Leans towards AI-generated speech", AI_COLOUR)],
 )
 def test_banner_per_verdict(probs, verdict, text, colour):
     r = make_result(probs)
@@ -109,7 +111,7 @@ def test_banner_per_verdict(probs, verdict, text, colour):
 
 def test_a_one_chunk_result_says_chunk():
     doc = render_html_report(make_result([0.9]))
-    assert "1 of 1 chunk AI-generated" in doc and "1 of 1 chunks" not in doc
+    assert "1 chunk: 1 AI-sounding" in doc and "1 chunks" not in doc
 
 
 def test_default_statement_when_absent():
@@ -123,7 +125,7 @@ def test_numbers_are_read_not_recomputed():
     fake = dataclasses.replace(r, overall_confidence=0.4242, verdict_reason="reason from the result object",
                                summary=dataclasses.replace(r.summary, average_confidence=0.1357))
     doc = render_html_report(fake)
-    assert "42.4 %" in doc and "13.6 %" in doc and "reason from the result object" in doc
+    assert "42.4 %" in doc and "reason from the result object" in doc
 
 
 def test_user_strings_are_escaped():
@@ -165,7 +167,7 @@ def test_chunk_table_rows_and_times():
         assert int(idx) == c.chunk_index
         assert times == f"{format_time(c.start_time)}–{format_time(c.end_time)}"
         assert float(pai) == pytest.approx(c.prob_ai, abs=5e-4) and float(preal) == pytest.approx(c.prob_real, abs=5e-4)
-        assert label == ("AI-generated" if c.is_ai_generated else "real")
+        assert label == {"ai-sounding": "AI-sounding", "unsure": "unsure", "real-sounding": "real-sounding"}[c.band]
     assert rows[1][1] == "00:02.5–00:07.5"
 
 
@@ -179,10 +181,10 @@ def test_svg_regions_colours_opacity_and_lanes():
     by_index = {int(e.find(f"{ns}title").text.split(":")[0].split()[1]): e for e in regions}
     for c in r.chunks:
         e = by_index[c.chunk_index]
-        assert e.get("fill") == (AI_COLOUR if c.is_ai_generated else REAL_COLOUR)
-    # More confident -> more opaque.
-    assert float(by_index[0].get("fill-opacity")) > float(by_index[1].get("fill-opacity"))
-    assert float(by_index[2].get("fill-opacity")) > float(by_index[3].get("fill-opacity"))
+        assert e.get("fill") == {"ai-sounding": AI_COLOUR, "unsure": UNSURE_COLOUR, "real-sounding": REAL_COLOUR}[c.band]
+    # 0.55 and 0.45 are unsure (grey, half-tone), never "AI" or "real"; further from 0.5 -> more opaque.
+    assert by_index[1].get("fill") == by_index[3].get("fill") == UNSURE_COLOUR
+    assert float(by_index[0].get("fill-opacity")) > float(by_index[4].get("fill-opacity"))
     # 50 % overlap: neighbours are on different rows, so no region hides another.
     ys = [float(by_index[i].get("y")) for i in range(5)]
     assert ys[0] != ys[1] and ys[0] == ys[2] and ys[1] == ys[3]
@@ -287,7 +289,7 @@ def test_report_says_how_often_the_model_is_wrong():
     assert "No measured error rates ship with this model" in bare
     # Spliced-passage figures: only those measured at the result's own chunk settings are listed.
     entry = {"min_chunks": 3, "chunk_duration": 5.0, "overlap": 0.5, "mean_insert_s": 9.8, "insert_found": 0.675,
-             "per_hour": 6.2}
+             "per_hour": 6.2, "threshold": 0.65}
     validation["stretches"] = [entry, {**entry, "chunk_duration": 3.0, "insert_found": 0.74}]
     at5 = render_html_report(make_result([0.9, 0.2, 0.7], provenance=prov))
     assert "68% of them" in at5 and "74% of them" not in at5

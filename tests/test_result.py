@@ -86,12 +86,12 @@ def test_majority_vote_and_overall_confidence():
     assert r.overall_confidence == pytest.approx(r.mean_prob_ai)  # mean P(AI) for a deepfake verdict
     assert r.summary.average_confidence == pytest.approx((0.9 + 0.8 + 0.95 + 0.9) / 4)
     assert r.total_chunks == 4 and r.model_loaded
-    assert "3 of 4 chunks (75%)" in r.verdict_reason
+    assert "3 of 4 chunks at P(AI) ≥ 0.5" in r.verdict_reason
 
 
 def test_a_one_chunk_clip_reads_one_chunk_not_chunks():
     r = aggregate(chunks_from([0.9]), SETTINGS)
-    assert "1 of 1 chunk (100%) sounds AI-generated" in r.verdict_reason
+    assert "1 of 1 chunk at P(AI)" in r.verdict_reason
 
 
 def test_real_verdict_uses_mean_p_real():

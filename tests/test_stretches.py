@@ -13,7 +13,7 @@ from detector.result import ChunkResult, validate_result_dict
 from detector.stretches import Stretch, ai_runs, find_ai_stretches, stretch_figures, stretch_note
 
 SR = 16000
-FIGURES = {"stretches": {"min_chunks": 3, "chunk_duration": 5.0, "overlap": 0.5, "threshold": 0.5,
+FIGURES = {"stretches": {"min_chunks": 3, "chunk_duration": 5.0, "overlap": 0.5, "threshold": 0.65,
                          "spliced": 1152, "controls": 72, "mean_insert_s": 9.8, "insert_found": 0.68,
                          "controls_flagged": 0.05, "per_hour": 4.4}}
 
@@ -38,17 +38,22 @@ def test_runs_are_half_open_ranges_of_at_least_the_asked_length():
 
 
 def test_stretches_carry_times_chunk_counts_and_mean_probability():
-    chunks = _chunks([0.1, 0.2, 0.9, 0.7, 0.8, 0.3, 0.6, 0.6, 0.1])  # 5 s chunks every 2.5 s
+    chunks = _chunks([0.1, 0.2, 0.9, 0.7, 0.8, 0.3, 0.66, 0.66, 0.1])  # 5 s chunks every 2.5 s
     found = find_ai_stretches(list(reversed(chunks)))  # order of the input does not matter
     assert found == [Stretch(5.0, 15.0, 3, pytest.approx(0.8))]
-    assert find_ai_stretches(chunks, min_chunks=2)[1] == Stretch(15.0, 22.5, 2, pytest.approx(0.6))
+    assert find_ai_stretches(chunks, min_chunks=2)[1] == Stretch(15.0, 22.5, 2, pytest.approx(0.66))
+    # Unsure chunks (P(AI) 0.35-0.65) are not AI-sounding: three at 0.6 in a row are no stretch.
+    assert find_ai_stretches(_chunks([0.6, 0.6, 0.6, 0.1])) == []
 
 
 def test_note_only_when_the_file_is_not_called_ai_and_quotes_matching_figures():
     mostly_real = _chunks([0.1, 0.2, 0.9, 0.7, 0.8, 0.3, 0.1, 0.2, 0.1])
     found = find_ai_stretches(mostly_real)
     note = stretch_note(found, mostly_real, ChunkSettings(), FIGURES)
-    assert note.startswith("00:05.0–00:15.0 sounds AI-generated (at least 3 chunks in a row)")
+    assert note.startswith("00:05.0–00:15.0 sounds AI-generated (at least 3 AI-sounding chunks in a row, P(AI) ≥ 0.65)")
+    # figures measured at the seed's 0.5 threshold do not describe runs of AI-sounding chunks
+    at_half = {"stretches": {**FIGURES["stretches"], "threshold": 0.5}}
+    assert "68%" not in stretch_note(found, mostly_real, ChunkSettings(), at_half)
     assert "68%" in note and "about 4 times per hour" in note and "10 s of AI speech in another voice" in note
     assert "own voice was found far less often" in note  # the figures are an upper bound: said where quoted
     # other chunk settings or no figures: the stretch is still pointed at, the figures are not claimed
