@@ -12,7 +12,7 @@ from desktop import style
 from desktop.theme import ReadableDelegate
 from detector.result import ChunkResult
 
-_COLUMNS = ("#", "Start", "End", "Sounds", "P(AI)", "P(real)", "Confidence")
+_COLUMNS = ("#", "Start", "End", "Sounds", "P(AI)", "P(real)")
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -46,13 +46,12 @@ class ChunkTableModel(QAbstractTableModel):
                 str(c.chunk_index),
                 style.format_mmss(c.start_time, precise=True),
                 style.format_mmss(c.end_time, precise=True),
-                "AI-generated" if c.is_ai_generated else "real",
+                style.BAND_LABEL[c.band],
                 f"{c.prob_ai:.3f}",
                 f"{c.prob_real:.3f}",
-                f"{c.confidence:.0%}",
             )[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 3:
-            return QBrush(QColor(style.AI_COLOR if c.is_ai_generated else style.REAL_COLOR))
+            return QBrush(QColor(style.BAND_COLOR[c.band]))
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignCenter)
         return None

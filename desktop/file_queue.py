@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTreeWidget
 from desktop import style
 from desktop.theme import ReadableDelegate
 from detector.result import AnalysisResult, Verdict
+from detector.wording import describe
 
 
 class ItemState(str, Enum):
@@ -35,10 +36,11 @@ class ItemState(str, Enum):
     CANCELLED = "cancelled"
 
 
-_VERDICT_LABEL = {
-    Verdict.AI_GENERATED: ("⚠ Likely AI-generated", style.AI_COLOR),
-    Verdict.REAL: ("✔ Likely real", style.REAL_COLOR),
-    Verdict.INCONCLUSIVE: ("? Inconclusive", style.INCONCLUSIVE_COLOR),
+_VERDICT_LOOK = {
+    Verdict.AI_GENERATED: ("⚠", style.AI_COLOR),
+    Verdict.REAL: ("✔", style.REAL_COLOR),
+    Verdict.INCONCLUSIVE: ("?", style.INCONCLUSIVE_COLOR),
+    Verdict.CANNOT_JUDGE: ("⊘", style.CANNOT_JUDGE_COLOR),
 }
 
 
@@ -127,7 +129,7 @@ class FileQueue(QTreeWidget):
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.header().setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
-        self.header().resizeSection(2, 190)
+        self.header().resizeSection(2, 220)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setItemDelegate(ReadableDelegate(self))  # coloured text readable on light and dark themes
@@ -260,9 +262,10 @@ class FileQueue(QTreeWidget):
             row.setToolTip(2, item.message)
             row.setForeground(2, QBrush(QColor(style.FAIL_COLOR)))
         elif item.result is not None and item.state == ItemState.DONE:
-            label, color = _VERDICT_LABEL[item.result.verdict]
-            row.setText(2, f"{label} ({item.result.overall_confidence:.0%})")
-            row.setToolTip(2, item.result.verdict_reason)
+            icon, color = _VERDICT_LOOK[item.result.verdict]
+            words = describe(item.result)  # the banner's and the report's words
+            row.setText(2, f"{icon} {words.short}")
+            row.setToolTip(2, f"{words.headline}\n{words.explanation}")
             row.setForeground(2, QBrush(QColor(color)))
         else:
             row.setText(2, "")

@@ -46,8 +46,9 @@ DROP_TEXT = "Drop audio or video files here, or File → Open"
 
 def _legend_html() -> str:
     sw = "<span style='color:{c}; font-size:14pt;'>■</span>"
-    return (f"{sw.format(c=style.AI_COLOR)} AI-generated &nbsp; {sw.format(c=style.REAL_COLOR)} real "
-            "&nbsp;·&nbsp; darker = more confident &nbsp;·&nbsp; overlapping chunks: own rows "
+    return (f"{sw.format(c=style.AI_COLOR)} AI-sounding &nbsp; {sw.format(c=style.UNSURE_COLOR)} unsure &nbsp; "
+            f"{sw.format(c=style.REAL_COLOR)} real-sounding "
+            "&nbsp;·&nbsp; darker = further from 0.5 &nbsp;·&nbsp; overlapping chunks: own rows "
             "&nbsp;·&nbsp; - - - 0.5 threshold")
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 AI_COLOR = "#D55E00"        # vermillion
 REAL_COLOR = "#0072B2"      # blue
 INCONCLUSIVE_COLOR = "#8A6D00"  # dark amber, readable on light backgrounds
+UNSURE_COLOR = "#8C8C8C"    # grey: chunks near the threshold (detector.evidence.chunk_band)
+CANNOT_JUDGE_COLOR = "#555555"  # no verdict either way
+BAND_COLOR = {"ai-sounding": AI_COLOR, "unsure": UNSURE_COLOR, "real-sounding": REAL_COLOR}
+BAND_LABEL = {"ai-sounding": "AI-sounding", "unsure": "unsure", "real-sounding": "real-sounding"}
 NEUTRAL_COLOR = "#555555"
 OK_COLOR = "#009E73"        # bluish green (model ready)
 FAIL_COLOR = "#CC3311"

@@ -7,21 +7,27 @@ number. Colour is always paired with an icon and text.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop import style
-from detector.result import DEFAULT_THRESHOLD, INCONCLUSIVE_MARGIN, AnalysisResult, Verdict, of_chunks, sound
+from detector.evidence import CHUNK_AI_FROM, CHUNK_REAL_BELOW, SCALE_TEXT
+from detector.result import AnalysisResult, Verdict
+from detector.wording import describe
 
-_VERDICT_TEXT = {
-    Verdict.AI_GENERATED: ("Likely AI-generated", "⚠", style.AI_COLOR),
-    Verdict.REAL: ("Likely real", "✔", style.REAL_COLOR),
-    Verdict.INCONCLUSIVE: ("Inconclusive", "?", style.INCONCLUSIVE_COLOR),
+_VERDICT_LOOK = {
+    Verdict.AI_GENERATED: ("⚠", style.AI_COLOR),
+    Verdict.REAL: ("✔", style.REAL_COLOR),
+    Verdict.INCONCLUSIVE: ("?", style.INCONCLUSIVE_COLOR),
+    Verdict.CANNOT_JUDGE: ("⊘", style.CANNOT_JUDGE_COLOR),
 }
 
 
 class VerdictBanner(QFrame):
-    """Big verdict text + icon, confidence and counts, and the 'evidence, not proof' line."""
+    """Big headline + icon (:func:`detector.wording.describe`: the report's words), the likelihood ratio
+    in words or why the recording cannot be judged, the held-out "N of M" sentence and the chunk counts."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +38,7 @@ class VerdictBanner(QFrame):
         self._icon.setFixedWidth(56)
         self._title = QLabel()
         self._title.setObjectName("verdictTitle")
+        self._title.setWordWrap(True)
         self._details = QLabel()
         self._details.setObjectName("verdictDetails")
         self._details.setWordWrap(True)
@@ -53,13 +60,11 @@ class VerdictBanner(QFrame):
         row.addWidget(self._icon)
         row.addLayout(text_col, 1)
         self.verdict: Verdict | None = None
-        m = INCONCLUSIVE_MARGIN
+        self.words = None  # detector.wording.Wording of the result shown
         self.setToolTip(
-            f"A chunk sounds AI-generated when P(AI) ≥ {DEFAULT_THRESHOLD:g}; the file's verdict is the majority "
-            f"of its chunks.\n'Inconclusive' when the vote is close "
-            f"(AI share of chunks within {m * 100:g} points of 50 %) "
-            f"or the model is unsure on average (mean P(AI) within {m:g} of 0.5).\n"
-            "Confidence: the mean probability, over all chunks, of the class the file was given.")
+            f"The headline says how strongly the file score (mean P(AI) over chunks) supports AI-generated or real "
+            f"speech: {SCALE_TEXT}.\nA chunk is AI-sounding when P(AI) ≥ {CHUNK_AI_FROM:g}, real-sounding below "
+            f"{CHUNK_REAL_BELOW:g}, unsure between.")
         self.show_message("No result yet", "Drop audio or video files here, or use File → Open.")
 
     # -- states -----------------------------------------------------------------------------------
@@ -92,6 +97,7 @@ class VerdictBanner(QFrame):
                      icon: str = "♪") -> None:
         """A neutral state (no result, analysing, error)."""
         self.verdict = None
+        self.words = None
         self._paint(color, icon)
         self._title.setText(title)
         self._details.setText(details)
@@ -101,21 +107,21 @@ class VerdictBanner(QFrame):
 
     def show_result(self, result: AnalysisResult, file_name: str = "") -> None:
         """Show a finished analysis exactly as the detector reported it."""
-        title, icon, color = _VERDICT_TEXT[result.verdict]
+        icon, color = _VERDICT_LOOK[result.verdict]
+        words = describe(result)
         self.verdict = result.verdict
+        self.words = words
         self._paint(color, icon)
-        self._title.setText(title)
-        s = result.summary
-        prefix = f"{file_name} — " if file_name else ""
-        self._details.setText(
-            f"{prefix}confidence {result.overall_confidence:.0%} · {of_chunks(s.ai_generated_chunks, s.total_chunks)} "
-            f"{sound(s.ai_generated_chunks)} AI-generated ({s.ai_generated_ratio:.0%}), "
-            f"{s.real_chunks} {sound(s.real_chunks)} real"
-        )
+        self._title.setText(words.headline)
+        self._details.setTextFormat(Qt.TextFormat.PlainText)
+        self._details.setText(words.explanation)
         self._details.setVisible(True)
-        self._evidence.setText(f"<b>Evidence, not proof:</b> {result.verdict_reason}.")
+        self._evidence.setTextFormat(Qt.TextFormat.PlainText)
+        self._evidence.setText("\n".join(t for t in (words.held_out, words.chunks) if t))
         self._evidence.setVisible(True)
         source = source_line(result.provenance)
+        if file_name:
+            source = f"{html.escape(file_name)} · {source}" if source else html.escape(file_name)
         self._source.setText(source)
         self._source.setVisible(bool(source))
 

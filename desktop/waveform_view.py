@@ -9,7 +9,7 @@ Four plots share one time axis (mm:ss):
   (:mod:`detector.spectrogram`), on one colour scale per file;
 * chunk *lanes*: overlapping chunks go to different rows, so every chunk stays
   visible; all chunks are one ``BarGraphItem`` (one brush per bar: vermillion
-  AI / blue real, opacity by confidence) instead of hundreds of items;
+  AI-sounding / grey unsure / blue real-sounding, opacity by confidence) instead of hundreds of items;
 * P(AI) per chunk (at its centre) with the 0.5 decision threshold.
 
 Clicking anywhere selects the chunk under the cursor (in the lanes, the chunk
@@ -41,17 +41,18 @@ LEVEL_STEP = 32  # each coarser level merges this many bins of the one below
 
 
 @lru_cache(maxsize=512)
-def _brush_for(is_ai: bool, alpha_step: int):
-    color = style.AI_COLOR if is_ai else style.REAL_COLOR
-    return pg.mkBrush(*style.rgba(color, alpha_step / 100.0))
+def _brush_for(band: str, alpha_step: int):
+    return pg.mkBrush(*style.rgba(style.BAND_COLOR[band], alpha_step / 100.0))
 
 
-def _chunk_brush(is_ai: bool, confidence: float):
-    """Shared brushes (one per colour and 1 % of opacity): thousands of chunks, few objects."""
-    return _brush_for(bool(is_ai), int(round(100 * style.confidence_alpha(confidence))))
+def _chunk_brush(chunk: ChunkResult):
+    """Shared brushes (one per band colour and 1 % of opacity): thousands of chunks, few objects. Colour
+    by the chunk's band (AI-sounding / unsure / real-sounding); unsure chunks half-tone."""
+    alpha = 0.5 if chunk.band == "unsure" else style.confidence_alpha(chunk.confidence)
+    return _brush_for(chunk.band, int(round(100 * alpha)))
 
 
-_POINT_BRUSH = {True: pg.mkBrush(style.AI_COLOR), False: pg.mkBrush(style.REAL_COLOR)}
+_POINT_BRUSH = {band: pg.mkBrush(color) for band, color in style.BAND_COLOR.items()}
 
 
 def _envelope(samples: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -486,7 +487,7 @@ class WaveformView(pg.GraphicsLayoutWidget):
         chunks, lanes = list(self._chunks), list(self._lanes)
         self._drawn_chunks = chunks
         n_lanes = max(1, len(self._lane_ends))
-        brushes = [_chunk_brush(c.is_ai_generated, c.confidence) for c in chunks]
+        brushes = [_chunk_brush(c) for c in chunks]
         self._bars.setOpts(
             x0=np.array([c.start_time for c in chunks], float), x1=np.array([c.end_time for c in chunks], float),
             y0=np.array(lanes, float), y1=np.array(lanes, float) + 0.85, brushes=brushes)
@@ -497,5 +498,5 @@ class WaveformView(pg.GraphicsLayoutWidget):
         self._prob_curve.setData(centres[order], probs[order])
         self._prob_points.setData(
             x=centres, y=probs,
-            brush=[_POINT_BRUSH[c.is_ai_generated] for c in chunks],
+            brush=[_POINT_BRUSH[c.band] for c in chunks],
             size=6 if len(chunks) <= 600 else 3)

@@ -91,10 +91,11 @@ def test_drop_analyses_and_draws_one_region_per_chunk_coloured_by_verdict(qtbot,
     by_index = {c.chunk_index: c for c in result.chunks}
     for r in regions:
         c = by_index[r["chunk_index"]]
-        assert r["color"] == (style.AI_COLOR if c.is_ai_generated else style.REAL_COLOR)
+        assert r["color"] == style.BAND_COLOR[c.band]
         assert r["start"] == pytest.approx(c.start_time) and r["end"] == pytest.approx(c.end_time)
-    assert {r["color"] for r in regions} == {style.AI_COLOR, style.REAL_COLOR}
-    # A more confident chunk is drawn more opaque.
+    # P(AI) 0.55 is "unsure" (grey), not AI-generated: chunk bands, not the 0.5 threshold, colour the lanes.
+    colours = {r["chunk_index"]: r["color"] for r in regions}
+    assert colours[4] == style.UNSURE_COLOR and colours[0] == style.AI_COLOR
     alpha = {r["chunk_index"]: r["alpha"] for r in regions}
     assert alpha[0] > alpha[4]  # P(AI) 0.92 vs 0.55
     # Overlapping chunks never share a lane.
@@ -103,12 +104,13 @@ def test_drop_analyses_and_draws_one_region_per_chunk_coloured_by_verdict(qtbot,
             if a is not b and a["lane"] == b["lane"]:
                 assert a["end"] <= b["start"] + 1e-9 or b["end"] <= a["start"] + 1e-9
     # The banner and the table show the detector's fields.
-    titles = {"ai-generated": "Likely AI-generated", "real": "Likely real", "inconclusive": "Inconclusive"}
-    assert window.banner.title_text() == titles[result.verdict.value]
-    assert result.verdict_reason in window.banner.evidence_text()
-    assert f"{result.overall_confidence:.0%}" in window.banner.details_text()
+    from detector.wording import describe
+
+    words = describe(result)
+    assert window.banner.title_text() == words.headline and window.banner.details_text() == words.explanation
+    assert words.chunks in window.banner.evidence_text()
     assert window.table.model().rowCount() == result.total_chunks
-    assert window.queue.row_texts(item)[2].startswith(("⚠", "✔", "?"))
+    assert window.queue.row_texts(item)[2].startswith(("⚠", "✔", "?", "⊘"))
 
 
 def test_click_on_a_chunk_selects_it_in_the_table_and_back(qtbot, make_window, write_audio, pattern_service):
