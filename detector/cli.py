@@ -467,6 +467,8 @@ def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows:
             if args.skip_existing and out_dir is not None and (out_dir / f"{base}.faik.json").is_file():
                 json_path = out_dir / f"{base}.faik.json"
                 kept = _reusable_result(json_path, path, model, options)
+                if kept is not None and args.report and not (out_dir / f"{base}.faik.html").is_file():
+                    kept = None  # its report was never written (stopped by a full disk, say): write both again
                 if kept is not None:
                     rows.append(result_row(path, kept, str(json_path)))
                     state["done"] += 1

@@ -469,3 +469,120 @@ def test_odd_headers_and_tiny_files_fail_with_a_reason(tmp_path, write_audio):
 
     with pytest.raises(AudioDecodeError, match="too short to analyse"):
         load_audio(write_audio("one-sample.wav", 0.0, signal=np.array([0.5], dtype=np.float32)))
+
+
+def test_skip_existing_writes_a_missing_report_again(capsys, tmp_path, write_audio, tiny_model_dir):
+    src = write_audio("r.wav", 3.0)
+    argv = ["analyze", src, "--out", tmp_path / "o", "--model", tiny_model_dir, "--report"]
+    assert run(capsys, *argv)[0] == 0
+    (tmp_path / "o" / "r.faik.html").unlink()  # as a full disk leaves it: the JSON written, the report not
+    rc, _, err = run(capsys, *argv, "--skip-existing")
+    assert rc == 0 and "skipped" not in err and (tmp_path / "o" / "r.faik.html").is_file()
+
+
+# --------------------------------------------------------------------------- the bad-input corpus
+
+def _corpus(folder: Path) -> None:
+    """Bad and odd inputs a laptop holds: broken containers, cut-off files, odd rates and channel counts,
+    NaN samples, huge headers, links, a FIFO, a folder with an audio name."""
+    import struct
+
+    import av
+    import numpy as np
+    import soundfile as sf
+
+    from faik_testkit import synth_speechlike
+
+    folder.mkdir()
+    sig = synth_speechlike(3.0)
+    pcm = (sig * 32767).astype("<i2").tobytes()
+
+    def w(name, data, sr=16000, subtype=None, fmt=None):
+        sf.write(str(folder / name), data, sr, subtype=subtype, format=fmt)
+
+    def header(sr=16000, ch=1, tag=1, data_len=len(pcm)):
+        fmt = struct.pack("<IHHIIHH", 16, tag, ch, sr, sr * max(ch, 1) * 2, max(ch, 1) * 2, 16)
+        return (b"RIFF" + struct.pack("<I", min(36 + data_len, 0xFFFFFFFF)) + b"WAVE" + b"fmt " + fmt
+                + b"data" + struct.pack("<I", data_len))
+
+    def encode(name, codec, fmt):
+        out = av.open(str(folder / name), "w", format=fmt)
+        st = out.add_stream(codec, rate=16000)
+        frame = av.AudioFrame.from_ndarray((sig * 32767).astype(np.int16)[None, :], format="s16", layout="mono")
+        frame.sample_rate = 16000
+        for packet in [*st.encode(frame), *st.encode(None)]:
+            out.mux(packet)
+        out.close()
+        return (folder / name).read_bytes()
+
+    w("good.wav", sig)
+    (folder / "empty.wav").write_bytes(b"")
+    (folder / "text.wav").write_text("not audio\n" * 200)
+    (folder / "pdf.mp3").write_bytes(b"%PDF-1.4\n" + b"1 0 obj << >> endobj\n" * 300)
+    w("whole.flac", sig)
+    flac = (folder / "whole.flac").read_bytes()
+    (folder / "whole.flac").unlink()
+    (folder / "truncated.flac").write_bytes(flac[: len(flac) // 3])
+    (folder / "header-only.flac").write_bytes(flac[:200])
+    damaged = bytearray(flac)
+    damaged[len(flac) // 2: len(flac) // 2 + 1000] = bytes(1000)
+    (folder / "damaged-middle.flac").write_bytes(bytes(damaged))
+    mp3 = encode("whole.mp3", "mp3", "mp3")
+    (folder / "whole.mp3").unlink()
+    (folder / "truncated.mp3").write_bytes(mp3[: len(mp3) // 4])
+    (folder / "huge-id3.mp3").write_bytes(b"ID3\x04\x00\x00\x7f\x7f\x7f\x7f" + bytes(1_000_000) + mp3)
+    m4a = encode("whole.m4a", "aac", "mp4")
+    (folder / "whole.m4a").unlink()
+    (folder / "truncated.m4a").write_bytes(m4a[: len(m4a) // 2])
+    w("nan.wav", np.full(32000, np.nan, dtype=np.float32), subtype="FLOAT")
+    some = sig.copy()
+    some[::40] = np.nan
+    w("some-nan.wav", some, subtype="FLOAT")
+    w("loud-float64.wav", sig.astype(np.float64) * 40, subtype="DOUBLE")
+    (folder / "zero-channels.wav").write_bytes(header(ch=0) + pcm)
+    w("eight-channels.wav", np.stack([sig] * 8, axis=1))
+    (folder / "rate-1hz.wav").write_bytes(header(sr=1) + pcm)
+    (folder / "rate-0.wav").write_bytes(header(sr=0) + pcm)
+    w("rate-384k.wav", synth_speechlike(1.0, 384000), sr=384000)
+    big = header()
+    (folder / "huge-header.wav").write_bytes(big[:12] + b"LIST" + struct.pack("<I", 2_000_000) + bytes(2_000_000)
+                                             + big[12:] + pcm)
+    (folder / "claims-days.wav").write_bytes(header(data_len=0xFFFFFFF0) + pcm)
+    (folder / "cut-off.wav").write_bytes(header(data_len=len(pcm) * 20) + pcm)
+    (folder / "unknown-codec.wav").write_bytes(header(tag=0x1234) + pcm)
+    w("silent.wav", np.zeros(32000, dtype=np.float32))
+    w("one-sample.wav", sig[:1])
+    w("u8.wav", sig, subtype="PCM_U8")
+    w("flac-named.mp3", sig, fmt="FLAC")
+    (folder / "random.ogg").write_bytes(np.random.default_rng(0).bytes(40_000))
+    (folder / "zeros.wav").write_bytes(bytes(200_000))
+    w("ça va 😀.wav", sig)
+    w("-rf.wav", sig)
+    (folder / "dangling-link.wav").symlink_to(folder.parent / "missing.wav")
+    (folder / "loop-a.wav").symlink_to(folder / "loop-b.wav")
+    (folder / "loop-b.wav").symlink_to(folder / "loop-a.wav")
+    elsewhere = folder.parent / "elsewhere"
+    elsewhere.mkdir()
+    (folder / "link-to-folder.wav").symlink_to(elsewhere, target_is_directory=True)
+    os.mkfifo(folder / "fifo.wav")
+    (folder / "folder-named.wav").mkdir()
+    w("folder-named.wav/inside.wav", sig)
+
+
+def test_bad_input_corpus_each_named_no_traceback(capsys, tmp_path, tiny_model_dir):
+    folder = tmp_path / "corpus"
+    _corpus(folder)
+    entries = sorted(p.name for p in folder.iterdir())
+    out, summary = tmp_path / "out", tmp_path / "corpus.csv"
+    rc, stdout, err = run(capsys, "analyze", folder, folder / "fifo.wav", "--model", tiny_model_dir,
+                          "--out", out, "--summary", summary, "-q")
+    assert rc == 1 and stdout == ""
+    assert "Traceback" not in err and "unexpected error" not in err, err
+    rows = {Path(r["file"]).name: r for r in read_summary(summary)}
+    # Every entry (the folder with an audio name stands for the file inside it) has a row: a verdict or a reason.
+    assert set(entries) - {"folder-named.wav"} | {"inside.wav"} == set(rows)
+    for name, row in rows.items():
+        assert row["verdict"] != "failed" or row["error"], name
+        if row["verdict"] == "failed":
+            assert any(name in line for line in err.splitlines() if line.startswith("faik: ")), name
+    assert rows["good.wav"]["verdict"] != "failed" and rows["dangling-link.wav"]["verdict"] == "failed"
