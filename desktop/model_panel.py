@@ -108,9 +108,8 @@ class ModelPanel(QFrame):
         self.busy.setVisible(False)
         self.retry_button.setVisible(False)
         if switch_failed:
-            self.title.setText(f"Model ready: <b>{html.escape(info.name)}</b> ({html.escape(info.source_kind)}) "
-                               "— still in use, the new model failed to load")
-            self.error.setText(self._failure + f" — {info.name} is still loaded and in use.")
+            self.error.setText(self._failure[:1].upper() + self._failure[1:]
+                               + f". {info.name} is still loaded and in use.")
         self.error.setVisible(switch_failed)
         labels = ", ".join(f"{k}: {v}" for k, v in sorted(info.labels.items()))
         values = {
