@@ -28,13 +28,12 @@ from desktop.chunk_table import ChunkTable
 from desktop.file_queue import FileQueue, ItemState, QueueItem, supported_extensions
 from desktop.model_panel import ModelPanel, ModelSourceDialog
 from desktop.playback import ChunkPlayer
-from desktop import settings_store
+from desktop import exports, settings_store
 from desktop.analysis_controller import AnalysisController, limit_kept_audio
 from desktop.help_text import about_html, format_eta, help_html
 from desktop.settings_panel import SettingsPanel
 from desktop.verdict_banner import VerdictBanner
 from desktop.waveform_view import WaveformView
-from detector.atomic import atomic_write_text
 from detector.chunking import ChunkSettings
 from detector.errors import FaikError
 
@@ -694,29 +693,15 @@ class MainWindow(QMainWindow):
 
     def export_json(self, path: str | os.PathLike) -> Path:
         """Write the shown result's JSON (the contract + provenance), atomically, never over the input."""
-        item = self._require_result()
-        return atomic_write_text(path, item.result.to_json(), protect=[item.path])
+        return exports.write_json(self._shown, path)
 
     def export_report(self, path: str | os.PathLike) -> Path:
         """Write the human-readable HTML report of the shown result."""
-        from detector.report import write_html_report
-
-        item = self._require_result()
-        return write_html_report(path, item.result, item.audio)
+        return exports.write_report(self._shown, path)
 
     def export_summary(self, path: str | os.PathLike) -> Path:
         """Write one CSV row per finished file of the queue (analysed, failed or cancelled), atomically."""
-        from detector.batch_summary import failure_row, result_row, summary_csv
-
-        rows = []
-        for it in self.queue.items:
-            if it.result is not None:
-                rows.append(result_row(it.path, it.result))
-            elif it.state in (ItemState.ERROR, ItemState.CANCELLED):
-                rows.append(failure_row(it.path, it.message or it.state.value))
-        if not self._any_result():
-            raise FaikError("no results to export yet; analyse a file first")
-        return atomic_write_text(path, summary_csv(rows), protect=[it.path for it in self.queue.items])
+        return exports.write_summary(self.queue.items, path)
 
     def _any_result(self) -> bool:
         return any(it.result is not None for it in self.queue.items)
@@ -741,20 +726,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Saved {out}" + (f" ({waiting} files not analysed yet are not in it)"
                                                           if waiting else ""), 8000)
 
-    def _require_result(self) -> QueueItem:
-        item = self._shown
-        if item is None or item.result is None:
-            raise FaikError("no result to export yet; analyse a file first")
-        return item
-
     def _export_dialog(self, kind: str) -> None:
         item = self._shown
         if item is None or item.result is None:
             return
-        suffix, filt, func = ((".faik.json", "JSON (*.json)", self.export_json) if kind == "json"
-                              else (".faik-report.html", "HTML report (*.html)", self.export_report))
-        default = str(item.path.with_name(item.path.stem + suffix))
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", default, filt)
+        func = self.export_json if kind == "json" else self.export_report
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", str(exports.default_path(item, kind)),
+                                              exports.KINDS[kind][1])
         if not path:
             return
         try:
