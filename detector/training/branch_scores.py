@@ -25,6 +25,7 @@ import torch
 
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.faik_whisper_model import BRANCHES, FaikWhisperDetectorForAudioClassification
+from detector.training.experimental_model import load_recipe_model
 from detector.training.tune_stem import pad_mels
 
 __all__ = ["BRANCHES", "BranchScores", "branch_logits", "file_scores", "model_weights", "score_files", "tuned_logits"]
@@ -149,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    model = FaikWhisperDetectorForAudioClassification.from_pretrained(a.model).eval()
+    model = load_recipe_model(a.model).eval()  # the shipped class or the recipe's experiment class
     rows = read_index(a.index, split=a.split)
     rows = rows[:a.limit] if a.limit else rows
     s = score_files(model, rows, a.root, a.channel,

@@ -29,6 +29,7 @@ import torch
 
 from detector.faik_whisper_model import FaikWhisperDetectorForAudioClassification
 from detector.training.branch_scores import BranchScores, file_scores, model_weights, tuned_logits
+from detector.training.experimental_model import load_recipe_model
 from detector.training.metrics import ece
 from detector.training.metrics import eer as eer_or_nan
 
@@ -202,11 +203,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     scores = {ch: BranchScores.load(a.scores.format(channel=ch)) for ch in a.channels.split(",") if ch}
-    reference = FaikWhisperDetectorForAudioClassification.from_pretrained(a.reference).eval()
+    reference = load_recipe_model(a.reference).eval()
     if a.candidate_scores and len(a.candidates) != 1:
         p.error("--candidate-scores goes with exactly one candidate")
     for folder in a.candidates:
-        candidate = FaikWhisperDetectorForAudioClassification.from_pretrained(folder).eval()
+        candidate = load_recipe_model(folder).eval()  # an experiment option's run too
         print(f"{Path(folder).name} against {Path(a.reference).name} (90 % paired bootstrap, {a.resamples} resamples):")
         if a.candidate_scores:
             own = {ch: BranchScores.load(a.candidate_scores.format(channel=ch)) for ch in scores}

