@@ -231,13 +231,13 @@ def fit_channel_map(scores: Sequence[float], labels: Sequence[int], l2: float = 
 
 #: Score edges of the held-out table (the N-of-M sentence).
 HELD_OUT_EDGES: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(1, 20))
-#: The sentence needs at least this many held-out recordings at the score or beyond.
+#: The sentence needs at least this many held-out recordings scoring near the recording.
 MIN_HELD_OUT = 10
 
 
 @dataclass(frozen=True)
 class HeldOutTable:
-    """Per score edge e: held-out AI-generated / real recordings scoring >= e and <= e."""
+    """Per score edge e: held-out AI-generated / real recordings scoring >= e and <= e, and the totals."""
 
     edges: tuple[float, ...]
     fake_at_least: tuple[int, ...]
@@ -266,31 +266,31 @@ class HeldOutTable:
         return cls(*(tuple(d[k]) for k in ("edges", "fake_at_least", "real_at_least", "fake_at_most",
                                            "real_at_most")), int(d.get("n_fake", 0)), int(d.get("n_real", 0)))
 
-    def _share(self, of: str) -> float | None:
-        """The share of all held-out recordings of class ``of`` (the base rate the N of M compares with)."""
-        total = self.n_fake + self.n_real
-        return None if not total else (self.n_fake if of == AI else self.n_real) / total
-
     def lookup(self, score: float) -> dict[str, Any] | None:
-        """For a score at or above 0.5: the largest edge <= score with at least ``MIN_HELD_OUT`` recordings
-        at or above it, and how many of those were AI-generated; below 0.5 the mirror image (at or below,
-        real). ``None`` when no edge on the score's side has enough recordings."""
-        s = float(score)
-        if s >= 0.5:
-            cands = [i for i, e in enumerate(self.edges) if 0.5 <= e <= s + 1e-12]
-            for i in sorted(cands, key=lambda i: -self.edges[i]):
-                m = self.fake_at_least[i] + self.real_at_least[i]
-                if m >= MIN_HELD_OUT:
-                    return {"edge": self.edges[i], "side": "at-least", "n": self.fake_at_least[i], "m": m,
-                            "of": AI, "share": self._share(AI)}
-        else:
-            cands = [i for i, e in enumerate(self.edges) if s - 1e-12 <= e < 0.5]
-            for i in sorted(cands, key=lambda i: self.edges[i]):
-                m = self.fake_at_most[i] + self.real_at_most[i]
-                if m >= MIN_HELD_OUT:
-                    return {"edge": self.edges[i], "side": "at-most", "n": self.real_at_most[i], "m": m, "of": REAL,
-                            "share": self._share(REAL)}
-        return None
+        """How many held-out recordings scored near ``score`` and how many of them were AI-generated:
+        the 0.05-wide bin between edges that holds the score, widened one edge at a time on both sides
+        until it holds at least ``MIN_HELD_OUT`` recordings. ``{"low", "high", "n", "m", "share"}``
+        (``n`` of ``m`` recordings scoring from ``low`` up to ``high`` were AI-generated; ``share``: the
+        share of AI-generated among all of them, the base rate), or ``None`` when fewer than
+        ``MIN_HELD_OUT`` were measured in all."""
+        if not (self.n_fake + self.n_real):
+            return None
+        # Cumulative counts at or above each edge, with 0 (everything) and past 1 (nothing) added.
+        edges = (0.0,) + tuple(self.edges) + (1.0 + 1e-9,)
+        fake = (self.n_fake,) + tuple(self.fake_at_least) + (0,)
+        real = (self.n_real,) + tuple(self.real_at_least) + (0,)
+        s = min(max(float(score), 0.0), 1.0)
+        i = max(k for k in range(len(edges) - 1) if edges[k] <= s + 1e-12)
+        lo, hi = i, i + 1
+        while True:
+            n, r = fake[lo] - fake[hi], real[lo] - real[hi]
+            if n + r >= MIN_HELD_OUT or (lo == 0 and hi == len(edges) - 1):
+                break
+            lo, hi = max(0, lo - 1), min(len(edges) - 1, hi + 1)
+        if n + r < MIN_HELD_OUT:
+            return None  # too few held-out recordings in all to say anything
+        return {"low": edges[lo], "high": min(1.0, edges[hi]), "n": int(n), "m": int(n + r),
+                "share": self.n_fake / (self.n_fake + self.n_real)}
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from detector.evidence import (CHUNK_AI_FROM, CHUNK_BAND_WORDS, CHUNK_REAL_BELOW, SCALE_TEXT, EvidenceMap, band_of,
-                               chunk_band_counts)
+from detector.evidence import (CHUNK_AI_FROM, CHUNK_BAND_WORDS, CHUNK_REAL_BELOW, SCALE_TEXT, EvidenceMap, band_ceiling,
+                               band_of, chunk_band_counts)
 
 if TYPE_CHECKING:  # pragma: no cover
     from detector.result import AnalysisResult
@@ -78,16 +78,14 @@ def chunk_line(counts: Mapping[str, int]) -> str:
 
 
 def held_out_text(held: Mapping[str, Any] | None, channel: str | None) -> str:
-    """The "N of M" sentence from the model's held-out measurements, or why there is none."""
-    where = channel_words(channel)
+    """The "N of M" sentence from the model's held-out measurements ("" when there are none)."""
     if not held:
         return ""
-    what, side = ("AI-generated", "more") if held.get("side") == "at-least" else ("real", "less")
     share = held.get("share")
-    base = f" ({float(share):.0%} of all of them were {what})" if isinstance(share, (int, float)) else ""
-    return (f"On held-out recordings ({where}, from generators and speakers this model was not trained on), "
-            f"files scoring {float(held['edge']):.2f} or {side} were {what} {int(held['n'])} of "
-            f"{int(held['m'])} times{base}.")
+    base = f" ({float(share):.0%} of all of them were)" if isinstance(share, (int, float)) else ""
+    return (f"On held-out recordings ({channel_words(channel)}, from generators and speakers this model was not "
+            f"trained on), files scoring {float(held['low']):.2f}–{float(held['high']):.2f} were AI-generated "
+            f"{int(held['n'])} of {int(held['m'])} times{base}.")
 
 
 def assess(score: float, chunk_probs: Sequence[float], emap: EvidenceMap | None, channel: str,
@@ -121,23 +119,29 @@ def assess(score: float, chunk_probs: Sequence[float], emap: EvidenceMap | None,
         stated, raw, capped = emap.log10_lr(score, channel)
         band = band_of(stated)
         lr = 10.0 ** stated
-        ev.update(likelihood_ratio=lr, log10_likelihood_ratio=stated, band=band, capped=capped)
         where = f"a score (mean P(AI)) of {score:.2f} on {channel_words(channel)}"
+        lr_text = _ratio(lr)
         if band == "none":
             outcome = OUT_INCONCLUSIVE
-            explanation = (f"likelihood ratio {_ratio(lr)}: {where} is about as probable for real as for "
+            explanation = (f"likelihood ratio {lr_text}: {where} is about as probable for real as for "
                            f"AI-generated speech")
         else:
             outcome = OUT_AI if stated > 0 else OUT_REAL
             ev["supports"] = outcome
-            times = _ratio(lr if stated > 0 else 1.0 / lr)
             first, second = ("AI-generated", "real") if stated > 0 else ("real", "AI-generated")
-            explanation = (f"likelihood ratio {_ratio(lr)}: {where} is {times} times as probable for {first} "
-                           f"speech as for {second} speech")
             if capped:
-                cap = emap.max_band[outcome]
-                explanation += (f" (stated at most as {cap} support, the strongest this model earned on "
-                                f"held-out data)")
+                # The map says more than held-out recordings bore out: say both, and state the cap.
+                edge = 10.0 ** band_ceiling(band)
+                lr_text = f"{_ratio(edge if stated > 0 else 1.0 / edge)}, capped"
+                raw_times = _ratio(10.0 ** abs(raw))
+                explanation = (f"likelihood ratio {lr_text}: for {where} the model's map gives {first} speech "
+                               f"{raw_times} times the probability of {second} speech, but held-out recordings bear "
+                               f"out no more than {band} support for {first} speech, so that is what is stated")
+            else:
+                explanation = (f"likelihood ratio {lr_text}: {where} is {_ratio(lr if stated > 0 else 1.0 / lr)} "
+                               f"times as probable for {first} speech as for {second} speech")
+        ev.update(likelihood_ratio=lr, likelihood_ratio_text=lr_text, log10_likelihood_ratio=stated, band=band,
+                  capped=capped)
         table = emap.held_out.get(channel)
         if table is not None:
             ev["held_out"] = table.lookup(score)
@@ -159,13 +163,14 @@ class Wording:
     held_out: str         # the "N of M" sentence ("" when none)
     chunks: str           # "11 chunks: 6 AI-sounding, 5 unsure, 0 real-sounding (...)"
     likelihood_ratio: float | None
+    likelihood_ratio_text: str = ""  # "4.7", or "10, capped" where the map's cap applies
 
     @property
     def short(self) -> str:
         """The file list's and the batch table's cell: the headline, and the LR when there is one."""
         if self.likelihood_ratio is None:
             return self.headline
-        return f"{self.headline} (LR {_ratio(self.likelihood_ratio)})"
+        return f"{self.headline} (LR {self.likelihood_ratio_text or _ratio(self.likelihood_ratio)})"
 
     def cli_line(self, name: str) -> str:
         return f"{name}: {self.short} — {self.explanation}; {self.chunks}"
@@ -180,7 +185,8 @@ def describe(result: "AnalysisResult") -> Wording:
         return Wording(str(ev.get("outcome", result.verdict.value)), str(ev["headline"]),
                        str(ev.get("explanation", "")), str(ev.get("held_out_text", "")),
                        str(ev.get("chunk_text", chunk_line(chunk_band_counts([c.prob_ai for c in result.chunks])))),
-                       float(lr) if isinstance(lr, (int, float)) and math.isfinite(lr) else None)
+                       float(lr) if isinstance(lr, (int, float)) and math.isfinite(lr) else None,
+                       str(ev.get("likelihood_ratio_text") or ""))
     outcome = result.verdict.value
     return Wording(outcome, headline_for(outcome, None, False),
                    _sentence(f"{NOT_STATED}; {result.verdict_reason}" if result.verdict_reason else NOT_STATED), "",
