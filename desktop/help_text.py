@@ -7,6 +7,7 @@ read them without a dialog.
 from __future__ import annotations
 
 import html
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,17 @@ LIBRARIES = (
 )
 
 
+_MODULE = {"PySide6": "PySide6", "torch": "torch", "transformers": "transformers", "pyqtgraph": "pyqtgraph",
+           "numpy": "numpy", "librosa": "librosa", "soundfile": "soundfile", "av": "av", "silero-vad": "silero_vad"}
+
+
 def _version(dist: str) -> str:
+    """The installed version; in the frozen app (no package metadata) the loaded module's ``__version__``."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
-        return "not installed"
+        module = sys.modules.get(_MODULE.get(dist, dist))
+        return str(getattr(module, "__version__", "bundled"))
 
 
 def app_version() -> str:

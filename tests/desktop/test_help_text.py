@@ -29,3 +29,19 @@ def test_about_without_a_model_still_lists_versions_and_licences():
     text = about_html(None)
     assert "no model loaded yet" in text
     assert all(label in text for label, _dist, _licence in LIBRARIES)
+
+
+def test_versions_without_package_metadata_come_from_the_loaded_module(monkeypatch):
+    """The frozen app carries no dist-info for some packages: About still names the version."""
+    from importlib import metadata
+
+    import numpy
+
+    from desktop import help_text
+
+    def missing(_dist):
+        raise metadata.PackageNotFoundError(_dist)
+
+    monkeypatch.setattr(help_text.metadata, "version", missing)
+    assert help_text._version("numpy") == numpy.__version__
+    assert help_text._version("no-such-dist") == "bundled"
