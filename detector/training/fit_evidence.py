@@ -1,6 +1,6 @@
 """Fit a model's evidence map (``evidence.json``) from its own held-out predictions, and measure it on val.
 
-    python -m detector.training.fit_evidence --model resources/models/faik-detector-v10 --data ../shared/data
+    python -m detector.training fit-evidence --model resources/models/faik-detector-v10 --data ../shared/data
 
 What it does, per channel (default: clean, MP3 32 kbit/s, 8 kHz telephone band, Opus 24 kbit/s, AAC
 32 kbit/s — the channels the app recognises from a file, :func:`detector.analysis.evidence_channel`):
@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "part": "dev (train's held-out generator families and real sources: detector.training.data)",
         "n_real": int((dev[channels[0]][1] == 0).sum()), "n_fake": int((dev[channels[0]][1] == 1).sum()),
         "channels": channels, "chunk_duration": s.chunk_duration, "overlap": s.overlap,
-        "measured_on": "val", "command": "python -m detector.training.fit_evidence --model MODEL --data DATA "
+        "measured_on": "val", "command": "python -m detector.training fit-evidence --model MODEL --data DATA "
                                          f"--channels {','.join(channels)}",
     }
     emap = build_map(dev, val, weights_sha256=info.weights_sha256, fitted_on=fitted_on)
