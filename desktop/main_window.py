@@ -20,8 +20,8 @@ from typing import Iterable
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence,
                            QPalette)
-from PySide6.QtWidgets import (QApplication, QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QApplication, QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
+                               QMessageBox, QProgressBar, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from desktop import style
 from desktop.chunk_table import ChunkTable
@@ -265,7 +265,7 @@ class MainWindow(QMainWindow):
         model_menu.addAction(choose)
         view_menu = self.menuBar().addMenu("&View")
         self.play_action = QAction("&Play / Stop Selected Chunk", self, shortcut=QKeySequence(Qt.Key.Key_Space))
-        self.play_action.triggered.connect(self.toggle_playback)
+        self.play_action.triggered.connect(self._on_space)
         self.fit_action = QAction("Show the &Whole File", self, shortcut=QKeySequence(Qt.Key.Key_Home))
         self.fit_action.triggered.connect(self.fit_whole_file)
         for act in (self.play_action, self.fit_action):
@@ -642,6 +642,14 @@ class MainWindow(QMainWindow):
             chosen = next((st for st in stretches if st["start_time"] <= mid <= st["end_time"]), chosen)
         self.player.play(item.audio.samples, item.audio.sample_rate, float(chosen["start_time"]),
                          float(chosen["end_time"]))
+
+    def _on_space(self) -> None:
+        """Space: a focused button or check box keeps its own Space (keyboard use); elsewhere play/stop."""
+        focus = QApplication.focusWidget()
+        if isinstance(focus, QAbstractButton) and focus.isEnabled() and focus.window() is self:
+            focus.animateClick()
+        else:
+            self.toggle_playback()
 
     def toggle_playback(self) -> None:
         if self.player.is_playing():

@@ -568,6 +568,7 @@ def test_dark_theme_text_and_plots_take_their_colours_from_the_palette(qtbot, ma
 
 def test_desktop_keys_space_home_f1_and_the_export_summary_shortcut(qtbot, make_window, write_audio, monkeypatch):
     from PySide6.QtGui import QKeySequence
+    from PySide6.QtWidgets import QApplication
 
     window = make_window()
     assert window.play_action.shortcut() == QKeySequence(Qt.Key.Key_Space)
@@ -579,7 +580,16 @@ def test_desktop_keys_space_home_f1_and_the_export_summary_shortcut(qtbot, make_
     window.waveform.wave_plot.setXRange(10.0, 12.0, padding=0)
     toggled = []
     monkeypatch.setattr(window, "toggle_playback", lambda: toggled.append(1))
+    window.table.setFocus()
     window.play_action.trigger()  # Space goes through the action (a real key press reaches it the same way)
+    assert toggled == [1]
+    # A focused check box keeps Space for itself (keyboard use): it toggles, nothing plays.
+    monkeypatch.setattr(QApplication, "focusWidget", staticmethod(lambda: window.spectrogram_box))
+    shown = window.spectrogram_box.isChecked()
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: window.spectrogram_box.isChecked() != shown, timeout=2000)
+    assert toggled == [1]
+    monkeypatch.undo()
     qtbot.keyClick(window.table, Qt.Key.Key_Home)
     window.fit_action.trigger()
     lo, hi = window.waveform.wave_plot.viewRange()[0]
