@@ -460,6 +460,16 @@ def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows:
     model = svc.info.to_dict()
     bar = Progress(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
     used: set[str] = set()
+    ahead = None
+    if not args.skip_existing and len(files) > 1:
+        # Short files are read a few ahead and their chunks classified together (detector.batching).
+        from detector.analysis import THREADS
+        from detector.batching import Lookahead, PrefetchingService
+
+        svc = PrefetchingService(svc)
+        threads = THREADS.update if options.num_threads is None else (lambda: svc.set_num_threads(options.num_threads))
+        ahead = Lookahead(files, lambda p, progress: load_audio(p, progress=progress), svc, options.settings,
+                          options.batch_size, before_batch=threads)
     for i, path in enumerate(files, start=1):
         label = f"[{i}/{len(files)}] {_short(path.name)}"
         base = None if out_dir is None else _output_name(path, used)
@@ -479,7 +489,8 @@ def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows:
                 if not args.quiet:
                     print(f"{path.name}: {json_path} is from another version of the file, model or settings; "
                           "analysing again", file=sys.stderr)
-            audio = load_audio(path, progress=lambda f: bar.decoding(label, f))
+            decoding = lambda f: bar.decoding(label, f)  # noqa: E731
+            audio = ahead.get(path, decoding) if ahead is not None else load_audio(path, progress=decoding)
             result = analyze_audio(audio, svc, options, progress=lambda d, t: bar.chunks(label, d, t))
             if out_dir is None:
                 bar.clear()
