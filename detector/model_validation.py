@@ -115,6 +115,7 @@ def describe(validation: Mapping[str, Any] | None, settings: ChunkSettings | Non
             f"{_CHANNEL_NAMES.get(ch, ch)}: called {m['false_alarm_rate']:.0%} of real recordings AI-generated, "
             f"missed {m['miss_rate']:.0%} of AI-generated ones (equal error rate {m['eer']:.0%})."
         )
+    from detector.evidence import CHUNK_AI_FROM
     from detector.stretches import OWN_VOICE_CAVEAT, stretch_figures, stretch_sections
 
     sections = stretch_sections(validation)
@@ -122,7 +123,8 @@ def describe(validation: Mapping[str, Any] | None, settings: ChunkSettings | Non
         match = stretch_figures(validation, settings)
         if match is None:
             lines.append(f"How often a spliced-in AI passage shows as an AI-sounding stretch was not measured at "
-                         f"these chunk settings ({settings.chunk_duration:g} s, {settings.overlap:.0%} overlap).")
+                         f"these chunk settings ({settings.chunk_duration:g} s, {settings.overlap:.0%} overlap, "
+                         f"AI-sounding from P(AI) {CHUNK_AI_FROM:g}).")
         sections = [match] if match is not None else []
     for st in sections:
         try:

@@ -294,7 +294,7 @@ def test_report_says_how_often_the_model_is_wrong():
     at5 = render_html_report(make_result([0.9, 0.2, 0.7], provenance=prov))
     assert "68% of them" in at5 and "74% of them" not in at5
     at4 = render_html_report(make_result([0.9, 0.2, 0.7], settings=ChunkSettings(4.0, 0.5), provenance=prov))
-    assert "68% of them" not in at4 and "was not measured at these chunk settings (4 s, 50% overlap)" in at4
+    assert "68% of them" not in at4 and "was not measured at these chunk settings (4 s, 50% overlap, AI-sounding from P(AI) 0.65)" in at4
 
 
 def test_ai_sounding_stretches_are_outlined_on_the_waveform(write_audio):

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from detector.chunking import ChunkSettings, plan_chunks
+from detector.evidence import CHUNK_AI_FROM
 from detector.result import majority_says_ai
 from detector.stretches import MIN_STRETCH_CHUNKS, ai_runs
 
@@ -208,14 +209,14 @@ def summarise(scored: Sequence[ScoredRecording], threshold: float = 0.5, runs: S
 
 
 def validation_section(summary: dict[str, object], settings: ChunkSettings, seeds: Sequence[int], n_rows: int,
-                       min_chunks: int = MIN_STRETCH_CHUNKS) -> dict[str, object]:
+                       min_chunks: int = MIN_STRETCH_CHUNKS, threshold: float = 0.5) -> dict[str, object]:
     """What ``validation.json`` keeps of a clean-channel :func:`summarise` for the app's stretch note
     (:func:`detector.stretches.stretch_note`): the figures of runs of ``min_chunks``."""
     runs = summary["runs"][str(min_chunks)]  # type: ignore[index]
     recs = summary["recordings"]  # type: ignore[assignment]
     return {
         "min_chunks": min_chunks, "chunk_duration": settings.chunk_duration, "overlap": settings.overlap,
-        "threshold": 0.5, "spliced": recs["spliced"], "controls": recs["controls"],
+        "threshold": threshold, "spliced": recs["spliced"], "controls": recs["controls"],
         "mean_insert_s": round(float(recs["mean_insert_s"]), 2),
         "insert_found": round(float(runs["spliced_flag_on_insert"]), 4),
         "controls_flagged": round(float(runs["controls_flagged"]), 4),
@@ -223,6 +224,7 @@ def validation_section(summary: dict[str, object], settings: ChunkSettings, seed
         "command": "python -m detector.training splice-eval --data DATA --model MODEL --seeds "
                    + ",".join(str(s) for s in seeds)
                    + f" --chunk-duration {settings.chunk_duration:g} --overlap {settings.overlap:g}"
+                   + f" --threshold {threshold:g}"
                    + " --validation MODEL/validation.json",
         "source_files": n_rows,
     }
@@ -258,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--insert-seconds", type=float, default=8.0)
     p.add_argument("--chunk-duration", type=float, default=5.0, help="the app's chunk setting to measure at")
     p.add_argument("--overlap", type=float, default=0.5, help="the app's overlap setting to measure at")
+    p.add_argument("--threshold", type=float, default=CHUNK_AI_FROM,
+                   help="P(AI) from which a chunk counts as AI-sounding (default: the app's, %(default)s)")
     p.add_argument("--seeds", default="0,1,2",
                    help="comma list: each seed orders the clips and places the inserts anew (the recordings pooled)")
     p.add_argument("--json", help="write the summary here as JSON")
@@ -280,13 +284,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     recs = [r for seed in seeds for r in build_recordings(rows, lambda f: load_audio(root / f).samples,
                                                           host_s=a.host_seconds, insert_s=a.insert_seconds, seed=seed)]
     scored = score_recordings(recs, service.predict_proba, settings, channel=a.channel)
-    summary = summarise(scored)
+    summary = summarise(scored, threshold=a.threshold)
     text = json.dumps(summary, indent=2)
     print(text)
     if a.json:
         atomic_write_text(a.json, text + "\n")
     if validation is not None:
-        validation = merge_section(validation, validation_section(summary, settings, seeds, len(rows)))
+        validation = merge_section(validation, validation_section(summary, settings, seeds, len(rows),
+                                                                  threshold=a.threshold))
         atomic_write_text(a.validation, json.dumps(validation, indent=1) + "\n")
     return 0
 
