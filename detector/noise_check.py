@@ -62,4 +62,4 @@ def noise_warning(frames: VadFrames | None, validation: Mapping[str, Any] | None
     else:
         tested = "this model's error rate under noise was not measured"
     return (f"background noise (speech only about {snr:.0f} dB above it): {tested}; "
-            f"a 'likely real' verdict means little here")
+            f"support for real speech means little here")

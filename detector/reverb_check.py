@@ -163,4 +163,4 @@ def reverb_warning(samples: np.ndarray, sample_rate: int = SAMPLE_RATE,
                   f"AI-generated recordings")
     else:
         tested = "this model's error rate under reverberation was not measured"
-    return f"room echo (the voice sounds reverberant): {tested}; a 'likely real' verdict means little here"
+    return f"room echo (the voice sounds reverberant): {tested}; support for real speech means little here"
