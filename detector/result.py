@@ -14,11 +14,16 @@ Definitions (documented here because users read them in the report):
 * ``overall_confidence`` is the mean, over all chunks, of the probability of
   the class the file was given (mean P(AI) for a deepfake verdict, mean
   P(real) otherwise): how strongly the chunks, on average, support the verdict;
-* the verdict is **inconclusive** when the vote is close (the AI share of
-  chunks lies within ``INCONCLUSIVE_MARGIN`` of 50 %) or when the chunks are
-  unsure on average (mean P(AI) within ``INCONCLUSIVE_MARGIN`` of 0.5).
-  ``is_deepfake`` still carries the majority vote, as the contract requires;
-  ``provenance.verdict`` says inconclusive and why.
+* the verdict users read (``verdict``, ``provenance.verdict``) comes from
+  :func:`detector.wording.assess` when the analysis has one (``aggregate(...,
+  evidence=...)``, as :func:`detector.analysis.analyze_audio` always does): support
+  for AI-generated or real speech at a stated strength (the likelihood ratio of the
+  mean P(AI), :mod:`detector.evidence`), inconclusive, or **cannot judge**; its
+  words are in ``provenance.evidence``;
+* without it (a bare ``aggregate``), the vote: **inconclusive** when the vote is
+  close (the AI share of chunks lies within ``INCONCLUSIVE_MARGIN`` of 50 %) or
+  when the chunks are unsure on average (mean P(AI) within ``INCONCLUSIVE_MARGIN``
+  of 0.5). ``is_deepfake`` always carries the majority vote, as the contract requires.
 """
 
 from __future__ import annotations
