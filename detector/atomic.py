@@ -39,7 +39,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, protect: Iterabl
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise OutputError(write_error_message(target, exc)) from exc
+        raise _output_error(target, exc) from exc
     try:
         if hasattr(os, "fchmod"):
             # mkstemp makes 0600 files; an export should get the permissions any new file gets.
@@ -54,10 +54,16 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, protect: Iterabl
             os.unlink(tmp)
         except OSError:
             pass
-        if isinstance(exc, OSError):
-            raise OutputError(write_error_message(target, exc)) from exc
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise _output_error(target, exc) from exc
         raise
     return target
+
+
+def _output_error(target: Path, exc: OSError) -> OutputError:
+    err = OutputError(write_error_message(target, exc))
+    err.errno = exc.errno
+    return err
 
 
 def write_error_message(target: str | os.PathLike, exc: OSError) -> str:

@@ -57,8 +57,8 @@ SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
 SILENCE_PEAK_DBFS = -60.0
 #: A truncated file is analysed only if at least this much decodes.
 MIN_TRUNCATED_DURATION_S = 0.1
-#: Shorter recordings are refused: too short for any model's first layers (and for a verdict).
-MIN_DURATION_S = 0.1
+#: Shorter recordings are refused: too short for a model's first layers (a wav2vec2 front end needs 25 ms).
+MIN_DURATION_S = 0.02
 #: A declared source rate below this is a damaged header (it would "decode" to days of audio).
 MIN_SOURCE_RATE = 1000
 #: Share of non-finite (NaN/inf) source samples above which the file is refused.

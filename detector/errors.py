@@ -31,5 +31,9 @@ class AnalysisCancelled(FaikError):
     """The user cancelled an analysis; partial results are discarded."""
 
 
-class OutputError(FaikError):
-    """A result, report or table could not be written (disk full, read-only folder...); nothing half-written is left."""
+class OutputError(FaikError, OSError):
+    """A result, report or table could not be written (disk full, read-only folder...); nothing half-written is left.
+
+    Also an ``OSError`` (``errno`` is the file system's), so callers that catch write errors as
+    ``OSError`` keep working; ``str()`` is the one-line message with what to do.
+    """
