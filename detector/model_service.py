@@ -95,11 +95,20 @@ class ModelInfo:
     evidence: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["labels"] = {str(k): v for k, v in self.labels.items()}  # JSON object keys are strings
-        if self.evidence is not None:
-            d["evidence"] = {k: v for k, v in self.evidence.items() if k != "held_out"}
-        return d
+        """A fresh JSON-ready copy each call. Made once and copied after (every result's provenance
+        holds one: ``asdict`` walking the validation and evidence blocks cost a batch of short files
+        more than their decoding)."""
+        import pickle
+
+        made = self.__dict__.get("_as_dict")
+        if made is None:
+            d = asdict(self)
+            d["labels"] = {str(k): v for k, v in self.labels.items()}  # JSON object keys are strings
+            if self.evidence is not None:
+                d["evidence"] = {k: v for k, v in self.evidence.items() if k != "held_out"}
+            made = pickle.dumps(d, protocol=pickle.HIGHEST_PROTOCOL)
+            object.__setattr__(self, "_as_dict", made)  # frozen: the cache is not a field
+        return pickle.loads(made)
 
 
 def _words(label: str) -> list[str]:

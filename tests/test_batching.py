@@ -103,3 +103,13 @@ def test_cli_batch_of_short_files_gives_the_per_file_results(write_audio, tmp_pa
         b = json.loads((out_one / f"{f.stem}.faik.json").read_text())
         assert a["chunks"][0]["class_probabilities"]["ai_generated"] == pytest.approx(
             b["chunks"][0]["class_probabilities"]["ai_generated"], abs=1e-5)
+
+
+def test_model_info_dict_is_made_once_and_each_caller_gets_its_own(service):
+    info = service.info
+    a = info.to_dict()
+    a["labels"]["0"] = "changed"
+    a["name"] = "changed"
+    b = info.to_dict()
+    assert b["name"] == info.name and b["labels"]["0"] == info.labels[0]
+    assert b == info.to_dict() and b is not info.to_dict()
