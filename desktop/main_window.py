@@ -28,6 +28,7 @@ from desktop.chunk_table import ChunkTable
 from desktop.file_queue import FileQueue, ItemState, QueueItem, supported_extensions
 from desktop.model_panel import ModelPanel, ModelSourceDialog
 from desktop.playback import ChunkPlayer
+from desktop.playback_controls import PlaybackControls
 from desktop import exports, settings_store
 from desktop.analysis_controller import AnalysisController, limit_kept_audio
 from desktop.help_text import about_html, format_eta, help_html
@@ -176,14 +177,10 @@ class MainWindow(QMainWindow):
         self.legend.setWordWrap(True)  # never widens the result area at the file list's expense
         self.legend.setToolTip("Mouse wheel over the plots: zoom · drag: pan · click a chunk: select and play it")
         self.play_button = QPushButton("▶ Play chunk")
-        self.play_button.clicked.connect(self.toggle_playback)
         # The stretch note says "listen to it": one click plays the whole AI-sounding stretch.
         self.stretch_button = QPushButton("▶ Play stretch")
-        self.stretch_button.clicked.connect(self.play_stretch)
         self.stretch_button.setVisible(False)
         self.player = ChunkPlayer(self)
-        self.player.position_changed.connect(lambda s: self.waveform.set_cursor(s))
-        self.player.playing_changed.connect(self._on_playing_changed)
         # The spectrogram row can go on small screens; the choice is remembered.
         self.spectrogram_box = QCheckBox("Spectrogram")
         self.spectrogram_box.setToolTip("Show the spectrogram (0–8 kHz) under the waveform: band limits, codec "
@@ -230,6 +227,8 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.model_panel)
         lay.addWidget(split, 1)
         self.setCentralWidget(central)
+        self.playback = PlaybackControls(self.player, self.waveform, self.play_button, self.stretch_button,
+                                         lambda: self._shown, self)
         self._update_play_button()
 
     def _build_menus(self) -> None:
@@ -608,40 +607,13 @@ class MainWindow(QMainWindow):
         self.waveform.select_chunk(idx)
         self._update_play_button()
 
-    # -- playback ---------------------------------------------------------------------------------
-    def _chunk(self, idx: int | None):
-        item = self._shown
-        if item is None or idx is None:
-            return None
-        chunks = item.result.chunks if item.result is not None else item.extra.get("chunks", [])
-        return next((c for c in chunks if c.chunk_index == idx), None)
-
+    # -- playback (PlaybackControls decides what plays) -------------------------------------------
     def _play_chunk(self, idx: int) -> None:
-        chunk = self._chunk(idx)
-        item = self._shown
-        if chunk is None or item is None or item.audio is None or not self.player.available:
-            self._update_play_button()
-            return
-        self.player.play(item.audio.samples, item.audio.sample_rate, chunk.start_time, chunk.end_time)
-
-    def _stretches(self) -> list[dict]:
-        """The shown result's AI-sounding stretches, as the detector listed them."""
-        r = self._shown.result if self._shown is not None else None
-        return list((r.provenance.get("ai_stretches") or []) if r is not None else [])
+        self.playback.play_chunk(idx)
 
     def play_stretch(self) -> None:
         """Play the AI-sounding stretch under the selected chunk (else the first one) from start to end."""
-        stretches, item = self._stretches(), self._shown
-        if not stretches or item is None or item.audio is None or not self.player.available:
-            self._update_play_button()
-            return
-        chosen = stretches[0]
-        chunk = self._chunk(self.waveform.selected_chunk) if self.waveform.selected_chunk is not None else None
-        if chunk is not None:
-            mid = (chunk.start_time + chunk.end_time) / 2
-            chosen = next((st for st in stretches if st["start_time"] <= mid <= st["end_time"]), chosen)
-        self.player.play(item.audio.samples, item.audio.sample_rate, float(chosen["start_time"]),
-                         float(chosen["end_time"]))
+        self.playback.play_stretch()
 
     def _on_space(self) -> None:
         """Space: a focused button or check box keeps its own Space (keyboard use); elsewhere play/stop."""
@@ -652,36 +624,10 @@ class MainWindow(QMainWindow):
             self.toggle_playback()
 
     def toggle_playback(self) -> None:
-        if self.player.is_playing():
-            self.player.stop()
-        elif self.waveform.selected_chunk is not None:
-            self._play_chunk(self.waveform.selected_chunk)
-
-    def _on_playing_changed(self, playing: bool) -> None:
-        if not playing:
-            self.waveform.set_cursor(None)
-        self._update_play_button()
+        self.playback.toggle()
 
     def _update_play_button(self) -> None:
-        playing = self.player.is_playing()
-        self.play_button.setText("■ Stop" if playing else "▶ Play chunk")
-        item = self._shown
-        has_audio = item is not None and item.audio is not None
-        stretches = self._stretches()
-        self.stretch_button.setVisible(bool(stretches))
-        if not self.player.available:
-            for button in (self.play_button, self.stretch_button):
-                button.setEnabled(False)
-                button.setToolTip(self.player.unavailable_reason)
-            return
-        self.stretch_button.setEnabled(bool(stretches) and has_audio)
-        self.stretch_button.setToolTip(
-            f"Play the AI-sounding stretch under the selected chunk, or the first of the {len(stretches)} "
-            "outlined on the waveform" if len(stretches) > 1 else "Play the AI-sounding stretch outlined on the waveform")
-        ok = has_audio and self.waveform.selected_chunk is not None
-        self.play_button.setEnabled(ok or playing)
-        self.play_button.setToolTip("Play the selected chunk (clicking a chunk also plays it)" if ok
-                                    else "Select a chunk of the file on screen to play it")
+        self.playback.update_buttons()
 
     def set_spectrogram_visible(self, visible: bool) -> None:
         """Show or hide the spectrogram row, as the box does (and remembered the same way)."""
