@@ -384,7 +384,7 @@ def test_an_ai_sounding_stretch_of_a_mostly_real_file_is_outlined_named_and_play
     assert window.waveform.stretches == [(7.5, 17.5)]
     [edges] = window.waveform._spec_stretch_items  # the same stretch's edges over the spectrogram
     assert tuple(edges.getRegion()) == (7.5, 17.5) and edges in window.waveform.spec_plot.items
-    assert "00:07.5–00:17.5 sounds AI-generated (at least 3 chunks in a row)" in window.banner.source_text()
+    assert "00:07.5–00:17.5 sounds AI-generated (at least 3 AI-sounding chunks in a row" in window.banner.source_text()
     assert window.stretch_button.isVisible() and window.stretch_button.isEnabled()
     qtbot.mouseClick(window.stretch_button, Qt.MouseButton.LeftButton)
     assert played == [(7.5, 17.5)]  # the whole stretch, not one chunk
