@@ -289,6 +289,18 @@ VERDICT_COLOUR = {
 }
 
 
+def evidence_quality(evidence: Any) -> str:
+    """One sentence on how far the model's stated likelihood ratios held on val (Cllr per channel)."""
+    measured = ((evidence or {}).get("measured") or {}).get("channels") if isinstance(evidence, dict) else None
+    if not measured:
+        return "No measured strength-of-evidence map ships with this model: it states no likelihood ratio."
+    parts = ", ".join(f"{ch} {float(m['cllr']):.2f}" for ch, m in measured.items() if "cllr" in m)
+    bands = evidence.get("max_band") or {}
+    return (f"Its likelihood ratios were fitted on held-out recordings and checked on others (val): log-likelihood-"
+            f"ratio cost Cllr {parts} (0 = perfect, 1 or more = misleading on average); the strongest support it "
+            f"states is {bands.get('ai-generated', '?')} for AI-generated and {bands.get('real', '?')} for real speech.")
+
+
 def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = None) -> str:
     """The report as one HTML string (UTF-8 text, self-contained).
 
@@ -349,6 +361,7 @@ def render_html_report(result: AnalysisResult, audio: "DecodedAudio | None" = No
                                                                                   s.overlap_ratio))
     reliability = f"<p>{_e(intro)}</p>" + (
         '<ul class="reliability">' + "".join(f"<li>{_e(line)}</li>" for line in measured) + "</ul>" if measured else "")
+    reliability += f"<p>{_e(evidence_quality(model.get('evidence')))}</p>"
     model_rows = _rows([
         ("Model", _e(model.get("name", "?"))),
         ("Source", f'<span class="mono">{_e(model.get("source", "?"))}</span>'

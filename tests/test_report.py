@@ -332,3 +332,13 @@ def test_the_timeline_carries_the_recordings_spectrogram(write_audio):
     assert "spectrogram" not in render_svg(r, None)  # neither the picture nor the title's word
     tiny = load_audio(write_audio("t.wav", 0.02))
     assert "spectrogram" not in render_svg(make_result([0.5], n=len(tiny.samples)), tiny)
+
+
+def test_report_says_how_far_the_models_likelihood_ratios_held():
+    prov = provenance()
+    bare = render_html_report(make_result([0.9, 0.2, 0.7], provenance=prov))
+    assert "No measured strength-of-evidence map ships with this model" in bare
+    prov["model"]["evidence"] = {"max_band": {"ai-generated": "weak", "real": "weak"},
+                                 "measured": {"channels": {"clean": {"cllr": 0.787}, "phone-8k": {"cllr": 0.878}}}}
+    doc = render_html_report(make_result([0.9, 0.2, 0.7], provenance=prov))
+    assert "Cllr clean 0.79, phone-8k 0.88" in doc and "strongest support it states is weak" in doc

@@ -92,10 +92,12 @@ def build_map(dev: dict[str, tuple[np.ndarray, np.ndarray]], val: dict[str, tupl
     uncapped = EvidenceMap(chans, {AI: BANDS[-1], REAL: BANDS[-1]})
     max_band = {AI: ceiling, REAL: ceiling}
     raw_val: dict[str, np.ndarray] = {}
+    earned: dict[str, dict[str, str]] = {}
     for ch, (s, y) in val.items():
         raw_val[ch] = np.array([uncapped.log10_lr(float(v), ch)[1] for v in s])
+        earned[ch] = {d: earned_band(raw_val[ch], y, d, ceiling) for d in (AI, REAL)}
         for d in (AI, REAL):
-            max_band[d] = weaker(max_band[d], earned_band(raw_val[ch], y, d, ceiling))
+            max_band[d] = weaker(max_band[d], earned[ch][d])
     emap = EvidenceMap(chans, max_band, weights_sha256=weights_sha256, fitted_on=dict(fitted_on or {}))
     measured = {}
     held = {}
@@ -104,7 +106,7 @@ def build_map(dev: dict[str, tuple[np.ndarray, np.ndarray]], val: dict[str, tupl
         measured[ch] = {"n_real": int((y == 0).sum()), "n_fake": int((y == 1).sum()),
                         "cllr": round(cllr(y, llr), 4), "min_cllr": round(min_cllr(y, s), 4),
                         "cllr_uncapped": round(cllr(y, raw_val[ch] * math.log(10)), 4),
-                        "eer": round(eer(y, s)[0], 4)}
+                        "eer": round(eer(y, s)[0], 4), "earned_band": earned[ch]}
         held[ch] = HeldOutTable.build(s, y)
     return EvidenceMap(chans, max_band, held, {"split": "val", "channels": measured}, dict(fitted_on or {}),
                        weights_sha256)
@@ -115,6 +117,8 @@ def format_table(emap: EvidenceMap) -> str:
     for ch, m in emap.measured.get("channels", {}).items():
         lines.append(f"{ch:<10} {m['n_real'] + m['n_fake']:>5} {m['cllr']:>6.3f} {m['min_cllr']:>9.3f} "
                      f"{100 * m['eer']:>6.1f}%")
+    lines.append("earned on val: " + "; ".join(f"{ch} AI {m['earned_band'][AI]!r} / real {m['earned_band'][REAL]!r}"
+                                               for ch, m in emap.measured.get("channels", {}).items()))
     lines.append(f"strongest band stated: for AI-generated {emap.max_band[AI]!r}, for real {emap.max_band[REAL]!r} "
                  f"(earned on val on every channel, at most {DEFAULT_MAX_BAND!r} unless earned)")
     return "\n".join(lines)
