@@ -207,6 +207,15 @@ def test_bundle_leaves_out_what_build_spec_excludes(bundle_dir: Path):
     assert (bundle_dir / "faik").is_file(), "the CLI executable is missing"
 
 
+def test_bundle_leaves_out_the_recipes(bundle_dir: Path):
+    """The frozen app carries the product's modules and not the workshop (detector.training)."""
+    from PyInstaller.archive.readers import CArchiveReader
+
+    modules = set(CArchiveReader(str(bundle_dir / APP)).open_embedded_archive("PYZ.pyz").toc)
+    assert {"detector.analysis", "detector.model_service", "detector.faik_whisper_model", "desktop.main_window"} <= modules
+    assert not [m for m in modules if m == "detector.training" or m.startswith(("detector.training.", "detector.train"))]
+
+
 def test_bundle_is_readable_by_every_user(bundle_dir: Path):
     """A folder unpacked or installed by one user must work for others (no 0600 model file)."""
     private = [p.relative_to(bundle_dir).as_posix() for p in bundle_dir.rglob("*")
