@@ -93,7 +93,7 @@ def test_cli_batch_of_short_files_gives_the_per_file_results(write_audio, tmp_pa
 
     from detector.cli import main
 
-    files = _clips(write_audio, 4)
+    files = _clips(write_audio, 3)
     out_batch, out_one = tmp_path / "batch", tmp_path / "one"
     assert main(["analyze", *map(str, files), "--model", str(tiny_model_dir), "--out", str(out_batch), "-q"]) == 0
     for f in files:

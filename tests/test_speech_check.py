@@ -132,15 +132,3 @@ def test_vad_frames_uses_the_batched_path(monkeypatch):
     monkeypatch.setattr(speech_check, "_probs_stepwise", refuse)
     assert speech_fraction(_sample()) > 0.5
 
-
-def test_vad_frames_keeps_the_callers_thread_count():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1 if before != 1 else 2)
-    try:
-        wanted = torch.get_num_threads()
-        speech_fraction(_sample())
-        assert torch.get_num_threads() == wanted
-    finally:
-        torch.set_num_threads(before)
