@@ -56,6 +56,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -187,30 +188,21 @@ def balanced_weights(labels: Sequence[int], groups: Sequence[str]) -> np.ndarray
     return group_weights(labels, groups, 1.0)
 
 
-def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
-    """Run the recipe; returns the training log (also written next to the model)."""
-    torch.set_num_threads(args.threads)
-    t0 = time.time()
-    # Options that need no data are checked first: a wrong one should not wait for the caches.
-    if args.tuned_layers and args.tuned_stem == "frozen":
-        raise SettingsError("--tuned-layers needs a Whisper to take the layers from: --tuned-stem base (or a model.bin)")
-    if not 0 < args.tuned_loud_fraction <= 1:
-        raise SettingsError(f"--tuned-loud-fraction {args.tuned_loud_fraction}: give a fraction in (0, 1]")
-    if args.tuned_balance < 0 or (args.tuned_balance and args.tuned_dev != "none"):
-        raise SettingsError("--tuned-balance must be >= 0, and works with --tuned-dev none only")
-    data, out, cache = Path(args.data), Path(args.out), Path(args.cache)
-    index = data / "index.csv"
-    if not index.is_file():
-        raise SettingsError(f"no index.csv in {data}: pass --data pointing at the shared data folder")
-    clips = [c for c in read_index(index) if c.split == "train"]
-    if args.limit:
-        clips = limit_clips(clips, args.limit, args.seed)
-    vocoded = option_list(args.vocoded)
-    stores = ensure_stores(clips, data, cache, vocoded, args.seed, log)
-    extra_names = option_list(args.extra)
-    extra = ensure_extra_stores(extra_names, cache, args.seed, stores, log) if extra_names else {}
+@dataclass
+class AssembledModel:
+    """The recipe's model before any fitting, and where its frozen parts came from."""
 
-    # Model with the frozen Whisper trunk and, optionally, the v1 CNN branch.
+    model: FaikWhisperDetectorForAudioClassification
+    whisper_path: Path
+    speaker_path: Path | None  # the speaker encoder's weights (speaker branch), else None
+    teacher_path: Path | None  # the distilled branch's teacher (an ONNX file), else None
+    tuned_vars: dict[str, np.ndarray] | None  # the Whisper the tuned stem starts from (None: a copy of the frozen one)
+
+
+def assemble_model(args: argparse.Namespace) -> AssembledModel:
+    """Step "model": the configured model with its frozen parts loaded — the Whisper trunk, the v1 CNN
+    (``--cnn``, a folder or a retired model's name), the speaker encoder — and the sources of the
+    distilled branch's teacher and of the tuned stem found; nothing is fitted yet."""
     layers = [int(v) for v in args.layers.split(",")]
     whisper_path = Path(args.whisper) if args.whisper else find_tiny_en()
     variables = read_ct2(whisper_path)
@@ -279,6 +271,99 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         model.cnn.load_state_dict(cnn_state)
     if speaker_path is not None:
         model.speaker.load_state_dict(load_resemblyzer_state(speaker_path))
+    return AssembledModel(model, whisper_path, speaker_path, teacher_path, tuned_vars)
+
+
+def fit_branch_spreads(model: FaikWhisperDetectorForAudioClassification, dev_chunks: Sequence[torch.Tensor],
+                       tuned_held_out: torch.Tensor | None = None) -> list[float]:
+    """Step "fusion": each branch's logit spread on dev chunks (held out from every branch's training; the
+    CNN is overconfident on its own training clips), stored as the branch's scale so that a fusion weight
+    is a real proportion; returns the spreads (probe, cnn, then each branch the model has). With
+    ``tuned_held_out`` (``--tuned-dev crossfit``: the tuned stem learnt from dev) the tuned branch's
+    spread is that of its held-out dev logits."""
+    with torch.no_grad():
+
+        def spread(logit: Callable[[torch.Tensor], torch.Tensor]) -> float:
+            with torch.inference_mode():
+                return float(torch.cat([logit(c) for c in dev_chunks]).std())
+
+        model.branch_scale[0] = spread(model.probe_logit)
+        spreads = [float(model.branch_scale[0])]
+        if model.cnn is not None:
+            model.branch_scale[1] = spread(model.cnn_logit)
+        spreads.append(float(model.branch_scale[1]))
+        if model.speaker is not None:
+            model.speaker_scale.fill_(spread(model.speaker_logit))
+            spreads.append(float(model.speaker_scale))
+        if model.conv1_probe is not None:
+            model.conv1_scale.fill_(spread(model.conv1_logit))
+            spreads.append(float(model.conv1_scale))
+        if model.distil_probe is not None:
+            model.distil_scale.fill_(spread(model.distil_logit))
+            spreads.append(float(model.distil_scale))
+        if model.tuned_probe is not None:
+            if tuned_held_out is not None:
+                model.tuned_scale.fill_(float(tuned_held_out.std()))
+            else:
+                model.tuned_scale.fill_(spread(model.tuned_logit))
+            spreads.append(float(model.tuned_scale))
+    return spreads
+
+
+def calibrate(model: FaikWhisperDetectorForAudioClassification, dev_logits: Sequence[torch.Tensor],
+              dev_y: np.ndarray) -> tuple[float, float, dict[str, float], dict[str, float]]:
+    """Step "calibration": a temperature and a bias fitted on dev's per-clip chunk logits (n_chunks, 2) in the
+    (ai, real) layout of :func:`real_logits` (``dev_y``: 1 = fake), stored in the model; returns them (the
+    bias on the AI logit) and dev's metrics before and after."""
+    before = summarise(dev_y, file_scores(dev_logits))
+    temperature, bias = fit_calibration(dev_logits, dev_y)
+    # fit_calibration returns a bias on the AI logit; ours acts on the real logit z (AI logit = -z).
+    model.logit_scale.fill_(temperature)
+    model.logit_bias.fill_(-bias)
+    return temperature, bias, before, summarise(dev_y, file_scores(dev_logits, temperature, bias))
+
+
+def write_model_folder(out: Path, model: FaikWhisperDetectorForAudioClassification, train_log: dict) -> None:
+    """Step "card": the model folder — config, safetensors weights, preprocessor config (no normalisation:
+    the model levels its input itself) and training_log.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    write_feature_extractor(out, normalize=False)
+    (out / "training_log.json").write_text(json.dumps(train_log, indent=1))
+
+
+def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
+    """Run the recipe; returns the training log (also written next to the model).
+
+    Steps: the options checked; the data (train clips, their channel copies, extra material); the model
+    (:func:`assemble_model`); each branch fitted on the train chunks (the probes, the distilled branch, the
+    tuned stem); the fusion (:func:`fit_branch_spreads`); the calibration (:func:`calibrate`); the folder
+    (:func:`write_model_folder`)."""
+    torch.set_num_threads(args.threads)
+    t0 = time.time()
+    # Options that need no data are checked first: a wrong one should not wait for the caches.
+    if args.tuned_layers and args.tuned_stem == "frozen":
+        raise SettingsError("--tuned-layers needs a Whisper to take the layers from: --tuned-stem base (or a model.bin)")
+    if not 0 < args.tuned_loud_fraction <= 1:
+        raise SettingsError(f"--tuned-loud-fraction {args.tuned_loud_fraction}: give a fraction in (0, 1]")
+    if args.tuned_balance < 0 or (args.tuned_balance and args.tuned_dev != "none"):
+        raise SettingsError("--tuned-balance must be >= 0, and works with --tuned-dev none only")
+    data, out, cache = Path(args.data), Path(args.out), Path(args.cache)
+    index = data / "index.csv"
+    if not index.is_file():
+        raise SettingsError(f"no index.csv in {data}: pass --data pointing at the shared data folder")
+    clips = [c for c in read_index(index) if c.split == "train"]
+    if args.limit:
+        clips = limit_clips(clips, args.limit, args.seed)
+    vocoded = option_list(args.vocoded)
+    stores = ensure_stores(clips, data, cache, vocoded, args.seed, log)
+    extra_names = option_list(args.extra)
+    extra = ensure_extra_stores(extra_names, cache, args.seed, stores, log) if extra_names else {}
+
+    assembled = assemble_model(args)
+    model, config = assembled.model, assembled.model.config
+    whisper_path, speaker_path, teacher_path, tuned_vars = (assembled.whisper_path, assembled.speaker_path,
+                                                            assembled.teacher_path, assembled.tuned_vars)
 
     # Features: train part in every channel copy (+ extra material); dev clean + copies for calibration.
     # The same training items as the v1 recipe: train part, vocoded-real fakes, extra material.
@@ -438,37 +523,10 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, args.seed,
                                           args.tuned_runs, log, weights, args.tuned_block_lr)
         del copies
-    with torch.no_grad():
-        # Branch spreads on dev chunks (held out from both branches' training; the CNN is
-        # overconfident on its own training clips), so the fusion weight is a real proportion.
-        dev_clean = [get_signal(stores, "train", variants[0], c.file) for c in dev]
-        dev_chunks = [chunk_batches(x) for x in dev_clean]
-
-        def spread(logit: Callable[[torch.Tensor], torch.Tensor]) -> float:
-            with torch.inference_mode():
-                return float(torch.cat([logit(c) for c in dev_chunks]).std())
-
-        model.branch_scale[0] = spread(model.probe_logit)
-        spreads = [float(model.branch_scale[0])]
-        if model.cnn is not None:
-            model.branch_scale[1] = spread(model.cnn_logit)
-        spreads.append(float(model.branch_scale[1]))
-        if model.speaker is not None:
-            model.speaker_scale.fill_(spread(model.speaker_logit))
-            spreads.append(float(model.speaker_scale))
-        if model.conv1_probe is not None:
-            model.conv1_scale.fill_(spread(model.conv1_logit))
-            spreads.append(float(model.conv1_scale))
-        if model.distil_probe is not None:
-            model.distil_scale.fill_(spread(model.distil_logit))
-            spreads.append(float(model.distil_scale))
-        if model.tuned_probe is not None:
-            if tuned_oof:  # the stem learnt from dev: the spread of its held-out scores there
-                model.tuned_scale.fill_(float(torch.cat([tuned_oof[variants[0], i] for i in range(len(dev))]).std()))
-            else:
-                model.tuned_scale.fill_(spread(model.tuned_logit))
-            spreads.append(float(model.tuned_scale))
-        log(f"branch spreads (probe, cnn[, speaker][, conv1][, distil][, tuned]): {spreads}")
+    dev_chunks = [chunk_batches(get_signal(stores, "train", variants[0], c.file)) for c in dev]
+    held_out = torch.cat([tuned_oof[variants[0], i] for i in range(len(dev))]) if tuned_oof else None
+    spreads = fit_branch_spreads(model, dev_chunks, held_out)
+    log(f"branch spreads (probe, cnn[, speaker][, conv1][, distil][, tuned]): {spreads}")
 
     # Calibration on dev (clean and channel copies alike: users' audio is often compressed). v11: the
     # copies may differ from --variants (which also sets the frozen probe's costly train features).
@@ -480,17 +538,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     dev_y = np.array([1 - c.y for v in calib_variants for c in dev])  # metrics use 1 = fake
     dev_logits = real_logits(model, dev_signals,
                              [tuned_oof[v, i] for v in variants for i in range(len(dev))] if tuned_oof else None)
-    before = summarise(dev_y, file_scores(dev_logits))
-    temperature, bias = fit_calibration(dev_logits, dev_y)
-    # fit_calibration returns a bias on the AI logit; ours acts on the real logit z (AI logit = -z).
-    model.logit_scale.fill_(temperature)
-    model.logit_bias.fill_(-bias)
-    dev_cal = summarise(dev_y, file_scores(dev_logits, temperature, bias))
+    temperature, bias, before, dev_cal = calibrate(model, dev_logits, dev_y)
     log(f"dev before calibration {before}; temperature {temperature:.3f}, bias {bias:.2f}; after {dev_cal}")
 
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out, safe_serialization=True)
-    write_feature_extractor(out, normalize=False)  # the model levels its input itself
     train_log = {
         "command": "python -m detector.training " + " ".join(sys.argv[1:]) if args.record_argv else None,
         "args": {k: v for k, v in vars(args).items() if k != "record_argv"},
@@ -505,7 +555,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         **({"tuned_dev_folds": [sorted(f) for f in tuned_folds]} if tuned_folds else {}),
         "parameters": count_parameters(model), "wall_s": round(time.time() - t0, 1), "torch": torch.__version__,
     }
-    (out / "training_log.json").write_text(json.dumps(train_log, indent=1))
+    write_model_folder(out, model, train_log)
     log(f"wrote {out} ({time.time() - t0:.0f} s)")
     return train_log
 
