@@ -1,4 +1,4 @@
-"""Train the built-in detector: ``python -m detector.training train --data ../shared/data --out DIR --seed 0``.
+"""Train faik-detector v1, the CNN branch of v2-v10: ``python -m detector.training train --data ../shared/data --out DIR``.
 
 Recipe (every choice is measured on val in the model card):
 
