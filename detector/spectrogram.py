@@ -60,8 +60,16 @@ def spectrogram_image(samples: np.ndarray, sample_rate: int, t0: float, t1: floa
     # A full-scale sine's peak bin then reads 0 dB, whatever the window.
     scale = 4.0 / float(window.sum()) ** 2
     power = np.empty((cols, n_fft // 2 + 1), np.float32)
+    from detector.audio import PageReleaser, is_mapped
+
     x = np.asarray(samples, np.float32)
     block = max(1, 8192 // k)  # bounded memory: at most ~8k frames gathered at once
+    # A memory-mapped recording (detector.audio): every frame read maps the 64 KiB around it, so
+    # the whole file's overview would make most of a long file resident; a few columns at a time,
+    # their pages given back after them.
+    pages = PageReleaser(samples) if is_mapped(samples) else None
+    if pages is not None:
+        block = max(1, 64 // k)
     offsets = np.arange(n_fft)
     for c0 in range(0, cols, block):
         s = starts[c0:c0 + block].reshape(-1)
@@ -70,6 +78,8 @@ def spectrogram_image(samples: np.ndarray, sample_rate: int, t0: float, t1: floa
         spec = np.fft.rfft(frames, axis=1)
         p = (spec.real ** 2 + spec.imag ** 2).reshape(-1, k, n_fft // 2 + 1).mean(axis=1)
         power[c0:c0 + block] = p * scale
+        if pages is not None and c0 + block < cols:
+            pages.upto(int(starts[c0 + block].min()))
     db = 10.0 * np.log10(np.maximum(power, 1e-12))
     return SpectrogramImage(i0 / sample_rate, i1 / sample_rate, sample_rate / 2.0, db.astype(np.float32))
 

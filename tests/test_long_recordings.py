@@ -153,3 +153,25 @@ def test_the_analysis_never_holds_more_than_a_batch_of_a_mapped_recording(write_
     assert len(held) >= 5
     # One batch of two 5-s chunks (50 % overlap: 7.5 s) plus the part of a page not yet given back.
     assert max(held) <= int(7.5 * SR) + 1024
+
+
+def test_the_spectrogram_overview_of_a_mapped_recording_reads_a_few_columns_at_a_time(write_audio, spill,
+                                                                                     monkeypatch):
+    from detector.spectrogram import spectrogram_image
+
+    path = write_audio("long.flac", 60.0)
+    mapped = load_audio(path)
+    marks: list[int] = []
+    original = PageReleaser.upto
+
+    def spy(self, i):
+        marks.append(int(i))
+        original(self, i)
+
+    monkeypatch.setattr(PageReleaser, "upto", spy)
+    got = spectrogram_image(mapped.samples, SR, 0.0, 60.0, 300)
+    monkeypatch.setattr(A, "SPILL_AFTER_S", 1e9)
+    want = spectrogram_image(load_audio(path).samples, SR, 0.0, 60.0, 300)
+    assert np.array_equal(got.db, want.db)
+    # Pages are given back as the columns move on: many marks, in order, the last near the end.
+    assert len(marks) >= 10 and marks == sorted(marks) and marks[-1] > 0.9 * len(mapped.samples)
