@@ -302,6 +302,11 @@ def _xrt(m: dict) -> float:
     return m["audio_s"] / m["wall_s"] if m["wall_s"] > 0 else float("nan")
 
 
+def _cpu_ratio(a: dict, b: dict) -> float:
+    """How many times less CPU per audio second ``a`` needed than ``b``."""
+    return (a["audio_s"] / a["cpu_s"]) / (b["audio_s"] / b["cpu_s"]) if a["cpu_s"] > 0 and b["cpu_s"] > 0 else float("nan")
+
+
 def _conditions() -> str:
     from detector.threads import free_cores_now, usable_cores
 
@@ -423,18 +428,19 @@ def print_table(r: dict) -> None:
           f"{cpu[1]:.2f} s of CPU (what it costs on an idle core)")
     print()
     print(f"{'REAL SPEECH':<24} {'audio':>7} {'decode':>14} {'analyze':>14} {'peak RSS MiB':>19} "
-          f"{'seed pipeline':>15} {'vs seed':>8}")
+          f"{'seed pipeline':>15} {'vs seed':>8} {'vs seed':>8}")
     print(f"{'file':<24} {'':>7} {'x real time':>14} {'x real time':>14} {'decode / analyze':>19} "
-          f"{'x real time':>15} {'':>8}")
+          f"{'x real time':>15} {'wall':>8} {'CPU':>8}")
     for row in r["rows"]:
         d, a, s = row["decode"], row["analyze"], row["seed"]
         extrap = "*" if s["audio_s"] < a["audio_s"] - 1 else " "
         print(f"{row['file']:<24} {a['audio_s'] / 60:>6.0f}m {_xrt(d):>13.0f}x {_xrt(a):>13.1f}x "
               f"{d['peak_rss_mib']:>9.0f} / {a['peak_rss_mib']:>6.0f} {_xrt(s):>13.2f}x{extrap} "
-              f"{_xrt(a) / _xrt(s):>7.0f}x")
+              f"{_xrt(a) / _xrt(s):>7.0f}x {_cpu_ratio(a, s):>7.0f}x")
     print("x real time = audio seconds / wall seconds; analyze includes decoding, excludes the model load;")
+    print("vs seed CPU = the same ratio from each job's CPU seconds (less at the mercy of the neighbours);")
     print("* the seed pipeline (wav2vec2-base shapes, random weights, librosa, 5 s / 50 %, one chunk at a time)")
-    print("  was timed on the file's first minutes and its speed extrapolated to the whole file.")
+    print("  was timed on the file's first seconds (--seed-slice) and its speed extrapolated to the whole file.")
     if "neighbour" in r:
         n = r["neighbour"]
         print()
