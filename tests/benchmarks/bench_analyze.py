@@ -23,6 +23,8 @@ each peak RSS (``VmHWM``) is that job's alone:
   ``vs seed`` = our x real time / the seed's;
 * ``neighbour`` — ``--neighbour`` seconds of the real-speech recording analysed while another
   process keeps every core busy: the automatic thread count, ``--threads 1`` and one thread per core;
+* ``window``  — the window (offscreen) on that recording: when it showed, when its model was ready,
+  and its analysis time against the CLI's on the same file;
 * ``batch``   — ``--batch-clips`` files of 5 s each (cut from the recording) analysed in one run, as
   ``faik analyze FOLDER`` does: its speed against the long file's;
 * ``synthetic`` — the tests' synthetic speech-like signal, a second labelled row only.
@@ -277,6 +279,29 @@ def _run(job: str, *, file: Path | None = None, model: str | None = None, thread
     return result
 
 
+def run_window(file: Path, model: str | None) -> dict:
+    """The window, offscreen, analysing ``file`` (``python -m desktop --timings --screenshot``): when it
+    was shown, when its model was ready, and how long its analysis took (decoding included)."""
+    import re
+
+    shot = Path(tempfile.mkdtemp(prefix="faik-bench-shot-")) / "window.png"
+    cmd = [sys.executable, "-m", "desktop", "--timings", "--screenshot", str(shot), str(file)]
+    if model:
+        cmd += ["--model", model]
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=3600)
+    text = out.stderr
+
+    def at(event: str) -> float | None:
+        m = re.search(r"\[timing\] " + event + r".*?: ([0-9.]+) s after start", text)
+        return float(m.group(1)) if m else None
+
+    m = re.search(r"\(([0-9.]+) s analysing\)", text)
+    if out.returncode != 0 or m is None:
+        raise SystemExit(f"the window run failed:\n{text[-3000:]}")
+    return {"shown_s": at("window shown"), "model_ready_s": at("model ready"), "analysis_s": float(m.group(1))}
+
+
 # --------------------------------------------------------------------------- a busy neighbour
 
 _HOG = "import time\nend = time.time() + float(__import__('sys').argv[1])\nwhile time.time() < end:\n    pass\n"
@@ -395,6 +420,14 @@ def main() -> None:
             hog.stop()
         quiet = _run("analyze", file=f, model=model)
         report["neighbour"] = {"file": f.name, "busy": busy, "quiet_auto": quiet}
+        try:
+            win = run_window(f, model)
+            win["cli_wall_s"] = quiet["wall_s"]
+            report["window"] = {"file": f.name, **win}
+            print(f"  window: shown {win['shown_s']} s, model ready {win['model_ready_s']} s, analysis "
+                  f"{win['analysis_s']:.1f} s (CLI {quiet['wall_s']:.1f} s)", flush=True)
+        except (SystemExit, subprocess.TimeoutExpired, OSError) as exc:
+            print(f"  window: not measured ({str(exc).splitlines()[0]})", flush=True)
 
     if args.batch_clips > 0:
         src = recording(max(600.0, args.batch_clips * 5.0), "flac")
@@ -449,6 +482,12 @@ def print_table(r: dict) -> None:
         for m in n["busy"]:
             print(f"  threads {str(m['threads']):>4}: {_xrt(m):6.1f}x real time "
                   f"(torch threads at the end {m['torch_threads_at_end']})")
+    if "window" in r:
+        w = r["window"]
+        print()
+        print(f"WINDOW (offscreen, python -m desktop --timings), {w['file']}: shown {w['shown_s']:.2f} s after start, "
+              f"model ready {w['model_ready_s']:.2f} s; analysis {w['analysis_s']:.1f} s against the CLI's "
+              f"{w['cli_wall_s']:.1f} s on the same file ({w['analysis_s'] / w['cli_wall_s'] - 1:+.0%})")
     if "batch" in r:
         b, lg = r["batch"]["batch"], r["batch"]["long"]
         print()
