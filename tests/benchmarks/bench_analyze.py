@@ -161,8 +161,11 @@ def _job_decode(file: str) -> dict:
 def _load_ready(model: str | None):
     from detector.model_service import ModelService
 
+    from detector.analysis import THREADS
+
     svc = ModelService()
     svc.load(model)
+    THREADS.update()  # as the analysis does before each batch (torch's default count collapses when cores are busy)
     svc.predict_proba([np.zeros(5 * SR, np.float32)])  # the first call's set-up is part of "ready"
     return svc
 
