@@ -82,7 +82,8 @@ def held_out_text(held: Mapping[str, Any] | None, channel: str | None) -> str:
     if not held:
         return ""
     share = held.get("share")
-    base = f" ({float(share):.0%} of all of them were)" if isinstance(share, (int, float)) else ""
+    base = (f" (of all those held-out recordings, {float(share):.0%} were AI-generated)"
+            if isinstance(share, (int, float)) else "")
     return (f"On held-out recordings ({channel_words(channel)}, from generators and speakers this model was not "
             f"trained on), files scoring {float(held['low']):.2f}–{float(held['high']):.2f} were AI-generated "
             f"{int(held['n'])} of {int(held['m'])} times{base}.")
