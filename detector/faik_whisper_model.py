@@ -1,4 +1,4 @@
-"""The built-in model's architecture (faik-detector-v10): six branches fused into one logit.
+"""The built-in model's architecture (faik-detector-v10 and v11, which differ only in their training data and copies): six branches fused into one logit.
 
 Raw 16 kHz waveform -> for each branch a logit of "real", divided by its spread on held-out chunks
 -> weighted sum (``fusion_weights``) -> ``z / logit_scale + logit_bias`` (calibration fitted on held-out

@@ -23,7 +23,14 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CACHE = REPO / "work_data" / "retired"
 # The last commit with v1-v9 under resources/models/ (each folder as it was shipped or measured).
 RETIRED_AT = "ea24de9c38db9af9912feb236820728e94ebd266"
-RETIRED = tuple(f"faik-detector-v{n}" for n in range(1, 10))
+# v10, the built-in model until v11 (2026-12-07), as it was last committed there (card, evidence map included).
+V10_AT = "dd3cd44039bfc988c2751012d2f331789be57931"
+RETIRED = (*(f"faik-detector-v{n}" for n in range(1, 10)), "faik-detector-v10")
+
+
+def retired_commit(name: str) -> str:
+    """The commit a retired model is read from by default."""
+    return V10_AT if name == "faik-detector-v10" else RETIRED_AT
 _STAMP = ".retired-from"
 
 
@@ -63,11 +70,12 @@ def retired_model_dir(name: str, cache: str | Path = DEFAULT_CACHE, commit: str 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m detector.training retired", description=__doc__.split("\n")[0])
     p.add_argument("--name", required=True, help=f"one of {', '.join(RETIRED)} (or any folder name at --commit)")
-    p.add_argument("--commit", default=RETIRED_AT, help="the commit to read it from (default: the last one with v1-v9)")
+    p.add_argument("--commit", default=None,
+                   help="the commit to read it from (default: the last one with that model: v1-v9, or v10)")
     p.add_argument("--cache", default=str(DEFAULT_CACHE), help="where to write it (a folder per model)")
     args = p.parse_args(argv)
     try:
-        folder = retired_model_dir(args.name, args.cache, args.commit)
+        folder = retired_model_dir(args.name, args.cache, args.commit or retired_commit(args.name))
     except SettingsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
