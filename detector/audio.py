@@ -471,6 +471,41 @@ class PageReleaser:
             self._done = end
             self.released = max(0, (end - self._offset) // self._itemsize)
 
+    #: How far around a window the kernel may have mapped pages in: a read fault maps the whole
+    #: page-cache folio it lands in, and on current Linux (large folios) that can be up to 2 MiB.
+    READ_AROUND_BYTES = 2 * 2**20
+
+    def release(self, start: int, end: int) -> None:
+        """Give back the pages behind ``samples[start:end]`` and the kernel's read-around of them
+        (``READ_AROUND_BYTES`` either side), for checks that read a few windows anywhere in the recording
+        rather than one forward pass. Safe for pages another window shares: the data stays in the file
+        and reads back on demand."""
+        if self._mm is None or end <= start:
+            return
+        a = max(0, self._offset + int(start) * self._itemsize - self.READ_AROUND_BYTES)
+        a = a // mmap.PAGESIZE * mmap.PAGESIZE
+        b = min(len(self._mm), self._offset + int(end) * self._itemsize + self.READ_AROUND_BYTES)
+        if b > a:
+            try:
+                self._mm.madvise(mmap.MADV_DONTNEED, a, b - a)
+            except (OSError, ValueError):  # pragma: no cover - a closed mapping: nothing to give back
+                pass
+
+
+def copy_windows(samples: np.ndarray, spans) -> list[np.ndarray]:
+    """Float32 copies of ``samples[a:b]`` for each ``(a, b)`` in ``spans``.
+
+    Why copies: the input checks sample a few hundred short windows spread over a recording; read
+    straight from a memory-mapped 3-hour file, every window's pages (and the kernel's read-around of
+    them, ~100 MB in all) would stay in the resident set until the file is closed. Each window's pages
+    are given back as soon as it is copied."""
+    rel = PageReleaser(samples)
+    out = []
+    for a, b in spans:
+        out.append(np.array(samples[a:b], dtype=np.float32))
+        rel.release(a, b)
+    return out
+
 
 def _blocks(n: int, block: int = PASS_BLOCK):
     for a in range(0, n, block):

@@ -99,7 +99,9 @@ def reverb_features(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.n
     n = int(WINDOW_S * SAMPLE_RATE)
     # Only the windows are read (a whole-file pass would cost a copy of an hour-long recording);
     # digitally silent ones carry no room.
-    windows = [x[a:b] for a, b in spread_windows(len(x), n, min(WINDOWS, -(-len(x) // n)))]
+    from detector.audio import copy_windows
+
+    windows = copy_windows(samples, spread_windows(len(x), n, min(WINDOWS, -(-len(x) // n))))
     sounding = [w for w in windows if float(np.max(np.abs(w))) > 1e-6]
     if not sounding:
         return None

@@ -149,7 +149,10 @@ def vad_frames(samples: np.ndarray, sample_rate: int = 16000) -> VadFrames | Non
         return None
     windows = vad_windows(len(x))
     k = (windows[0][1] - windows[0][0]) // _FRAME  # whole frames per window (spread_windows: all one length)
-    frames = np.stack([x[a:a + k * _FRAME].reshape(k, _FRAME) for a, _ in windows])  # (windows, k, 512)
+    from detector.audio import copy_windows
+
+    spans = [(a, a + k * _FRAME) for a, _ in windows]
+    frames = np.stack([w.reshape(k, _FRAME) for w in copy_windows(samples, spans)])  # (windows, k, 512)
     # The windows are judged side by side, each as if alone (see _probs_batched).
     try:
         with _lock, torch.inference_mode():

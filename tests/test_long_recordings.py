@@ -175,3 +175,28 @@ def test_the_spectrogram_overview_of_a_mapped_recording_reads_a_few_columns_at_a
     assert np.array_equal(got.db, want.db)
     # Pages are given back as the columns move on: many marks, in order, the last near the end.
     assert len(marks) >= 10 and marks == sorted(marks) and marks[-1] > 0.9 * len(mapped.samples)
+
+
+@posix_only
+def test_the_input_checks_leave_no_window_of_a_mapped_recording_resident(write_audio, spill):
+    """The speech, reverberation and telephone-band checks sample windows all over the recording; each
+    window's pages (and the kernel's read-around of them) go back once read, so that on a 3-hour file the
+    checks after the analysis do not bring ~100 MB of it back into memory (the window's peak, issue 34)."""
+    from detector.channel_check import high_band_fraction
+    from detector.reverb_check import reverb_features
+    from detector.speech_check import vad_frames
+
+    audio = load_audio(write_audio("long.flac", 60.0))
+    x = audio.samples
+    assert is_mapped(x)
+    if _resident_kib(x) is None:
+        pytest.skip("no /proc/self/smaps here")
+    size_kib = len(x) * 4 // 1024
+    want = A.copy_windows(np.asarray(x), [(0, SR), (len(x) - SR, len(x))])
+    for check in (lambda: high_band_fraction(x, SR), lambda: reverb_features(x, SR), lambda: vad_frames(x, SR),
+                  lambda: A.copy_windows(x, [(0, SR), (len(x) - SR, len(x))])):
+        got = check()
+        resident = _resident_kib(x)
+        assert resident is not None and resident <= 64, (resident, size_kib)
+    # ...and the copies are the samples themselves.
+    assert all(np.array_equal(a, b) for a, b in zip(got, want))
