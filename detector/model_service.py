@@ -613,6 +613,11 @@ class ModelService:
         arrays = [np.ascontiguousarray(c, dtype=np.float32).reshape(-1) for c in chunks]
         if any(a.size == 0 for a in arrays):
             raise ValueError("empty chunk")
+        # A chunk shorter than a convolutional encoder's receptive field (wav2vec2-base: 400 samples,
+        # 25 ms) would make the model fail; silence after it lets it answer (and the verdict says that
+        # so little sound cannot be judged).
+        need = min_input_samples(getattr(model, "config", None))
+        arrays = [a if a.size >= need else np.pad(a, (0, need - a.size)) for a in arrays]
         inputs = extractor(arrays, sampling_rate=extractor.sampling_rate, return_tensors="pt", padding=True)
         with torch.inference_mode():
             logits = model(**dict(inputs)).logits
@@ -620,6 +625,21 @@ class ModelService:
         if probs.shape != (len(arrays), 2) or not np.isfinite(probs).all():
             raise FaikError("the model returned invalid scores for this audio (non-finite or wrong shape)")
         return probs[:, [info.ai_index, info.real_index]]
+
+
+def min_input_samples(config: Any) -> int:
+    """The fewest samples a model takes: for a wav2vec2-style config (``conv_kernel``, ``conv_stride``:
+    wav2vec2, HuBERT, WavLM, data2vec-audio...) the receptive field of its convolutional feature
+    encoder, else 1."""
+    kernels, strides = getattr(config, "conv_kernel", None), getattr(config, "conv_stride", None)
+    try:
+        pairs = list(zip(kernels, strides, strict=True)) if kernels and strides else []
+        n, jump = 1, 1
+        for k, s in pairs:
+            n, jump = n + (int(k) - 1) * jump, jump * int(s)
+    except (TypeError, ValueError):
+        return 1
+    return n
 
 
 def _first_line(exc: BaseException) -> str:

@@ -52,8 +52,10 @@ def synth_speechlike(duration_s: float, sr: int = 16000, seed: int = 0) -> np.nd
     return (0.3 * sig / (np.max(np.abs(sig)) + 1e-9)).astype(np.float32)
 
 
-def save_tiny_wav2vec2(folder: Path, id2label: dict[int, str] | None = None) -> Path:
-    """A tiny randomly initialised Wav2Vec2ForSequenceClassification with the seed's labels, saved as safetensors."""
+def save_tiny_wav2vec2(folder: Path, id2label: dict[int, str] | None = None,
+                       conv: tuple[tuple[int, ...], tuple[int, ...]] = ((10, 32), (10, 32))) -> Path:
+    """A tiny randomly initialised Wav2Vec2ForSequenceClassification with the seed's labels, saved as safetensors.
+    ``conv``: the feature encoder's (kernels, strides); the default's receptive field is 320 samples."""
     import torch
     from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForSequenceClassification
 
@@ -61,7 +63,7 @@ def save_tiny_wav2vec2(folder: Path, id2label: dict[int, str] | None = None) -> 
     labels = id2label or {0: "fake", 1: "real"}
     cfg = Wav2Vec2Config(
         hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        conv_dim=(16, 16), conv_stride=(10, 32), conv_kernel=(10, 32), num_feat_extract_layers=2,
+        conv_dim=(16,) * len(conv[0]), conv_stride=conv[1], conv_kernel=conv[0], num_feat_extract_layers=len(conv[0]),
         num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=2, classifier_proj_size=8,
         num_labels=len(labels), id2label=labels, label2id={v: k for k, v in labels.items()},
         do_stable_layer_norm=False, feat_extract_norm="group",

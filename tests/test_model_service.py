@@ -370,3 +370,22 @@ def test_cached_hub_copy_with_pickle_weights_only_is_refused(tmp_path, tiny_mode
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelLoadError, match="only pytorch_model.bin"):
         ModelService().load(SEED_HUB_MODEL_ID)
+
+
+def test_a_chunk_shorter_than_the_encoders_receptive_field_is_padded(tmp_path, write_audio):
+    """wav2vec2-base's feature encoder needs 400 samples (25 ms); a 20-ms recording, which the decoder
+    accepts, used to end as an unexpected error on such a model instead of a result that says it
+    cannot judge so little sound."""
+    from detector.analysis import analyze_file
+    from detector.model_service import min_input_samples
+
+    base_like = ((10, 3, 3, 3, 3, 2, 2), (5, 2, 2, 2, 2, 2, 2))  # wav2vec2-base's kernels and strides
+    svc = ModelService()
+    svc.load(save_tiny_wav2vec2(tmp_path / "base-like", conv=base_like))
+    assert min_input_samples(svc._model.config) == 400
+    probs = svc.predict_proba([np.full(320, 0.1, np.float32), np.full(401, 0.1, np.float32)])
+    assert probs.shape == (2, 2) and np.allclose(probs.sum(axis=1), 1.0)
+    result = analyze_file(write_audio("twenty-ms.wav", 0.02), svc)
+    assert result.total_chunks == 1
+    assert result.provenance["evidence"]["outcome"] == "cannot-judge"
+    assert min_input_samples(object()) == 1  # no convolutional encoder: nothing to pad
