@@ -133,7 +133,14 @@ class Progress:
             self._shown = False
 
 
+def _one_line(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\n``, ``\\t``, ``\\x1b``...): a file name
+    may hold a newline or a terminal escape, and one file's line must stay one line (scripts read them)."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
 def _short(name: str, n: int = 32) -> str:
+    name = _one_line(name)
     return name if len(name) <= n else "…" + name[-(n - 1):]
 
 
@@ -347,8 +354,8 @@ def _output_name(path: Path, used: set[str]) -> str:
 def _summary_line(name: str, result, target: str | None) -> str:
     from detector.wording import describe
 
-    line = describe(result).cli_line(name)  # the window's and the report's words
-    return line + (f" -> {target}" if target else "")
+    line = describe(result).cli_line(_one_line(name))  # the window's and the report's words
+    return line + (f" -> {_one_line(target)}" if target else "")
 
 
 def _reusable_result(json_path: Path, path: Path, model: dict, options):
@@ -403,7 +410,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     rows: list[dict] = [failure_row(raw, why) for raw, why in problems]
     for raw, why in problems:
-        _err(f"{raw}: {why}")
+        _err(_one_line(f"{raw}: {why}"))
     if not files:
         _err("error: nothing to analyse")
         return EXIT_FAILED
@@ -483,12 +490,12 @@ def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows:
                     rows.append(result_row(path, kept, str(json_path)))
                     state["done"] += 1
                     if not args.quiet:
-                        print(f"{path.name}: skipped, {json_path} is its result with this model and settings",
+                        print(_one_line(f"{path.name}: skipped, {json_path} is its result with this model and settings"),
                               file=sys.stderr)
                     continue
                 if not args.quiet:
-                    print(f"{path.name}: {json_path} is from another version of the file, model or settings; "
-                          "analysing again", file=sys.stderr)
+                    print(_one_line(f"{path.name}: {json_path} is from another version of the file, model or settings; "
+                                    "analysing again"), file=sys.stderr)
             decoding = lambda f: bar.decoding(label, f)  # noqa: E731
             audio = ahead.get(path, decoding) if ahead is not None else load_audio(path, progress=decoding)
             result = analyze_audio(audio, svc, options, progress=lambda d, t: bar.chunks(label, d, t))
@@ -521,7 +528,7 @@ def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows:
                 print(_summary_line(path.name, result, target), file=sys.stderr)
             for w in result.provenance.get("warnings", []):
                 if not args.quiet:
-                    print(f"  warning: {w}", file=sys.stderr)
+                    print(f"  warning: {_one_line(w)}", file=sys.stderr)
         except OutputError:
             raise
         except FaikError as exc:
@@ -529,7 +536,7 @@ def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows:
             state["failed"] += 1
             state["done"] += 1
             rows.append(failure_row(path, str(exc)))
-            _err(f"{path}: {exc}")
+            _err(_one_line(f"{path}: {exc}"))
         except (KeyboardInterrupt, _Interrupted, AnalysisCancelled, BrokenPipeError):
             bar.clear()
             raise
@@ -541,7 +548,7 @@ def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows:
             state["done"] += 1
             why = f"unexpected error ({type(exc).__name__}: {exc}); please report it"
             rows.append(failure_row(path, why))
-            _err(f"{path}: {why}")
+            _err(_one_line(f"{path}: {why}"))
 
 
 def _same_file(a: Path, b: Path) -> bool:

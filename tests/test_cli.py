@@ -286,3 +286,17 @@ def test_closed_stdout_stops_quietly(monkeypatch, capsys, write_audio, tiny_mode
     rc = main(["analyze", str(a), str(b), "--model", str(tiny_model_dir), "--out", "-"])
     err = capsys.readouterr().err
     assert rc == 1 and "Traceback" not in err and "unexpected error" not in err
+
+
+def test_a_file_name_with_a_newline_keeps_each_file_on_one_line(capsys, tmp_path, write_audio, tiny_model_dir):
+    """One line per file on stderr (scripts read them): a newline or terminal escape in a name is shown escaped."""
+    good = write_audio("two\nlines.wav", 2.0)
+    bad = tmp_path / "not\x1baudio.wav"
+    bad.write_bytes(b"not audio at all" * 100)
+    rc, _, err = run(capsys, "analyze", good, bad, "--model", tiny_model_dir, "--out", tmp_path / "o")
+    assert rc == 1
+    lines = err.splitlines()
+    assert any(line.startswith("two\\nlines.wav: ") for line in lines), err
+    assert any("not\\x1baudio.wav: " in line for line in lines), err
+    assert "\x1b" not in err
+    assert (tmp_path / "o" / "two\nlines.faik.json").is_file()  # the file itself is named as it was
