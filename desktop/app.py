@@ -49,6 +49,7 @@ def self_test(model: str | None) -> int:
         from detector.errors import FaikError
         from detector.model_service import ModelService
         from detector.result import validate_result_dict
+        from detector.wording import describe
 
         sample = sample_path()
         if not sample.is_file():
@@ -68,10 +69,9 @@ def self_test(model: str | None) -> int:
     except Exception as exc:  # noqa: BLE001 (a bundle missing a module must say so, not crash silently)
         print(f"self-test FAILED: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 1
+    words = describe(result)  # the window's, the report's and the command line's words
     print(f"self-test OK: model {info.name} ({info.source_kind}) loaded in {t1 - t0:.1f} s; "
-          f"{sample.name}: {result.verdict.value}, confidence {result.overall_confidence:.2f}, "
-          f"{result.summary.ai_generated_chunks}/{result.total_chunks} chunks AI, analysed in {t2 - t1:.1f} s; "
-          "JSON valid")
+          f"{sample.name}: {words.short}; {words.chunks}; analysed in {t2 - t1:.1f} s; JSON valid")
     return 0
 
 
