@@ -48,8 +48,7 @@ def _legend_html() -> str:
     sw = "<span style='color:{c}; font-size:14pt;'>■</span>"
     return (f"{sw.format(c=style.AI_COLOR)} AI-sounding &nbsp; {sw.format(c=style.UNSURE_COLOR)} unsure &nbsp; "
             f"{sw.format(c=style.REAL_COLOR)} real-sounding "
-            "&nbsp;·&nbsp; darker = further from 0.5 &nbsp;·&nbsp; overlapping chunks: own rows "
-            "&nbsp;·&nbsp; - - - 0.5 threshold")
+            "&nbsp;·&nbsp; darker = further from 0.5 &nbsp;·&nbsp; - - - 0.5 threshold")
 
 
 def fit_within(rect: QRect, avail: QRect) -> QRect:
@@ -175,7 +174,9 @@ class MainWindow(QMainWindow):
         self.banner = VerdictBanner()
         self.legend = QLabel(_legend_html())
         self.legend.setWordWrap(True)  # never widens the result area at the file list's expense
-        self.legend.setToolTip("Mouse wheel over the plots: zoom · drag: pan · click a chunk: select and play it")
+        # Kept to one line at 1366 px: how overlapping chunks are drawn goes in the tooltip.
+        self.legend.setToolTip("Overlapping chunks are drawn on rows of their own · mouse wheel over the plots: "
+                               "zoom · drag: pan · click a chunk: select and play it")
         self.play_button = QPushButton("▶ Play chunk")
         # The stretch note says "listen to it": one click plays the whole AI-sounding stretch.
         self.stretch_button = QPushButton("▶ Play stretch")
