@@ -24,7 +24,8 @@ each peak RSS (``VmHWM``) is that job's alone:
 * ``neighbour`` — ``--neighbour`` seconds of the real-speech recording analysed while another
   process keeps every core busy: the automatic thread count, ``--threads 1`` and one thread per core;
 * ``window``  — the window (offscreen) on that recording: when it showed, when its model was ready,
-  and its analysis time against the CLI's on the same file;
+  and its analysis time against the CLI's on the same file; and the window on the longest FLAC
+  recording: its analysis time and peak RSS (the window's own VmHWM, printed by ``--timings``);
 * ``batch``   — ``--batch-clips`` files of 5 s each (cut from the recording) analysed in one run, as
   ``faik analyze FOLDER`` does: its speed against the long file's;
 * ``synthetic`` — the tests' synthetic speech-like signal, a second labelled row only.
@@ -302,7 +303,9 @@ def run_window(file: Path, model: str | None) -> dict:
     m = re.search(r"\(([0-9.]+) s analysing\)", text)
     if out.returncode != 0 or m is None:
         raise SystemExit(f"the window run failed:\n{text[-3000:]}")
-    return {"shown_s": at("window shown"), "model_ready_s": at("model ready"), "analysis_s": float(m.group(1))}
+    rss = re.search(r"\[timing\] peak RSS ([0-9.]+) MiB", text)
+    return {"shown_s": at("window shown"), "model_ready_s": at("model ready"), "analysis_s": float(m.group(1)),
+            "peak_rss_mib": float(rss.group(1)) if rss else None}
 
 
 # --------------------------------------------------------------------------- a busy neighbour
@@ -432,6 +435,17 @@ def main() -> None:
         except (SystemExit, subprocess.TimeoutExpired, OSError) as exc:
             print(f"  window: not measured ({str(exc).splitlines()[0]})", flush=True)
 
+    if durations and "flac" in formats:
+        # The window on the longest recording: its peak memory (issue 34: <= 1 GB for 3 hours, as the CLI).
+        f = recording(max(durations), "flac")
+        try:
+            win = run_window(f, model)
+            report["window_long"] = {"file": f.name, "seconds": max(durations), **win}
+            print(f"  window on {f.name}: analysis {win['analysis_s']:.1f} s, peak {win['peak_rss_mib']} MiB",
+                  flush=True)
+        except (SystemExit, subprocess.TimeoutExpired, OSError) as exc:
+            print(f"  window on {f.name}: not measured ({str(exc).splitlines()[0]})", flush=True)
+
     if args.batch_clips > 0:
         src = recording(max(600.0, args.batch_clips * 5.0), "flac")
         folder = work / f"clips-{args.batch_clips}"
@@ -491,6 +505,11 @@ def print_table(r: dict) -> None:
         print(f"WINDOW (offscreen, python -m desktop --timings), {w['file']}: shown {w['shown_s']:.2f} s after start, "
               f"model ready {w['model_ready_s']:.2f} s; analysis {w['analysis_s']:.1f} s against the CLI's "
               f"{w['cli_wall_s']:.1f} s on the same file ({w['analysis_s'] / w['cli_wall_s'] - 1:+.0%})")
+    if "window_long" in r:
+        w = r["window_long"]
+        peak = "not measured" if w.get("peak_rss_mib") is None else f"{w['peak_rss_mib']:.0f} MiB"
+        print(f"WINDOW on {w['file']} ({w['seconds'] / 3600:.1f} h): analysis {w['analysis_s']:.1f} s "
+              f"({w['seconds'] / w['analysis_s']:.0f}x real time, decoding included), peak RSS {peak}")
     if "batch" in r:
         b, lg = r["batch"]["batch"], r["batch"]["long"]
         print()
