@@ -78,12 +78,16 @@ def test_builtin_model_ships_its_error_rates_into_every_result():
     validate_result_dict(d)
     assert d["provenance"]["model"]["validation"]["channels"]["clean"]["eer"] == info.validation["channels"]["clean"]["eer"]
     assert np.isfinite(d["provenance"]["model"]["validation"]["channels"]["phone-8k"]["false_alarm_rate"])
-    # v11's spliced-recording figures are not measured yet (v10's were, at the seed's 0.5 threshold): until
-    # splice-eval --threshold 0.65 has run for it, nothing is quoted for the stretch note
+    # v11's spliced-recording figures were measured at the default settings with the AI-sounding band
+    # (splice-eval --threshold 0.65): quoted there, and nowhere else
     from detector.chunking import ChunkSettings
+    from detector.evidence import CHUNK_AI_FROM
     from detector.stretches import stretch_figures
 
-    assert stretch_figures(info.validation, ChunkSettings()) is None
+    fig = stretch_figures(info.validation, ChunkSettings())
+    assert fig is not None and fig["threshold"] == CHUNK_AI_FROM and 0 < fig["insert_found"] < 1
+    assert fig["controls"] >= 50 and fig["spliced"] >= 1000
+    assert stretch_figures(info.validation, ChunkSettings(3.0, 0.5)) is None
 
 
 def test_channel_figures_are_none_when_a_model_ships_none():
