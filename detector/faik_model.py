@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+import detector.transformers_lean  # noqa: F401 - before transformers' model code: see its docstring
 from transformers import (
     AutoConfig,
     AutoModelForAudioClassification,

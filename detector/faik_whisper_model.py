@@ -35,6 +35,7 @@ from typing import Any
 
 import torch
 from torch import nn
+import detector.transformers_lean  # noqa: F401 - before transformers' model code: see its docstring
 from transformers import AutoConfig, AutoModelForAudioClassification, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 

@@ -263,6 +263,7 @@ def check_config(folder: Path) -> None:
         raise ModelLoadError(f"{path} names no model_type: not a Hugging Face model config, or a damaged one; "
                              "copy the model folder again from its source")
     model_type = str(config["model_type"])
+    import detector.transformers_lean  # noqa: F401 - before transformers' model code: see its docstring
     import transformers
     from transformers import CONFIG_MAPPING
     from transformers.models.auto.modeling_auto import MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING_NAMES
@@ -531,6 +532,8 @@ class ModelService:
             check_safetensors(w)
 
         import torch
+
+        import detector.transformers_lean  # noqa: F401 - before transformers' model code: see its docstring
         from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
 
         try:

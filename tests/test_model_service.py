@@ -389,3 +389,19 @@ def test_a_chunk_shorter_than_the_encoders_receptive_field_is_padded(tmp_path, w
     assert result.total_chunks == 1
     assert result.provenance["evidence"]["outcome"] == "cannot-judge"
     assert min_input_samples(object()) == 1  # no convolutional encoder: nothing to pad
+
+
+def test_loading_a_model_imports_neither_scikit_learn_nor_scipy():
+    """transformers imports sklearn.metrics and scipy.optimize with its model base classes when they are
+    installed (librosa installs both): ~0.6 s of CPU before the model is ready, for code an audio
+    classifier never runs (detector.transformers_lean)."""
+    code = textwrap.dedent("""
+        import sys
+        from detector.model_service import ModelService
+        ModelService().load(None)
+        print(sorted(m for m in ("sklearn", "scipy") if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
