@@ -28,7 +28,7 @@ from detector.speech_check import (cannot_judge_reason, no_speech_warning, short
                                    vad_frames)
 from detector.stretches import find_ai_stretches, stretch_note
 from detector.wording import assess
-from detector.threads import ThreadGovernor
+from detector.threads import ThreadGovernor, limit_numpy_blas_threads
 
 if TYPE_CHECKING:  # pragma: no cover
     from detector.audio import DecodedAudio
@@ -99,6 +99,7 @@ def analyze_audio(
     samples = audio.samples
     if samples.ndim != 1 or samples.size == 0:
         raise AudioDecodeError(f"{audio.info.name}: no audio samples to analyse")
+    limit_numpy_blas_threads()  # numpy's spinning BLAS threads would take a core from the model's
     if options.num_threads is not None:
         service.set_num_threads(options.num_threads)
 

@@ -59,3 +59,22 @@ def test_usable_cores_is_the_affinity():
     if hasattr(os, "sched_getaffinity"):
         assert threads.usable_cores() == len(os.sched_getaffinity(0))
     assert threads.usable_cores() >= 1
+
+
+def test_an_analysis_keeps_numpy_blas_to_one_thread(tiny_model_dir, write_audio, monkeypatch):
+    """OpenBLAS's spinning workers took a core from the model (a folder of 5-s files ran at half speed)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import numpy as np
+
+    from detector.analysis import analyze_file
+    from detector.model_service import ModelService
+
+    np.ones((64, 64)) @ np.ones((64, 64))  # numpy's BLAS is loaded
+    if not [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]:
+        pytest.skip("no BLAS library that threadpoolctl can see")
+    threadpoolctl.threadpool_limits(2, user_api="blas")
+    monkeypatch.setattr(threads, "_blas_limited", False)
+    svc = ModelService()
+    svc.load(tiny_model_dir)
+    analyze_file(write_audio("two-seconds.wav", 2.0), svc)
+    assert {i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"} == {1}
