@@ -451,7 +451,7 @@ class MainWindow(QMainWindow):
     def _on_chunk(self, item: QueueItem, chunk) -> None:
         if self._shown is item:
             self.waveform.add_chunk(chunk)
-            self.table.table_model.append(chunk)
+            self.table.table_model.stream(chunk)
 
     def _on_run_ended(self, item: QueueItem) -> None:
         limit_kept_audio(self.queue.items, keep=(item, self._shown))
