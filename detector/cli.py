@@ -463,6 +463,10 @@ def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows:
     from detector.audio import load_audio
     from detector.batch_summary import failure_row, result_row
 
+    if options.num_threads is None:  # the thread count's first look spans the model's load
+        from detector.analysis import THREADS
+
+        THREADS.prime()
     svc = _load_model(args.model, args.quiet)
     model = svc.info.to_dict()
     bar = Progress(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)

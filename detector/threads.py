@@ -145,15 +145,23 @@ class ThreadGovernor:
         self.threads: int | None = None
         self._last: _Look | None = None
 
+    def prime(self) -> None:
+        """Start the first look now (e.g. before loading the model), so that the first ``update()`` can
+        judge from what the machine did meanwhile instead of sleeping ``FIRST_LOOK_S`` to look: 7 % of a
+        2-minute file's analysis next to a busy neighbour (issue 34's benchmark)."""
+        if self._last is None:
+            self._last = _look()
+
     def update(self) -> int:
         now = time.monotonic()
-        stale = self._last is None or now - self._last.wall >= self.recheck_s
+        stale = self.threads is None or self._last is None or now - self._last.wall >= self.recheck_s
         if stale:
             cores = usable_cores()
             look = _look()
             free = None
-            # After a long pause (a window waiting for the next file) the average says little about now.
-            if self._last is not None and now - self._last.wall <= 4 * self.recheck_s:
+            # After a long pause (a window waiting for the next file) the average says little about now;
+            # a look shorter than the first look's own length says too little (the kernel counts in ticks).
+            if self._last is not None and FIRST_LOOK_S <= now - self._last.wall <= 4 * self.recheck_s:
                 free = free_cores_between(self._last, look, _online_cpus(), cores)
             if free is None:
                 free = free_cores_now()

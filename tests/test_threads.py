@@ -78,3 +78,22 @@ def test_an_analysis_keeps_numpy_blas_to_one_thread(tiny_model_dir, write_audio,
     svc.load(tiny_model_dir)
     analyze_file(write_audio("two-seconds.wav", 2.0), svc)
     assert {i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"} == {1}
+
+
+def test_a_primed_governor_judges_from_the_time_since_instead_of_sleeping_to_look(monkeypatch):
+    """The CLI primes the first look before loading the model: the first batch then does not wait 0.1 s."""
+    import time
+
+    if threads._cpu_ticks() is None:
+        pytest.skip("no /proc/stat: the load average stands in")
+    gov = ThreadGovernor()
+    gov.prime()
+    time.sleep(0.15)  # the model's load, say
+    monkeypatch.setattr(threads, "free_cores_now", lambda *a, **k: pytest.fail("slept to take a look of its own"))
+    assert 1 <= gov.update() <= threads.usable_cores()
+    # Primed too recently to judge: it looks for itself.
+    fresh = ThreadGovernor()
+    fresh.prime()
+    looked = []
+    monkeypatch.setattr(threads, "free_cores_now", lambda *a, **k: looked.append(1) or 1.0)
+    assert fresh.update() == 1 and looked == [1]
