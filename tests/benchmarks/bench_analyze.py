@@ -22,7 +22,8 @@ each peak RSS (``VmHWM``) is that job's alone:
   is timed on the first ``--seed-slice`` seconds and the figure extrapolated (said in the table);
   ``vs seed`` = our x real time / the seed's;
 * ``neighbour`` — ``--neighbour`` seconds of the real-speech recording analysed while another
-  process keeps every core busy: the automatic thread count, ``--threads 1`` and one thread per core;
+  process keeps every core busy: the automatic thread count, ``--threads 1`` and one thread per core
+  (three rounds, each configuration's median);
 * ``window``  — the window (offscreen) on that recording: when it showed, when its model was ready,
   and its analysis time against the CLI's on the same file; and the window on the longest FLAC
   recording: its analysis time and peak RSS (the window's own VmHWM, printed by ``--timings``);
@@ -416,11 +417,19 @@ def main() -> None:
         hog = Neighbour()
         try:
             time.sleep(2.0)
-            for threads in (None, 1, usable_cores()):
-                m = _run("analyze", file=f, model=model, threads=threads)
-                m["threads"] = "auto" if threads is None else threads
+            # Three rounds, the configurations taking turns, and each one's median: a single run of a couple
+            # of seconds next to a busy neighbour swings by 10-15 % with the scheduler.
+            configs = (None, 1, usable_cores())
+            runs: dict = {c: [] for c in configs}
+            for _ in range(3):
+                for threads in configs:
+                    runs[threads].append(_run("analyze", file=f, model=model, threads=threads))
+            for threads in configs:
+                ms = sorted(runs[threads], key=_xrt)
+                m = dict(ms[1], threads="auto" if threads is None else threads, runs_xrt=[_xrt(r) for r in ms])
                 busy.append(m)
-                print(f"  next to a CPU hog, threads {m['threads']}: {_xrt(m):.1f}x "
+                print(f"  next to a CPU hog, threads {m['threads']}: {_xrt(m):.1f}x, median of "
+                      f"{', '.join(f'{x:.1f}' for x in m['runs_xrt'])} "
                       f"(torch threads at the end: {m['torch_threads_at_end']})", flush=True)
         finally:
             hog.stop()
