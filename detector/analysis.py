@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 import detector
-from detector.channel_check import lossy_codec_warning, narrowband_warning, recording_channel
+from detector.channel_check import high_band_fraction, lossy_codec_warning, narrowband_warning, recording_channel
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyError, SettingsError
 from detector.evidence import EvidenceMap
@@ -141,6 +141,7 @@ def analyze_audio(
     # same, and the echo note quotes the larger miss rate), so it is left out.
     noise = None if echo is not None else noise_warning(frames, validation)
     duration_s = len(samples) / audio.sample_rate
+    high_band = high_band_fraction(samples, audio.sample_rate)  # one pass for the channel and its warning
     # The outcome: support for AI-generated or real speech at a stated strength, inconclusive, or cannot
     # judge (detector.wording; the likelihood ratio from the model's evidence map for this channel).
     emap_dict = getattr(info, "evidence", None)
@@ -148,14 +149,14 @@ def analyze_audio(
     probs = [c.prob_ai for c in results]
     vote, vote_reason = file_verdict(results)
     evidence = assess(float(sum(probs) / len(probs)) if probs else 0.0, probs, emap,
-                      recording_channel(samples, audio.sample_rate, audio.info.codec),
+                      recording_channel(samples, audio.sample_rate, audio.info.codec, fraction=high_band),
                       cannot_judge_reason(duration_s, speech_fraction(samples, audio.sample_rate, frames)),
                       (vote.value, vote_reason))
     stretches = find_ai_stretches(results)
     for note in (stretch_note(stretches, results, settings, validation, outcome=evidence["outcome"]),
                  short_recording_warning(duration_s),
                  no_speech_warning(samples, audio.sample_rate, frames),
-                 narrowband_warning(samples, audio.sample_rate, validation, audio.info.codec),
+                 narrowband_warning(samples, audio.sample_rate, validation, audio.info.codec, fraction=high_band),
                  lossy_codec_warning(audio.info.codec, validation),
                  noise, echo):
         if note is not None:

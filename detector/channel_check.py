@@ -58,14 +58,17 @@ _PHONE_CODECS: dict[str, tuple[str, str]] = {
 
 
 def narrowband_warning(samples: np.ndarray, sample_rate: int,
-                       validation: Mapping[str, Any] | None = None, codec: str = "") -> str | None:
+                       validation: Mapping[str, Any] | None = None, codec: str = "",
+                       fraction: float | None = None) -> str | None:
     """A warning for telephone/narrow-band audio, quoting the model's measured false-alarm rate on
     such audio when ``validation`` (a model's ``validation.json``) has it; ``None`` otherwise.
     Where the file's own ``codec`` is a telephone codec the model was measured on (G.711, AMR-NB),
-    that channel's figure is quoted instead of the plain telephone band's."""
+    that channel's figure is quoted instead of the plain telephone band's. ``fraction``: the
+    recording's :func:`high_band_fraction` where the caller has it already."""
     if sample_rate <= 2 * NARROWBAND_CUTOFF_HZ:
         return None
-    fraction = high_band_fraction(samples, sample_rate)
+    if fraction is None:
+        fraction = high_band_fraction(samples, sample_rate)
     if not fraction < NARROWBAND_FRACTION:  # wideband, or silence (NaN): nothing to say
         return None
     channel, kind = _PHONE_CODECS.get((codec or "").lower(), ("phone-8k", "telephone-band"))
@@ -121,11 +124,16 @@ def lossy_codec_warning(codec: str, validation: Mapping[str, Any] | None) -> str
             f"extra caution")
 
 
-def recording_channel(samples: np.ndarray, sample_rate: int, codec: str = "") -> str:
+def recording_channel(samples: np.ndarray, sample_rate: int, codec: str = "",
+                      fraction: float | None = None) -> str:
     """The evaluation channel (``faik evaluate --channel``) a recording looks like, for choosing the
     model's measured evidence map: "phone-8k" for telephone-band audio (nothing above 4 kHz), else the
-    first channel that imitates the file's lossy codec ("mp3-32k", "opus-24k", "aac-32k"), else "clean"."""
-    if sample_rate > 2 * NARROWBAND_CUTOFF_HZ and high_band_fraction(samples, sample_rate) < NARROWBAND_FRACTION:
-        return "phone-8k"
+    first channel that imitates the file's lossy codec ("mp3-32k", "opus-24k", "aac-32k"), else "clean".
+    ``fraction``: the recording's :func:`high_band_fraction` where the caller has it already."""
+    if sample_rate > 2 * NARROWBAND_CUTOFF_HZ:
+        if fraction is None:
+            fraction = high_band_fraction(samples, sample_rate)
+        if fraction < NARROWBAND_FRACTION:
+            return "phone-8k"
     channels = LOSSY_CODECS.get((codec or "").lower(), ("", ()))[1]
     return channels[0] if channels else "clean"

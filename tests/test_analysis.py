@@ -232,3 +232,25 @@ def test_a_recording_under_a_second_carries_a_too_short_warning(service):
     assert sum("too little sound to judge" in w and "only 0.30 s long" in w for w in short) == 1
     longer = analyze_audio(decoded(1.5, signal=synth_speechlike(1.5, seed=2)), service).provenance["warnings"]
     assert not any("too little sound" in w for w in longer)
+
+
+def test_the_telephone_band_is_measured_once_for_the_evidence_channel_and_its_warning(service, monkeypatch):
+    """recording_channel and narrowband_warning both need the high-band share: one pass over the
+    recording's 256 sampled seconds serves both (it used to run twice per file)."""
+    import detector.analysis as analysis
+    import detector.channel_check as channel_check
+
+    calls = []
+    real = channel_check.high_band_fraction
+
+    def counted(samples, sample_rate, *args, **kwargs):
+        calls.append(1)
+        return real(samples, sample_rate, *args, **kwargs)
+
+    monkeypatch.setattr(analysis, "high_band_fraction", counted)
+    monkeypatch.setattr(channel_check, "high_band_fraction", counted)
+    narrow = decoded(6.0, signal=np.sin(2 * np.pi * 300 * np.arange(6 * 16000) / 16000).astype(np.float32) * 0.3)
+    res = analyze_audio(narrow, service)
+    assert len(calls) == 1
+    assert res.provenance["evidence"]["channel"] == "phone-8k"
+    assert any("telephone" in w for w in res.provenance["warnings"])
