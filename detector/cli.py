@@ -136,7 +136,7 @@ class Progress:
 def _one_line(text: str) -> str:
     """``text`` with control characters written as escapes (``\\n``, ``\\t``, ``\\x1b``...): a file name
     may hold a newline or a terminal escape, and one file's line must stay one line (scripts read them)."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _short(name: str, n: int = 32) -> str:

@@ -3,8 +3,9 @@ its side effect).
 
 Why: librosa depends on scikit-learn and SciPy, so every installation has both, and transformers then
 imports ``sklearn.metrics`` (for assisted text generation) and ``scipy.optimize`` (for object-detection
-losses) while loading its model base classes — code an audio classifier never runs. Together that was
-~1.6 s of the ~4 s before the built-in model is ready (``python -X importtime``, issue 34). Marking the
+losses) while loading its model base classes — code an audio classifier never runs (1.1 s and 0.5 s in
+``python -X importtime`` next to another job; loading the built-in model took 2.86 s of CPU with them and
+2.22 s without, issue 34). Marking the
 two unavailable *to transformers* skips them, as in the frozen app, which leaves SciPy and scikit-learn
 out altogether (build.spec); no audio model's code in transformers uses either. Both stay importable for
 everything else (the evaluation and training code use them).
