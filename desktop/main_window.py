@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self.service = service
         self.model_source = model_source
         self._shown: QueueItem | None = None
+        self._status_about: tuple[QueueItem | None, str] = (None, "")
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
         self._build_widgets()
@@ -465,6 +466,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{item.path.name}: {item.message}", 10000)
         else:
             self.statusBar().showMessage("Analysis cancelled.", 6000)
+        # a message about one file: cleared if another file is shown while it is still up
+        self._status_about = (item, self.statusBar().currentMessage())
         self._set_idle()
         self.analysis_finished.emit(item)
 
@@ -544,6 +547,11 @@ class MainWindow(QMainWindow):
     def show_item(self, item: QueueItem) -> None:
         """Show one queue entry: its result, its progress so far, or its error."""
         self._shown = item
+        about, message = self._status_about
+        if about is not None and about is not item and self.statusBar().currentMessage() == message:
+            # "other.wav: analysed in 3 s" under this file's result reads as this file's
+            self.statusBar().clearMessage()
+            self._status_about = (None, "")
         self.player.stop()
         self.waveform.clear_result()
         self.table.table_model.set_chunks([])

@@ -616,3 +616,17 @@ def test_progress_shows_elapsed_and_remaining_time_on_a_long_analysis(qtbot, mak
     _analyse(qtbot, window, [write_audio("long.wav", 60.0)])
     assert any("elapsed, about" in f and "left" in f for f in formats), formats[-3:]
     assert all(f.startswith("Decoding") or "chunks ·" in f for f in formats)
+
+
+def test_a_finished_files_status_message_goes_when_another_file_is_shown(qtbot, make_window, write_audio):
+    window = make_window()
+    a, b = write_audio("first.wav", 3.0), write_audio("second.wav", 4.0)
+    items = _analyse(qtbot, window, [a, b])
+    assert window.statusBar().currentMessage().startswith("second.wav: analysed in")
+    window.show_item(items[1])  # the same file again: the message stays
+    assert window.statusBar().currentMessage().startswith("second.wav: analysed in")
+    window.show_item(items[0])
+    assert "second.wav" not in window.statusBar().currentMessage()
+    window.statusBar().showMessage("Saved report.html", 8000)  # not about a file: selection leaves it
+    window.show_item(items[1])
+    assert window.statusBar().currentMessage() == "Saved report.html"
