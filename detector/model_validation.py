@@ -36,6 +36,7 @@ _CHANNEL_NAMES = {
     "aac-32k": "after AAC at 32 kbit/s",
     "phone-8k-mulaw": "telephone band with G.711 mu-law",
     "amr-12k": "mobile-phone codec (AMR-NB, 12.2 kbit/s)",
+    "voip": "as a simulated messenger or meeting call",
 }
 
 
