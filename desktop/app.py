@@ -75,17 +75,6 @@ def self_test(model: str | None) -> int:
     return 0
 
 
-def _peak_rss_mib() -> float | None:
-    """This process's peak resident memory so far (Linux VmHWM), or None where /proc has none."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
 def show_note(window, title: str, text: str):
     """A note beside the window that does not block it (the window stays usable); returns the box."""
     from PySide6.QtWidgets import QMessageBox
@@ -148,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
             window.grab().save(args.screenshot)
             log(f"screenshot saved to {args.screenshot}")
-            peak = _peak_rss_mib()
+            from detector.memory import peak_rss_mib
+
+            peak = peak_rss_mib()
             if peak is not None:  # read by tests/benchmarks/bench_analyze.py (the window's row)
                 log(f"peak RSS {peak:.0f} MiB")
             window.close()

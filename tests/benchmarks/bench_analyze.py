@@ -41,7 +41,6 @@ import argparse
 import csv
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
+
+from detector.memory import peak_rss_mib  # noqa: E402  (needs the repository on the path)
 
 SR = 16000
 DATA = REPO.parent / "shared" / "data"
@@ -140,24 +141,13 @@ def write_clips(folder: Path, source: Path, n: int, seconds: float = 5.0) -> lis
 
 # --------------------------------------------------------------------------- child jobs
 
-def _peak_rss_mib() -> float:
-    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited across fork + exec)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 def _job_decode(file: str) -> dict:
     from detector.audio import load_audio
 
     t, c = time.perf_counter(), time.process_time()
     audio = load_audio(file)
     return {"audio_s": audio.duration_s, "wall_s": time.perf_counter() - t, "cpu_s": time.process_time() - c,
-            "peak_rss_mib": _peak_rss_mib()}
+            "peak_rss_mib": peak_rss_mib()}
 
 
 def _load_ready(model: str | None):
@@ -182,13 +172,13 @@ def _job_analyze(file: str, model: str | None, threads: int | None) -> dict:
     from detector.analysis import AnalysisOptions, analyze_file
 
     svc = _load_ready(model)
-    rss_model = _peak_rss_mib()
+    rss_model = peak_rss_mib()
     t, c = time.perf_counter(), time.process_time()
     res = analyze_file(file, svc, AnalysisOptions(num_threads=threads))
     import torch
 
     return {"audio_s": res.provenance["decoded"]["duration_s"], "wall_s": time.perf_counter() - t,
-            "cpu_s": time.process_time() - c, "peak_rss_mib": _peak_rss_mib(), "rss_after_model_mib": rss_model,
+            "cpu_s": time.process_time() - c, "peak_rss_mib": peak_rss_mib(), "rss_after_model_mib": rss_model,
             "chunks": res.total_chunks, "torch_threads_at_end": torch.get_num_threads()}
 
 
@@ -222,7 +212,7 @@ def _job_batch(folder: str, model: str | None, n: int) -> dict:
         audio_s += json.loads(f.read_text())["provenance"]["decoded"]["duration_s"]
     shutil.rmtree(out, ignore_errors=True)
     return {"audio_s": audio_s, "wall_s": wall, "files": len(files), "exit_code": code,
-            "peak_rss_mib": _peak_rss_mib()}
+            "peak_rss_mib": peak_rss_mib()}
 
 
 def _job_seed(file: str, seconds: float) -> dict:
@@ -247,7 +237,7 @@ def _job_seed(file: str, seconds: float) -> dict:
             torch.nn.functional.softmax(outputs.logits, dim=-1)
         chunks += 1
     return {"audio_s": len(audio) / sample_rate, "wall_s": time.perf_counter() - t,
-            "cpu_s": time.process_time() - c, "chunks": chunks, "peak_rss_mib": _peak_rss_mib(),
+            "cpu_s": time.process_time() - c, "chunks": chunks, "peak_rss_mib": peak_rss_mib(),
             "params": int(sum(p.numel() for p in model.parameters()))}
 
 
