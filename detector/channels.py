@@ -65,6 +65,8 @@ def codec_roundtrip(
     n = len(x)
     if n == 0:
         return x.copy()
+    # Some encoders (Opus in Ogg) refuse input shorter than a frame or two: pad with silence, cut after.
+    x = np.pad(x, (0, max(0, sr // 10 - n)))
     rate = codec_rate or sr
     buf = io.BytesIO()
     with av.open(buf, "w", format=container) as out:
@@ -229,7 +231,7 @@ def auto_gain(samples: np.ndarray, sr: int, target_rms: float = 0.1, max_gain_db
     x = np.asarray(samples, dtype=np.float64)
     if len(x) == 0:
         return x.astype(np.float32)
-    w = max(1, int(window_s * sr))
+    w = max(1, min(int(window_s * sr), len(x)))  # np.convolve's 'same' is as long as the longer input
     env = np.sqrt(np.convolve(x ** 2, np.ones(w) / w, mode="same") + 1e-10)
     g = np.minimum(target_rms / env, 10 ** (max_gain_db / 20))
     g = np.convolve(g, np.ones(w) / w, mode="same")

@@ -141,3 +141,14 @@ def test_voip_call_is_seeded_keeps_length_and_is_offered_to_the_recipe(speech):
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
     assert "voip" in ACOUSTIC_VARIANTS
+
+
+@pytest.mark.parametrize("n", [1, 100, 4780, 4800, 4801])
+def test_auto_gain_and_the_call_chain_keep_the_length_of_clips_shorter_than_the_gain_window(n):
+    # the gain window is 0.3 s (4 800 samples): a 0.3-s FSDD digit in val crashed the 'voip' channel
+    from detector.channels import auto_gain, voip_call
+
+    x = 0.1 * np.sin(np.arange(n, dtype=np.float32))
+    assert auto_gain(x, SR).shape == (n,)
+    for seed in range(4):
+        assert voip_call(x, SR, np.random.default_rng(seed)).shape == (n,)
