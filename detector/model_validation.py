@@ -117,7 +117,7 @@ def describe(validation: Mapping[str, Any] | None, settings: ChunkSettings | Non
             f"missed {m['miss_rate']:.0%} of AI-generated ones (equal error rate {m['eer']:.0%})."
         )
     from detector.evidence import CHUNK_AI_FROM
-    from detector.stretches import OWN_VOICE_CAVEAT, stretch_figures, stretch_sections
+    from detector.stretches import OWN_VOICE_CAVEAT, how_often, stretch_figures, stretch_sections
 
     sections = stretch_sections(validation)
     if settings is not None and sections:
@@ -132,8 +132,8 @@ def describe(validation: Mapping[str, Any] | None, settings: ChunkSettings | Non
             lines.append(
                 f"Real recordings with about {float(st['mean_insert_s']):.0f} s of AI speech in another voice spliced "
                 f"in: {int(st['min_chunks'])} or more AI-sounding chunks in a row marked the insert in "
-                f"{float(st['insert_found']):.0%} of them; wholly real recordings showed such a stretch about "
-                f"{float(st['per_hour']):.0f} times an hour (chunks of {float(st['chunk_duration']):g} s, "
+                f"{float(st['insert_found']):.0%} of them; wholly real recordings showed such a stretch "
+                f"{how_often(float(st['per_hour']))} an hour (chunks of {float(st['chunk_duration']):g} s, "
                 f"{float(st['overlap']):.0%} overlap; {OWN_VOICE_CAVEAT})."
             )
         except (KeyError, TypeError, ValueError):

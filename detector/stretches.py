@@ -93,7 +93,7 @@ def stretch_sections(validation: Mapping[str, Any] | None) -> list[Mapping[str, 
 OWN_VOICE_CAVEAT = "a passage converted into the speaker's own voice was found far less often"
 
 
-def _how_often(per_hour: float) -> str:
+def how_often(per_hour: float) -> str:
     """'about once', 'about twice', 'about 4 times', or 'less than once' (a rate per hour, in words)."""
     n = round(per_hour)
     if n < 1:
@@ -122,7 +122,7 @@ def stretch_note(stretches: Sequence[Stretch], chunks: Sequence[ChunkResult], se
     if fig:
         tested = (f"in testing, real recordings with about {float(fig['mean_insert_s']):.0f} s of AI speech in another "
                   f"voice spliced in showed such a stretch on the insert {float(fig['insert_found']):.0%} of the time, "
-                  f"and wholly real recordings showed one {_how_often(float(fig['per_hour']))} per hour of speech "
+                  f"and wholly real recordings showed one {how_often(float(fig['per_hour']))} per hour of speech "
                   f"({OWN_VOICE_CAVEAT})")
     else:
         tested = "how often real speech shows such a stretch was not measured for this model at these chunk settings"

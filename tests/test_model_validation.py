@@ -133,5 +133,7 @@ def test_spliced_recording_figures_are_described_and_a_damaged_section_is_skippe
     assert describe(s, ChunkSettings(4.0, 0.25))[-1] == (
         "How often a spliced-in AI passage shows as an AI-sounding stretch was not measured at these chunk settings "
         "(4 s, 25% overlap, AI-sounding from P(AI) 0.65).")
+    s["stretches"] = {**s["stretches"][0], "per_hour": 1.35}  # v11's rate: words, not "about 1 times"
+    assert "showed such a stretch about once an hour (chunks" in describe(s)[-1]
     s["stretches"] = {"min_chunks": 3}
     assert describe(s)[-1].startswith("clean audio:")

@@ -112,8 +112,8 @@ def test_analysis_reports_the_fabricated_passage_of_a_mostly_real_recording():
 
 
 def test_the_rate_of_false_stretches_is_said_in_words():
-    from detector.stretches import _how_often
+    from detector.stretches import how_often
 
-    assert [_how_often(x) for x in (0.3, 1.35, 2.2, 6.24)] == [
+    assert [how_often(x) for x in (0.3, 1.35, 2.2, 6.24)] == [
         "less than once", "about once", "about twice", "about 6 times"]
 
