@@ -112,3 +112,12 @@ def test_analysis_of_an_opus_file_carries_the_codec_note(tiny_model_dir, tmp_pat
 
     assert any(w.startswith("Opus-compressed audio") for w in warnings("opus"))
     assert not any("compressed audio" in w for w in warnings("flac"))
+
+
+def test_an_opus_note_also_quotes_the_simulated_call_figure_where_the_model_has_one():
+    assert "messenger" not in lossy_codec_warning("opus", CODECS)  # not measured: not mentioned
+    calls = {"channels": {**CODECS["channels"], "voip": {"false_alarm_rate": 0.244}}}
+    opus = lossy_codec_warning("opus", calls)
+    assert ("called 24% of real Opus-compressed recordings AI-generated, and 24% of real speech passed through a "
+            "simulated messenger or meeting call (12% of uncompressed ones)") in opus
+    assert "messenger" not in lossy_codec_warning("mp3", calls)  # calls are Opus; an MP3 note stays as it was
