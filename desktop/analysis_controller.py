@@ -8,7 +8,8 @@ gives it at that moment (none while the user's entry is out of range: the
 file then waits). A failed file keeps its message and the queue goes
 on; Cancel stops the running file and the files still waiting. The chunks a
 cancelled file had already classified stay with it (``extra["chunks"]``,
-``extra["partial"]``): shown, never turned into a verdict.
+``extra["partial"]``): shown, never turned into a verdict; analysed again with the same settings,
+model and file, it continues after them (``resume`` of :func:`detector.analysis.analyze_audio`).
 
 The controller changes queue items' states and tells the window by signals;
 it never touches a widget other than the queue's rows. Everything it passes
@@ -170,7 +171,14 @@ class AnalysisController(QObject):
         from detector.analysis import AnalysisOptions
 
         options = AnalysisOptions(settings=settings)
-        worker = AnalysisWorker(item.path, self.service, options, batch_delay_s=self.batch_delay_s)
+        info = self.service.info
+        weights = info.weights_sha256 if info is not None else None
+        earlier = item.extra.pop("resume_from", None)
+        # A cancelled run's chunks are reused only with the settings and the model they were made with.
+        fits = earlier is not None and earlier["settings"] == settings and earlier["weights"] == weights
+        worker = AnalysisWorker(item.path, self.service, options, batch_delay_s=self.batch_delay_s,
+                                resume=earlier["chunks"] if fits else (),
+                                resume_sha256=earlier["sha256"] if fits else None)
         wt = WorkerThread(worker, [worker.finished, worker.failed, worker.cancelled], self)
         relay = _JobRelay(self, item)
         worker.progress.connect(relay.progress)
@@ -188,6 +196,7 @@ class AnalysisController(QObject):
         for key in ("partial", "total_chunks", "rate_from"):
             item.extra.pop(key, None)
         item.extra["settings"] = options.settings
+        item.extra["weights"] = weights
         self.queue.set_state(item, ItemState.RUNNING, "decoding…")
         self._started_at = time.perf_counter()
         self.run_started.emit(item)
@@ -225,6 +234,13 @@ class AnalysisController(QObject):
         if item is self.running:
             return False
         item.result = None
+        if item.state == ItemState.CANCELLED and item.extra.get("chunks") and item.extra.get("sha256"):
+            # Analysing a cancelled file again continues after its classified chunks (analyze_audio's
+            # resume) when the settings, the model and the file are unchanged when it starts.
+            item.extra["resume_from"] = {"chunks": list(item.extra["chunks"]), "settings": item.extra.get("settings"),
+                                         "weights": item.extra.get("weights"), "sha256": item.extra["sha256"]}
+        else:
+            item.extra.pop("resume_from", None)
         for key in ("chunks", "partial", "total_chunks"):
             item.extra.pop(key, None)
         self.queue.set_state(item, ItemState.QUEUED)
@@ -244,6 +260,7 @@ class AnalysisController(QObject):
 
     def _on_audio_ready(self, item: QueueItem, audio, pyramid) -> None:
         item.audio, item.pyramid = audio, pyramid
+        item.extra["sha256"] = audio.info.sha256  # the file as analysed: a resume needs it unchanged
         self.audio_ready.emit(item)
 
     def _on_chunk(self, item: QueueItem, chunk) -> None:

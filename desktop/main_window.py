@@ -156,7 +156,8 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel_analysis)
         # A cancelled or failed file on screen can be run again from here (the banner points at it).
         self.rerun_button = QPushButton("↻ Analyse again")
-        self.rerun_button.setToolTip("Analyse the file on screen again from the start, with the chunk settings above")
+        self.rerun_button.setToolTip("Analyse the file on screen again with the chunk settings above; a cancelled file "
+                                     "continues where it stopped if the settings and the model are unchanged")
         self.rerun_button.clicked.connect(self.reanalyse_shown)
         self.rerun_button.setVisible(False)
         prog_row = QHBoxLayout()
@@ -588,8 +589,10 @@ class MainWindow(QMainWindow):
                             + (f" (of {total})" if total else "") + " are kept below; no verdict for the file. ")
                 else:
                     kept = "Stopped before any chunk was classified. "
-                self.banner.show_message(f"Cancelled: {name}", kept + "Use “Analyse again” (under the file list) "
-                                         "to run it from the start.", icon="■")
+                again = ("Use “Analyse again” (under the file list) to finish it: it continues after these chunks "
+                         "if the chunk settings and the model are unchanged." if chunks else
+                         "Use “Analyse again” (under the file list) to run it.")
+                self.banner.show_message(f"Cancelled: {name}", kept + again, icon="■")
             else:
                 if self.model_panel.state == "failed":
                     why = "The model failed to load: use Retry or Choose model… above."

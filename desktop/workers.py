@@ -92,11 +92,16 @@ class AnalysisWorker(QObject):
     failed = Signal(str)               # one-line reason
     cancelled = Signal()
 
-    def __init__(self, path: str | Path, service: Any, options: Any, *, batch_delay_s: float = 0.0) -> None:
+    def __init__(self, path: str | Path, service: Any, options: Any, *, batch_delay_s: float = 0.0,
+                 resume: Any = (), resume_sha256: str | None = None) -> None:
         super().__init__()
         self.path = Path(path)
         self.service = service
         self.options = options
+        # Chunks a cancelled run of this file classified (same model and settings: the caller checks);
+        # kept only if the file still has the hash it had then.
+        self.resume = tuple(resume)
+        self.resume_sha256 = resume_sha256
         self._cancel = threading.Event()
         # Only for tests/demos: a pause per batch so a short file takes long enough to cancel.
         self._batch_delay_s = batch_delay_s
@@ -134,8 +139,9 @@ class AnalysisWorker(QObject):
                 if self._batch_delay_s:
                     time.sleep(self._batch_delay_s)
 
+            resume = self.resume if self.resume and audio.info.sha256 == self.resume_sha256 else ()
             result = analyze_audio(audio, self.service, self.options, progress=on_progress,
-                                   cancel=self.is_cancelled, on_chunk=self.chunk_ready.emit)
+                                   cancel=self.is_cancelled, on_chunk=self.chunk_ready.emit, resume=resume)
         except AnalysisCancelled:
             self.cancelled.emit()
             return

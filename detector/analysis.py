@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Callable
 
 import detector
@@ -67,6 +68,22 @@ class AnalysisOptions:
             raise SettingsError(f"thread count must be a whole number of at least 1 (got {t!r})")
 
 
+def resumable_chunks(resume: Sequence[ChunkResult], spans: Sequence[Any]) -> list[ChunkResult]:
+    """``resume`` as a list, after checking that it is the start of the chunk plan ``spans`` (same
+    indices and times, to the microsecond): a cancelled run's chunks fit only the settings they were
+    made with. Raises :class:`SettingsError` otherwise."""
+    kept = list(resume)
+    if len(kept) > len(spans):
+        raise SettingsError(f"{len(kept)} chunks to resume from, but this recording has only {len(spans)}")
+    for chunk, span in zip(kept, spans):
+        if (chunk.chunk_index != span.index or abs(chunk.start_time - span.start_time) > 1e-6
+                or abs(chunk.end_time - span.end_time) > 1e-6):
+            raise SettingsError(f"chunk {chunk.chunk_index} to resume from ({chunk.start_time:g}-{chunk.end_time:g} s) "
+                                f"does not match this analysis's chunk {span.index} ({span.start_time:g}-"
+                                f"{span.end_time:g} s): were the chunk settings changed?")
+    return kept
+
+
 def utc_now_iso() -> str:
     """Current UTC time as ISO 8601 with a ``Z`` suffix, to the millisecond."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -80,13 +97,21 @@ def analyze_audio(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     on_chunk: ChunkFn | None = None,
+    resume: Sequence[ChunkResult] = (),
 ) -> AnalysisResult:
     """Classify every chunk of ``audio`` and aggregate (see the module docstring).
 
-    ``progress(done, total)`` is called once with ``(0, total)`` and after each
+    ``progress(done, total)`` is called once with ``(done so far, total)`` and after each
     batch; ``cancel()`` is polled before each batch and raises
     :class:`AnalysisCancelled` when it returns True; ``on_chunk`` receives each
     chunk's result as soon as its batch is done (for a live display).
+
+    ``resume``: the chunks a cancelled earlier run classified, from the first on, of the *same*
+    recording with the same model and settings (the caller checks the file's hash and the model's
+    weights). They are kept as they are, passed to ``on_chunk`` first, and the analysis continues
+    after them; the result's provenance records how many (``resumed_chunks``). Why: cancelling at
+    80 % of a 3-hour file and starting again should not cost the first 80 % twice. Chunks whose
+    times do not match this run's chunk plan raise :class:`SettingsError`.
     """
     started = utc_now_iso()
     info = service.info
@@ -106,15 +131,18 @@ def analyze_audio(
     settings = options.settings
     spans = plan_chunks(int(samples.size), audio.sample_rate, settings)
     total = len(spans)
-    results: list[ChunkResult] = []
+    results: list[ChunkResult] = resumable_chunks(resume, spans)
     from detector.audio import PageReleaser
 
     # A long recording is memory-mapped (detector.audio): the pages behind the chunks go back as the
     # analysis moves on, so a 3-hour file is never resident as a whole.
     pages = PageReleaser(samples)
+    if on_chunk is not None:
+        for chunk in results:
+            on_chunk(chunk)
     if progress is not None:
-        progress(0, total)
-    for first in range(0, total, options.batch_size):
+        progress(len(results), total)
+    for first in range(len(results), total, options.batch_size):
         if cancel is not None and cancel():
             raise AnalysisCancelled(f"analysis of {audio.info.name} cancelled after {len(results)} of {total} chunks")
         if options.num_threads is None:
@@ -163,6 +191,9 @@ def analyze_audio(
             warnings.append(note)
     provenance = build_provenance(audio, info.to_dict(), options, started, warnings)
     provenance["ai_stretches"] = [st.to_dict() for st in stretches]
+    if resume:
+        # the audit trail says which chunks an earlier, cancelled run classified
+        provenance["resumed_chunks"] = len(resume)
     return aggregate(results, settings, model_loaded=True, provenance=provenance, evidence=evidence)
 
 
@@ -217,6 +248,7 @@ def analyze_file(
     cancel: CancelFn | None = None,
     on_chunk: ChunkFn | None = None,
     decode_progress: Callable[[float], None] | None = None,
+    resume: Sequence[ChunkResult] = (),
 ) -> AnalysisResult:
     """Decode ``path`` to 16 kHz mono and :func:`analyze_audio` it; the file is only read.
 
@@ -227,4 +259,4 @@ def analyze_file(
     if not service.is_ready():
         raise ModelNotReadyError("no model is loaded; load a model before analysing")
     audio = load_audio(path, progress=decode_progress, cancel=cancel)
-    return analyze_audio(audio, service, options, progress=progress, cancel=cancel, on_chunk=on_chunk)
+    return analyze_audio(audio, service, options, progress=progress, cancel=cancel, on_chunk=on_chunk, resume=resume)

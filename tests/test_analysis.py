@@ -128,6 +128,43 @@ def test_cancel_stops_early(service):
     assert len(done) == 4
 
 
+def test_a_cancelled_run_resumes_where_it_stopped_and_gives_the_full_runs_answer(service, monkeypatch):
+    audio = decoded(60.0)
+    full = analyze_audio(audio, service, AnalysisOptions(batch_size=2))
+    kept: list = []
+    polls = {"n": 0}
+
+    def cancel():
+        polls["n"] += 1
+        return polls["n"] > 3  # three batches, then Cancel
+
+    with pytest.raises(AnalysisCancelled):
+        analyze_audio(audio, service, AnalysisOptions(batch_size=2), cancel=cancel, on_chunk=kept.append)
+    assert len(kept) == 6
+    asked, predict = [], service.predict_proba
+    monkeypatch.setattr(service, "predict_proba", lambda chunks: asked.append(len(chunks)) or predict(chunks))
+    calls, streamed = [], []
+    res = analyze_audio(audio, service, AnalysisOptions(batch_size=2), resume=kept,
+                        progress=lambda d, t: calls.append(d), on_chunk=streamed.append)
+    assert sum(asked) == full.total_chunks - 6  # only the chunks not classified before Cancel
+    assert calls[0] == 6 and streamed == list(res.chunks)  # the kept ones are streamed first, as they were
+    assert np.allclose([c.prob_ai for c in res.chunks], [c.prob_ai for c in full.chunks], atol=1e-5)
+    d = res.to_dict()
+    assert d["is_deepfake"] == full.to_dict()["is_deepfake"] and d["provenance"]["resumed_chunks"] == 6
+    validate_result_dict(d)
+    assert "resumed_chunks" not in full.to_dict()["provenance"]
+
+
+def test_resuming_with_chunks_of_other_settings_is_refused(service):
+    audio = decoded(30.0)
+    other = analyze_audio(audio, service, AnalysisOptions(settings=ChunkSettings(3.0, 0.5))).chunks[:4]
+    with pytest.raises(SettingsError, match="were the chunk settings changed"):
+        analyze_audio(audio, service, AnalysisOptions(), resume=other)
+    many = analyze_audio(decoded(60.0), service, AnalysisOptions()).chunks
+    with pytest.raises(SettingsError, match="has only"):
+        analyze_audio(audio, service, AnalysisOptions(), resume=many)
+
+
 def test_batching_does_not_change_answers(service):
     a = analyze_audio(decoded(15.0), service, AnalysisOptions(batch_size=1))
     b = analyze_audio(decoded(15.0), service, AnalysisOptions(batch_size=16))

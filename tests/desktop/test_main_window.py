@@ -498,11 +498,34 @@ def test_cancel_keeps_the_chunks_already_classified_and_offers_to_analyse_again(
     assert "no verdict" in window.banner.details_text()
     assert item.message == f"cancelled after {kept} of 23 chunks"
     assert window.rerun_button.isVisibleTo(window) and window.rerun_button.isEnabled()
+    assert "it continues after these chunks" in window.banner.details_text()
     window.controller.batch_delay_s = 0.0
+    asked, predict = [], window.service.predict_proba
+    window.service.predict_proba = lambda chunks: asked.append(len(chunks)) or predict(chunks)
     with qtbot.waitSignal(window.queue_idle, timeout=60000):
         qtbot.mouseClick(window.rerun_button, Qt.MouseButton.LeftButton)
     assert item.state.value == "done" and item.result.total_chunks == 23 and "partial" not in item.extra
     assert not window.rerun_button.isVisibleTo(window)
+    # it continued after the kept chunks: only the rest went to the model, and the result says so
+    assert sum(asked) == 23 - kept and item.result.provenance["resumed_chunks"] == kept
+    assert window.table.model().rowCount() == 23 and len(window.waveform.regions()) == 23
+
+
+def test_a_cancelled_file_starts_over_when_the_settings_changed_meanwhile(qtbot, make_window, write_audio):
+    window = make_window(batch_delay_s=0.2)
+    window.add_files([write_audio("long.wav", 60.0)])
+    qtbot.waitUntil(lambda: window.table.model().rowCount() >= 2, timeout=30000)
+    with qtbot.waitSignal(window.analysis_finished, timeout=30000):
+        window.cancel_analysis()
+    (item,) = window.queue.items
+    assert item.extra["chunks"]
+    window.controller.batch_delay_s = 0.0
+    window.settings_panel.duration.setValue(4.0)  # the kept 5-s chunks no longer fit
+    with qtbot.waitSignal(window.queue_idle, timeout=60000):
+        qtbot.mouseClick(window.rerun_button, Qt.MouseButton.LeftButton)
+    assert item.state.value == "done" and item.result.summary.chunk_duration_seconds == 4.0
+    assert "resumed_chunks" not in item.result.provenance
+    assert [c.chunk_index for c in item.result.chunks] == list(range(item.result.total_chunks))
 
 
 def test_a_duplicate_drop_is_ignored_and_the_queue_lights_up_under_a_drag(qtbot, make_window, write_audio):
@@ -630,3 +653,21 @@ def test_a_finished_files_status_message_goes_when_another_file_is_shown(qtbot, 
     window.statusBar().showMessage("Saved report.html", 8000)  # not about a file: selection leaves it
     window.show_item(items[1])
     assert window.statusBar().currentMessage() == "Saved report.html"
+
+
+def test_a_cancelled_file_that_changed_on_disk_is_analysed_from_the_start(qtbot, make_window, write_audio):
+    import soundfile as sf
+
+    window = make_window(batch_delay_s=0.2)
+    path = write_audio("edited.wav", 60.0)
+    window.add_files([path])
+    qtbot.waitUntil(lambda: window.table.model().rowCount() >= 2, timeout=30000)
+    with qtbot.waitSignal(window.analysis_finished, timeout=30000):
+        window.cancel_analysis()
+    x, sr = sf.read(path, dtype="float32")
+    sf.write(path, x[::-1].copy(), sr)  # the recording was edited meanwhile: its old chunks say nothing now
+    window.controller.batch_delay_s = 0.0
+    with qtbot.waitSignal(window.queue_idle, timeout=60000):
+        qtbot.mouseClick(window.rerun_button, Qt.MouseButton.LeftButton)
+    (item,) = window.queue.items
+    assert item.state.value == "done" and "resumed_chunks" not in item.result.provenance
