@@ -10,7 +10,8 @@ import soundfile as sf
 import torch
 
 from detector.training.branch_scores import file_scores, model_weights, score_files
-from detector.training.compare import candidate_file_scores, compare, compare_scored, frozen_mismatch, paired_bootstrap
+from detector.training.compare import (candidate_file_scores, compare, compare_scored, format_comparison, frozen_mismatch,
+                                       paired_bootstrap)
 from detector.training.metrics import eer
 from tests.faik_testkit import synth_speechlike, write_ct2_whisper
 from tests.test_whisper_model import _model
@@ -39,7 +40,8 @@ def test_a_candidate_is_measured_by_rescoring_its_tuned_stem_only(tmp_path):
     rows = []
     for i, (seconds, label) in enumerate([(3.0, "real"), (7.5, "fake"), (6.0, "real"), (2.0, "fake")]):
         sf.write(str(tmp_path / f"c{i}.wav"), synth_speechlike(seconds, seed=40 + i), 16000)
-        rows.append({"file": f"c{i}.wav", "label": label, "family": f"f{i}", "language": "en", "split": "val"})
+        family = "e1tts" if i == 1 else f"f{i}"  # one fake of a modern val family
+        rows.append({"file": f"c{i}.wav", "label": label, "family": family, "language": "en", "split": "val"})
     scores = score_files(reference, rows, tmp_path)
     candidate = copy.deepcopy(reference)
     torch.nn.init.normal_(candidate.tuned_probe.weight, std=0.3)
@@ -52,7 +54,11 @@ def test_a_candidate_is_measured_by_rescoring_its_tuned_stem_only(tmp_path):
     assert np.allclose(mine, truth, atol=5e-3)  # the cached log-mels are half precision
     assert not np.allclose(mine, candidate_file_scores(scores, reference, rescore=False), atol=5e-3)
     result = compare(reference, candidate, {"clean": scores}, resamples=5)
-    assert set(result) == {"clean"} and set(result["clean"]) == {"pooled", "english", "ece", "false_alarms"}
+    assert set(result) == {"clean"} and set(result["clean"]) == {"pooled", "english", "modern", "ece", "false_alarms"}
+    # the modern row: the modern family's fake against every real clip (files 0, 1, 2)
+    ref_p = candidate_file_scores(scores, reference, rescore=False)
+    assert result["clean"]["modern"].reference == pytest.approx(eer(np.array([0, 1, 0]), ref_p[:3]))
+    assert "modern row" in format_comparison(result)
     # A spread recomputed on another CPU differs in its last digits: still the same frozen branches.
     candidate.conv1_scale.mul_(1 + 1e-7)
     assert frozen_mismatch(reference, candidate) == []

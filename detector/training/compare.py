@@ -14,7 +14,8 @@ every channel at once), the way the model cards report them.
 A candidate whose frozen branches differ too (other copies, other regressions) is scored on its own
 (``branch_scores --model CANDIDATE``, per channel) and compared with ``--candidate-scores 'c-{channel}.npz'``.
 
-"over 4" is one EER over the clean, MP3, 8 kHz and noise copies together (one threshold for every
+"modern row" is val's modern families against all real clips, as ``faik evaluate`` prints it (choose on
+it: model issue of 2026-12-07); "over 4" is one EER over the clean, MP3, 8 kHz and noise copies together (one threshold for every
 everyday channel); "EN" is within English. Choose on val, never fit on it.
 """
 
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from detector.evaluate import MODERN_FAMILIES
 from detector.faik_whisper_model import FaikWhisperDetectorForAudioClassification
 from detector.training.branch_scores import BranchScores, file_scores, model_weights, tuned_logits
 from detector.training.experimental_model import load_recipe_model
@@ -150,6 +152,8 @@ def _compare_file_scores(first: BranchScores, ref: dict[str, np.ndarray], cand: 
                          resamples: int) -> dict[str, dict[str, object]]:
     """Per channel of ``ref`` / ``cand`` (file P(AI) of the two models, files as in ``first``) and "over 4"."""
     english = np.array([lang == "en" for lang in first.languages])
+    # val's modern row (faik evaluate's): the modern families' fakes against every real clip
+    modern = np.array([y == 0 or fam in MODERN_FAMILIES for y, fam in zip(first.labels, first.families)])
     out: dict[str, dict[str, object]] = {}
     groups = [(ch, (ch,)) for ch in ref]
     if all(ch in ref for ch in EVERYDAY):
@@ -163,6 +167,11 @@ def _compare_file_scores(first: BranchScores, ref: dict[str, np.ndarray], cand: 
             "pooled": paired_bootstrap(y, a, b, len(chans), resamples=resamples),
             "english": paired_bootstrap(y, a, b, len(chans), resamples=resamples, mask=en),
         }
+        if modern.all() or not (np.asarray(first.labels)[modern] == 1).any():
+            row["modern"] = None  # no modern families among these files
+        else:
+            row["modern"] = paired_bootstrap(y, a, b, len(chans), resamples=resamples,
+                                             mask=np.concatenate([modern] * len(chans)))
         if len(chans) == 1:
             row["ece"] = (ece(y, a), ece(y, b))
             row["false_alarms"] = (float(np.mean(a[y == 0] >= 0.5)), float(np.mean(b[y == 0] >= 0.5)))
@@ -176,13 +185,15 @@ def format_comparison(result: dict[str, dict[str, object]]) -> str:
         return (f"{d.reference * 100:5.1f} -> {d.candidate * 100:5.1f}  {d.delta * 100:+.1f} "
                 f"[{d.low * 100:+.1f}, {d.high * 100:+.1f}]")
 
-    lines = [f"{'channel':11s} {'EER pooled (points)':33s} {'EER within English':33s} ECE          false alarms"]
+    lines = [f"{'channel':11s} {'EER modern row (points)':33s} {'EER pooled':33s} {'EER within English':33s} "
+             f"ECE          false alarms"]
     for name, row in result.items():
         extra = ""
         if "ece" in row:
             (e0, e1), (f0, f1) = row["ece"], row["false_alarms"]
             extra = f" {e0:.3f}->{e1:.3f}  {f0 * 100:4.1f}->{f1 * 100:4.1f} %"
-        lines.append(f"{name:11s} {pts(row['pooled']):33s} {pts(row['english']):33s}{extra}")
+        modern = pts(row["modern"]) if row.get("modern") is not None else "-"
+        lines.append(f"{name:11s} {modern:33s} {pts(row['pooled']):33s} {pts(row['english']):33s}{extra}")
     return "\n".join(lines)
 
 
