@@ -20,6 +20,13 @@ def _analyse(qtbot, window, paths, timeout=60000):
     return window.queue.items
 
 
+def _cancel_after(qtbot, window, rows: int) -> None:
+    """Press Cancel once the running file has at least ``rows`` chunks in the table; wait for it to stop."""
+    qtbot.waitUntil(lambda: window.table.model().rowCount() >= rows, timeout=30000)
+    with qtbot.waitSignal(window.analysis_finished, timeout=30000):
+        window.cancel_analysis()
+
+
 def test_window_shows_before_model_is_loaded(qtbot, make_window, tiny_model_dir):
     window = make_window(load=False)
     assert window.isVisible()
@@ -487,9 +494,7 @@ def test_an_out_of_range_entry_is_refused_and_files_wait_for_the_users_own_value
 def test_cancel_keeps_the_chunks_already_classified_and_offers_to_analyse_again(qtbot, make_window, write_audio):
     window = make_window(batch_delay_s=0.2)
     window.add_files([write_audio("long.wav", 60.0)])
-    qtbot.waitUntil(lambda: window.table.model().rowCount() >= 3, timeout=30000)
-    with qtbot.waitSignal(window.analysis_finished, timeout=30000):
-        window.cancel_analysis()
+    _cancel_after(qtbot, window, 3)
     (item,) = window.queue.items
     kept = len(item.extra["chunks"])
     assert item.state.value == "cancelled" and item.result is None and item.extra["partial"]
@@ -514,9 +519,7 @@ def test_cancel_keeps_the_chunks_already_classified_and_offers_to_analyse_again(
 def test_a_cancelled_file_starts_over_when_the_settings_changed_meanwhile(qtbot, make_window, write_audio):
     window = make_window(batch_delay_s=0.2)
     window.add_files([write_audio("long.wav", 60.0)])
-    qtbot.waitUntil(lambda: window.table.model().rowCount() >= 2, timeout=30000)
-    with qtbot.waitSignal(window.analysis_finished, timeout=30000):
-        window.cancel_analysis()
+    _cancel_after(qtbot, window, 2)
     (item,) = window.queue.items
     assert item.extra["chunks"]
     window.controller.batch_delay_s = 0.0
@@ -661,9 +664,7 @@ def test_a_cancelled_file_that_changed_on_disk_is_analysed_from_the_start(qtbot,
     window = make_window(batch_delay_s=0.2)
     path = write_audio("edited.wav", 60.0)
     window.add_files([path])
-    qtbot.waitUntil(lambda: window.table.model().rowCount() >= 2, timeout=30000)
-    with qtbot.waitSignal(window.analysis_finished, timeout=30000):
-        window.cancel_analysis()
+    _cancel_after(qtbot, window, 2)
     x, sr = sf.read(path, dtype="float32")
     sf.write(path, x[::-1].copy(), sr)  # the recording was edited meanwhile: its old chunks say nothing now
     window.controller.batch_delay_s = 0.0
