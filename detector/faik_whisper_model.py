@@ -57,6 +57,10 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
     #: the statistics over time a probe may pool (the recipe's experiments add others)
     POOLED_STATS: tuple[str, ...] = ("mean", "std")
 
+    #: The distilled branch reads the speaker d-vector too (v6-v11). A class constant, not a field: only the
+    #: recipe's experiment class (``distil_speaker=False``, tried after v11, not shipped) reads it without.
+    distil_speaker = True
+
     def __init__(
         self,
         sampling_rate: int = 16000,
@@ -75,12 +79,14 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         conv1_weight: float = 0.0,
         distil_weight: float = 0.0,
         distil_source: str = "",
-        distil_speaker: bool = True,
         tuned_weight: float = 0.0,
         tuned_source: str = "",
         tuned_d_model: int = 0,
         **kwargs: Any,
     ) -> None:
+        if kwargs.pop("distil_speaker", True) is not True:  # only the experiment class reads without it
+            raise ValueError("distil_speaker false is an experiment of the recipe (model_type "
+                             "faik-whisper-detector-experiment), not an option of the shipped model")
         kwargs.setdefault("id2label", dict(DEFAULT_ID2LABEL))
         kwargs.setdefault("label2id", {v: k for k, v in kwargs["id2label"].items()})
         super().__init__(**kwargs)
@@ -105,9 +111,6 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
         # the app does not run (0: none, v2-v5); it reads the speaker and conv1 branches' features
         self.distil_weight = float(distil_weight)
         self.distil_source = distil_source  # what the distilled branch was taught to reproduce
-        # whether the distilled branch also reads the speaker d-vector (v6-v11: yes). Without it a model
-        # can drop the speaker encoder, whose LSTM is ~45 % of the analysis time (issue 34)
-        self.distil_speaker = bool(distil_speaker)
         # v8's sixth view: a fine-tuned copy of the stem and its probe (0: none, v2-v7)
         self.tuned_weight = float(tuned_weight)
         self.tuned_source = tuned_source  # how the tuned stem was trained

@@ -157,11 +157,15 @@ def test_four_branch_fusion_adds_the_first_convolutions_probe(tmp_path):
 def test_a_distilled_branch_without_the_d_vector_needs_no_speaker_encoder(tmp_path):
     write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
     with_spk = _model(tmp_path, cnn=True, speaker=True, conv1=True, distil=True)
+    from detector.training.experimental_model import (FaikWhisperExperimentConfig,
+                                                      FaikWhisperExperimentForAudioClassification)
+
     cfg = with_spk.config.to_dict()
     cfg.update(speaker_weight=0.0, distil_speaker=False)
-    cfg = FaikWhisperDetectorConfig(**{k: v for k, v in cfg.items() if k not in ("model_type", "transformers_version")})
+    # tried after v11, not shipped: the recipe's experiment class, never the app's
+    cfg = FaikWhisperExperimentConfig(**{k: v for k, v in cfg.items() if k not in ("model_type", "transformers_version")})
     torch.manual_seed(0)
-    model = FaikWhisperDetectorForAudioClassification(cfg).eval()
+    model = FaikWhisperExperimentForAudioClassification(cfg).eval()
     model.load_state_dict({k: v for k, v in with_spk.state_dict().items()
                            if not k.startswith("speaker") and not k.startswith("distil_probe")}, strict=False)
     torch.nn.init.normal_(model.distil_probe.weight, std=0.1)
@@ -178,9 +182,11 @@ def test_a_distilled_branch_without_the_d_vector_needs_no_speaker_encoder(tmp_pa
     assert torch.allclose(branches[:, 4], direct, atol=1e-5)
     # the saved folder round-trips with the switch (older configs without it keep reading the d-vector)
     model.save_pretrained(tmp_path / "free", safe_serialization=True)
-    again = FaikWhisperDetectorForAudioClassification.from_pretrained(tmp_path / "free", use_safetensors=True)
+    again = FaikWhisperExperimentForAudioClassification.from_pretrained(tmp_path / "free", use_safetensors=True)
     assert again.config.distil_speaker is False and again.speaker is None
-    assert FaikWhisperDetectorConfig().distil_speaker is True
+    assert FaikWhisperDetectorConfig().distil_speaker is True  # the shipped class always reads the d-vector
+    with pytest.raises(ValueError, match="not an option of the shipped model"):
+        FaikWhisperDetectorConfig(conv1_weight=0.2, distil_weight=0.3, distil_speaker=False)
 
 
 def test_five_branch_fusion_adds_a_distilled_map_on_the_other_probes_features(tmp_path):

@@ -11,7 +11,10 @@ module is imported, so the recipe's harnesses load it; the app does not):
   it (``tuned_heads`` their attention heads), and ``tuned_frame_pool`` > 1: stem frames averaged in
   groups before those layers, dividing their cost;
 * the pooled statistic ``dstd``: the frame-to-frame change of a layer's states (how smoothly the
-  representation moves in time).
+  representation moves in time);
+* ``distil_speaker`` false: the distilled branch reads the stem and conv1 features only, so with
+  ``speaker_weight`` 0 the model has no speaker encoder (its LSTM is ~45 % of analysis time; tried after v11:
+  1.5x faster, about a point worse on val, v11's card).
 
 What each gave is in the model cards (v10's "Tried after v10 shipped").
 """
@@ -36,7 +39,7 @@ from detector.whisper_frontend import MAX_POSITIONS, WhisperEncoderLayer, conv_s
 EXPERIMENT_MODEL_TYPE = "faik-whisper-detector-experiment"
 #: each experiment option and its value in the shipped shape
 EXPERIMENT_DEFAULTS: dict[str, Any] = {"tuned_loud_fraction": 1.0, "tuned_layers": 0, "tuned_heads": 0,
-                                       "tuned_frame_pool": 1}
+                                       "tuned_frame_pool": 1, "distil_speaker": True}
 
 
 class FaikWhisperExperimentConfig(FaikWhisperDetectorConfig):
@@ -46,7 +49,8 @@ class FaikWhisperExperimentConfig(FaikWhisperDetectorConfig):
     POOLED_STATS = ("mean", "std", "dstd")
 
     def __init__(self, tuned_loud_fraction: float = 1.0, tuned_layers: int = 0, tuned_heads: int = 0,
-                 tuned_frame_pool: int = 1, **kwargs: Any) -> None:
+                 tuned_frame_pool: int = 1, distil_speaker: bool = True, **kwargs: Any) -> None:
+        self.distil_speaker = bool(distil_speaker)  # before the shipped checks, which read it
         super().__init__(**kwargs)
         self.tuned_loud_fraction = float(tuned_loud_fraction)
         self.tuned_layers = int(tuned_layers)
