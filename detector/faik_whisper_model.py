@@ -373,8 +373,14 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         ``distil_speaker``) speaker features, each standardised with its own probe's training statistics."""
         probe_features, conv1_features = self.whisper_views(input_values, attention_mask, conv1=True)
         speaker = self.speaker_embedding(input_values, attention_mask) if self.config.distil_speaker else None
-        return torch.cat([v for v in self._standardised(probe_features, conv1_features, speaker) if v is not None],
-                         dim=1)
+        return self._distil_input(*self._standardised(probe_features, conv1_features, speaker))
+
+    def _distil_input(self, probe_in: torch.Tensor, conv1_in: torch.Tensor, speaker_in: torch.Tensor | None
+                      ) -> torch.Tensor:
+        """The distilled branch's input from the standardised views: the stem's and conv1's, and the
+        d-vector unless the config says the branch goes without it."""
+        views = (probe_in, conv1_in, speaker_in) if self.config.distil_speaker else (probe_in, conv1_in)
+        return torch.cat(views, dim=1)
 
     def _standardised(self, probe_features: torch.Tensor, conv1_features: torch.Tensor | None,
                       speaker_features: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
@@ -410,8 +416,8 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         # the tuned stem reads the frozen one's log-mel.
         probe_features, conv1_features, tuned_logit = self._whisper_views(input_values, attention_mask,
                                                                           conv1=bool(w[3]), tuned=bool(w[5]))
-        distil_speaker = bool(w[4]) and self.config.distil_speaker
-        speaker_features = self.speaker_embedding(input_values, attention_mask) if w[2] or distil_speaker else None
+        needs_speaker = bool(w[2]) or (bool(w[4]) and self.config.distil_speaker)
+        speaker_features = self.speaker_embedding(input_values, attention_mask) if needs_speaker else None
         probe_in, conv1_in, speaker_in = self._standardised(probe_features, conv1_features, speaker_features)
         out = torch.zeros(probe_in.shape[0], len(BRANCHES), dtype=probe_in.dtype, device=probe_in.device)
         out[:, 0] = self.probe(probe_in).squeeze(-1) / self.branch_scale[0]
@@ -422,8 +428,7 @@ class FaikWhisperDetectorForAudioClassification(FaikWhisperDetectorPreTrainedMod
         if w[3]:
             out[:, 3] = self.conv1_probe(conv1_in).squeeze(-1) / self.conv1_scale
         if w[4]:
-            views = [probe_in, conv1_in, speaker_in] if distil_speaker else [probe_in, conv1_in]
-            out[:, 4] = self.distil_probe(torch.cat(views, dim=1)).squeeze(-1) / self.distil_scale
+            out[:, 4] = self.distil_probe(self._distil_input(probe_in, conv1_in, speaker_in)).squeeze(-1) / self.distil_scale
         if w[5]:
             out[:, 5] = tuned_logit / self.tuned_scale
         return out
