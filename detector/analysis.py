@@ -12,14 +12,14 @@ was analysed, with which model and settings, and when.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Callable
 
 import detector
 from detector.channel_check import high_band_fraction, lossy_codec_warning, narrowband_warning, recording_channel
-from detector.chunking import ChunkSettings, plan_chunks
+from detector.chunking import ChunkSettings, ChunkSpan, plan_chunks
 from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyError, SettingsError
 from detector.evidence import EvidenceMap
 from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate, file_verdict
@@ -68,7 +68,7 @@ class AnalysisOptions:
             raise SettingsError(f"thread count must be a whole number of at least 1 (got {t!r})")
 
 
-def resumable_chunks(resume: Sequence[ChunkResult], spans: Sequence[Any]) -> list[ChunkResult]:
+def resumable_chunks(resume: Sequence[ChunkResult], spans: Sequence[ChunkSpan]) -> list[ChunkResult]:
     """``resume`` as a list, after checking that it is the start of the chunk plan ``spans`` (same
     indices and times, to the microsecond): a cancelled run's chunks fit only the settings they were
     made with. Raises :class:`SettingsError` otherwise."""
