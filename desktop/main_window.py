@@ -461,7 +461,8 @@ class MainWindow(QMainWindow):
             self.show_item(item)
         if item.state == ItemState.DONE:
             self.statusBar().showMessage(
-                f"{item.path.name}: analysed in {item.extra['elapsed_s']:.1f} s ({item.result.total_chunks} chunks). "
+                f"{item.path.name}: analysed in {item.extra['elapsed_s']:.1f} s ({item.result.total_chunks} "
+                f"chunk{'s' if item.result.total_chunks != 1 else ''}). "
                 "Tip: mouse wheel zooms the timeline, drag pans, click a chunk to select and play it.", 15000)
         elif item.state == ItemState.ERROR:
             self.statusBar().showMessage(f"{item.path.name}: {item.message}", 10000)

@@ -649,6 +649,7 @@ def test_a_finished_files_status_message_goes_when_another_file_is_shown(qtbot, 
     a, b = write_audio("first.wav", 3.0), write_audio("second.wav", 4.0)
     items = _analyse(qtbot, window, [a, b])
     assert window.statusBar().currentMessage().startswith("second.wav: analysed in")
+    assert items[1].result.total_chunks == 1 and "s (1 chunk). Tip" in window.statusBar().currentMessage()
     window.show_item(items[1])  # the same file again: the message stays
     assert window.statusBar().currentMessage().startswith("second.wav: analysed in")
     window.show_item(items[0])
