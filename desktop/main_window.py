@@ -460,10 +460,17 @@ class MainWindow(QMainWindow):
         if self._shown is item:
             self.show_item(item)
         if item.state == ItemState.DONE:
-            self.statusBar().showMessage(
-                f"{item.path.name}: analysed in {item.extra['elapsed_s']:.1f} s ({item.result.total_chunks} "
-                f"chunk{'s' if item.result.total_chunks != 1 else ''}). "
-                "Tip: mouse wheel zooms the timeline, drag pans, click a chunk to select and play it.", 15000)
+            n = item.result.total_chunks
+            done = f"analysed in {item.extra['elapsed_s']:.1f} s ({n} chunk{'s' if n != 1 else ''})"
+            if self._shown is item:
+                self.statusBar().showMessage(
+                    f"{item.path.name}: {done}. "
+                    "Tip: mouse wheel zooms the timeline, drag pans, click a chunk to select and play it.", 15000)
+            else:
+                # another file is on screen: say so, or "x.wav: analysed" reads as being about the one shown
+                self.statusBar().showMessage(
+                    f"{item.path.name} finished in the background: {done}. Select it in the list to see its result.",
+                    15000)
         elif item.state == ItemState.ERROR:
             self.statusBar().showMessage(f"{item.path.name}: {item.message}", 10000)
         else:

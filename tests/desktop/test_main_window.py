@@ -648,15 +648,27 @@ def test_a_finished_files_status_message_goes_when_another_file_is_shown(qtbot, 
     window = make_window()
     a, b = write_audio("first.wav", 3.0), write_audio("second.wav", 4.0)
     items = _analyse(qtbot, window, [a, b])
-    assert window.statusBar().currentMessage().startswith("second.wav: analysed in")
-    assert items[1].result.total_chunks == 1 and "s (1 chunk). Tip" in window.statusBar().currentMessage()
-    window.show_item(items[1])  # the same file again: the message stays
-    assert window.statusBar().currentMessage().startswith("second.wav: analysed in")
+    # first.wav stayed on screen (a finished file is not replaced by the next one running), so the
+    # message about second.wav says it finished in the background, not "second.wav: analysed in"
+    assert window._shown is items[0]
+    message = window.statusBar().currentMessage()
+    assert message.startswith("second.wav finished in the background: analysed in") and "Select it" in message
+    assert items[1].result.total_chunks == 1 and "s (1 chunk)." in message and "Tip" not in message
+    window.show_item(items[1])  # the file it is about: the message stays
+    assert window.statusBar().currentMessage() == message
     window.show_item(items[0])
     assert "second.wav" not in window.statusBar().currentMessage()
     window.statusBar().showMessage("Saved report.html", 8000)  # not about a file: selection leaves it
     window.show_item(items[1])
     assert window.statusBar().currentMessage() == "Saved report.html"
+
+
+def test_the_file_on_screen_finishing_gets_the_timing_and_the_tip(qtbot, make_window, write_audio):
+    window = make_window()
+    item = _analyse(qtbot, window, [write_audio("only.wav", 3.0)])[0]
+    assert window._shown is item
+    message = window.statusBar().currentMessage()
+    assert message.startswith("only.wav: analysed in") and "(1 chunk). Tip: mouse wheel zooms" in message
 
 
 def test_a_cancelled_file_that_changed_on_disk_is_analysed_from_the_start(qtbot, make_window, write_audio):
