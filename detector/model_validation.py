@@ -56,6 +56,14 @@ def summarise_reports(reports: Sequence[Mapping[str, Any]], note: str = "") -> d
             "miss_rate": round(float(r["miss_rate"]), 4),
             "ece": round(float(r["ece"]), 4),
         }
+        headline = r.get("headline") or {}
+        if "real" in headline and "fake" in headline:
+            # what the user reads (faik evaluate's headline shares): a real recording whose verdict supports
+            # AI-generated speech, an AI-generated one whose verdict supports real speech
+            channels[str(r["channel"])].update(
+                headline_false_alarm_rate=round(float(headline["real"]["ai-generated"]), 4),
+                headline_miss_rate=round(float(headline["fake"]["real"]), 4),
+            )
     return {
         "split": first.get("split") or "all",
         "n": int(first["n"]), "n_real": int(first["n_real"]), "n_fake": int(first["n_fake"]),
@@ -94,7 +102,8 @@ def load_validation(folder: str | Path) -> dict[str, Any] | None:
 
 
 def channel_figures(validation: Mapping[str, Any] | None, channel: str) -> Mapping[str, Any] | None:
-    """One channel's figures (eer, false_alarm_rate, miss_rate, ece) from a model's validation
+    """One channel's figures (eer, false_alarm_rate, miss_rate, ece; the seed's chunk vote's rates, and
+    where measured headline_false_alarm_rate, headline_miss_rate: the verdict's) from a model's validation
     data, or ``None`` when the model ships none for that channel."""
     return ((validation or {}).get("channels") or {}).get(channel) or None
 
@@ -112,10 +121,17 @@ def describe(validation: Mapping[str, Any] | None, settings: ChunkSettings | Non
         f"{validation.get('n_fake', '?')} AI-generated) from generators and speakers it was never trained on:"
     ]
     for ch, m in validation["channels"].items():
-        lines.append(
-            f"{_CHANNEL_NAMES.get(ch, ch)}: called {m['false_alarm_rate']:.0%} of real recordings AI-generated, "
-            f"missed {m['miss_rate']:.0%} of AI-generated ones (equal error rate {m['eer']:.0%})."
-        )
+        vote = (f"called {m['false_alarm_rate']:.0%} of real recordings AI-generated, "
+                f"missed {m['miss_rate']:.0%} of AI-generated ones (equal error rate {m['eer']:.0%})")
+        if "headline_false_alarm_rate" in m and "headline_miss_rate" in m:
+            lines.append(
+                f"{_CHANNEL_NAMES.get(ch, ch)}: the verdict supported AI-generated speech for "
+                f"{m['headline_false_alarm_rate']:.0%} of real recordings and real speech for "
+                f"{m['headline_miss_rate']:.0%} of AI-generated ones (the rest: inconclusive or cannot judge); "
+                f"the seed's chunk vote {vote}."
+            )
+        else:
+            lines.append(f"{_CHANNEL_NAMES.get(ch, ch)}: {vote}.")
     from detector.evidence import CHUNK_AI_FROM
     from detector.stretches import OWN_VOICE_CAVEAT, how_often, stretch_figures, stretch_sections
 

@@ -285,3 +285,34 @@ def test_tippett_plot_is_a_png_of_the_asked_size():
     assert (w, h, depth, colour) == (640, 420, 8, 2)
     with pytest.raises(ValueError):
         tippett_png([0.1, 0.2], [1, 1])
+
+
+def test_headline_shares_count_what_the_user_reads_per_class():
+    """The headline (evidence wording, with inconclusive and cannot-judge) is reported per class, apart
+    from the seed's vote: a real clip the vote calls AI-generated may read "inconclusive"."""
+    from dataclasses import replace
+
+    from detector.evaluate import EvaluationReport, format_report
+
+    items = [
+        replace(_item(0, "vctk", 0.1), verdict="real"), replace(_item(0, "fleurs", 0.6), verdict="inconclusive"),
+        replace(_item(0, "fsdd", 0.7), verdict="cannot-judge"), replace(_item(0, "esd", 0.9), verdict="ai-generated"),
+        replace(_item(1, "e1tts", 0.3), verdict="real"), replace(_item(1, "vits", 0.95), verdict="ai-generated"),
+    ]
+    rep = EvaluationReport.build(items, index="x", split="val", channel="clean", model={}, failed=[],
+                                 audio_seconds=24.0, wall_seconds=1.0)
+    assert rep.false_alarm_rate == pytest.approx(3 / 4)  # the vote: three reals at P(AI) >= 0.5
+    assert rep.headline["real"] == {"ai-generated": 0.25, "inconclusive": 0.25, "cannot-judge": 0.25, "real": 0.25}
+    assert rep.headline["fake"] == {"ai-generated": 0.5, "inconclusive": 0.0, "cannot-judge": 0.0, "real": 0.5}
+    assert rep.headline["modern fake"]["real"] == 1.0  # e1tts only
+    text = format_report(rep)
+    assert "supports AI-generated 25.0%" in text and "modern fake" in text
+    assert rep.to_dict()["headline"]["real"]["cannot-judge"] == 0.25
+
+
+def test_no_headline_group_without_its_items():
+    from detector.evaluate import EvaluationReport
+
+    rep = EvaluationReport.build([_item(0, "vctk", 0.1)], index="x", split="val", channel="clean", model={},
+                                 failed=[], audio_seconds=4.0, wall_seconds=1.0)
+    assert list(rep.headline) == ["real"]

@@ -137,3 +137,19 @@ def test_spliced_recording_figures_are_described_and_a_damaged_section_is_skippe
     assert "showed such a stretch about once an hour (chunks" in describe(s)[-1]
     s["stretches"] = {"min_chunks": 3}
     assert describe(s)[-1].startswith("clean audio:")
+
+
+def test_headline_rates_are_summarised_and_described_beside_the_vote():
+    """What the user reads (a verdict supporting the wrong class) is quoted next to the seed's vote."""
+    r = _report("clean", 0.26, 0.125, 0.385)
+    r["headline"] = {"real": {"ai-generated": 0.053, "inconclusive": 0.18, "cannot-judge": 0.18, "real": 0.587},
+                     "fake": {"ai-generated": 0.458, "inconclusive": 0.279, "cannot-judge": 0.004, "real": 0.26}}
+    s = summarise_reports([r, _report("mp3-32k", 0.25, 0.1, 0.4)])
+    assert s["channels"]["clean"]["headline_false_alarm_rate"] == 0.053
+    assert s["channels"]["clean"]["headline_miss_rate"] == 0.26
+    assert "headline_false_alarm_rate" not in s["channels"]["mp3-32k"]  # an older report: vote only
+    lines = describe(s)
+    assert any(x.startswith("clean audio: the verdict supported AI-generated speech for 5% of real recordings "
+                            "and real speech for 26% of AI-generated ones") and "chunk vote called 12%" in x
+               for x in lines)
+    assert any(x.startswith("after MP3 at 32 kbit/s: called 10% of real") for x in lines)
