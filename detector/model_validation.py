@@ -125,10 +125,11 @@ def describe(validation: Mapping[str, Any] | None, settings: ChunkSettings | Non
                 f"missed {m['miss_rate']:.0%} of AI-generated ones (equal error rate {m['eer']:.0%})")
         if "headline_false_alarm_rate" in m and "headline_miss_rate" in m:
             lines.append(
-                f"{_CHANNEL_NAMES.get(ch, ch)}: the verdict supported AI-generated speech for "
-                f"{m['headline_false_alarm_rate']:.0%} of real recordings and real speech for "
-                f"{m['headline_miss_rate']:.0%} of AI-generated ones (the rest: inconclusive or cannot judge); "
-                f"the seed's chunk vote {vote}."
+                f"{_CHANNEL_NAMES.get(ch, ch)}: the verdict pointed to AI-generated speech for "
+                f"{m['headline_false_alarm_rate']:.0%} of real recordings and to real speech for "
+                f"{m['headline_miss_rate']:.0%} of AI-generated ones (the rest: inconclusive or cannot judge). "
+                f"The JSON's is_deepfake vote (a majority of chunks): {m['false_alarm_rate']:.0%} false alarms, "
+                f"{m['miss_rate']:.0%} misses; equal error rate {m['eer']:.0%}."
             )
         else:
             lines.append(f"{_CHANNEL_NAMES.get(ch, ch)}: {vote}.")

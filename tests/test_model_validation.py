@@ -149,7 +149,7 @@ def test_headline_rates_are_summarised_and_described_beside_the_vote():
     assert s["channels"]["clean"]["headline_miss_rate"] == 0.26
     assert "headline_false_alarm_rate" not in s["channels"]["mp3-32k"]  # an older report: vote only
     lines = describe(s)
-    assert any(x.startswith("clean audio: the verdict supported AI-generated speech for 5% of real recordings "
-                            "and real speech for 26% of AI-generated ones") and "chunk vote called 12%" in x
-               for x in lines)
+    assert any(x.startswith("clean audio: the verdict pointed to AI-generated speech for 5% of real recordings "
+                            "and to real speech for 26% of AI-generated ones")
+               and "is_deepfake vote (a majority of chunks): 12% false alarms, 38% misses" in x for x in lines)
     assert any(x.startswith("after MP3 at 32 kbit/s: called 10% of real") for x in lines)
