@@ -89,6 +89,12 @@ def limit_kept_audio(items: Iterable[QueueItem], keep: Iterable[QueueItem | None
 class AnalysisController(QObject):
     """Runs the queue's files one after another on a worker thread; ``service`` is a ModelService."""
 
+    # The worker reports every batch of chunks (a 3-hour file: ~540 reports) and every decoded block; each
+    # report repaints the progress bar and the queue's row. Passing on at most one per this many seconds
+    # (and always the last) keeps that painting off the cores the model needs (issue 34: the window's
+    # analysis must run at the command line's speed).
+    PROGRESS_EVERY_S = 0.25
+
     model_loading = Signal(str)             # what is loading, in words
     model_ready = Signal(object)            # ModelInfo
     model_failed = Signal(str)              # reason
@@ -110,6 +116,7 @@ class AnalysisController(QObject):
         self.batch_delay_s = batch_delay_s
         self.model_source: str | None = None
         self.running: QueueItem | None = None
+        self._progress_at = float("-inf")  # when a progress report was last passed on (PROGRESS_EVERY_S)
         self.model_thread: WorkerThread | None = None
         self.analysis_thread: WorkerThread | None = None
         self._old_threads: list[WorkerThread] = []
@@ -191,6 +198,7 @@ class AnalysisController(QObject):
         self._retire(self.analysis_thread)
         self.analysis_thread = wt
         self.running = item
+        self._progress_at = float("-inf")  # the first report of a run always gets through
         item.result, item.audio, item.pyramid = None, None, None
         item.extra["chunks"] = []
         for key in ("partial", "total_chunks", "rate_from"):
@@ -251,6 +259,11 @@ class AnalysisController(QObject):
     def _on_progress(self, item: QueueItem, stage: str, done: int, total: int) -> None:
         if self.running is not item:
             return
+        now = time.perf_counter()
+        first_of_analysis = stage != "decoding" and "rate_from" not in item.extra  # the ETA's rate starts here
+        if done < total and not first_of_analysis and now - self._progress_at < self.PROGRESS_EVERY_S:
+            return  # repainted a moment ago; the next report will do
+        self._progress_at = now
         if stage != "decoding":
             if "rate_from" not in item.extra:  # the first analysing report: the rate is measured from here
                 item.extra["rate_from"] = (time.perf_counter(), done)

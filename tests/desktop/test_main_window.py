@@ -636,12 +636,27 @@ def test_about_names_app_and_model_versions_and_the_licences(qtbot, make_window)
 
 
 def test_progress_shows_elapsed_and_remaining_time_on_a_long_analysis(qtbot, make_window, write_audio):
-    window = make_window(batch_delay_s=0.1)
+    # batches slower than the controller's PROGRESS_EVERY_S, so every report reaches the bar
+    window = make_window(batch_delay_s=0.3)
     formats = []
     window.controller.progress.connect(lambda *_: formats.append(window.progress.format()))
     _analyse(qtbot, window, [write_audio("long.wav", 60.0)])
     assert any("elapsed, about" in f and "left" in f for f in formats), formats[-3:]
     assert all(f.startswith("Decoding") or "chunks ·" in f for f in formats)
+
+
+def test_fast_progress_reports_are_thinned_but_the_last_one_always_arrives(qtbot, make_window, write_audio):
+    """A long file's ~500 batch reports each repainted the bar and the queue row; the window passes on
+    at most one per PROGRESS_EVERY_S (issue 34: window as fast as the command line)."""
+    window = make_window()
+    reports = []
+    window.controller.progress.connect(lambda item, stage, done, total: reports.append((stage, done, total)))
+    items = _analyse(qtbot, window, [write_audio("long.wav", 120.0)])
+    analysing = [r for r in reports if r[0] == "analysing"]
+    total = items[0].result.total_chunks
+    assert total >= 40 and analysing[-1] == ("analysing", total, total)
+    assert len(analysing) < total / 8  # fewer than one per batch of 8 chunks
+    assert items[0].extra["rate_from"][1] == analysing[0][1]  # the first report still starts the ETA's clock
 
 
 def test_a_finished_files_status_message_goes_when_another_file_is_shown(qtbot, make_window, write_audio):
