@@ -67,8 +67,14 @@ class ModelLoadWorker(QObject):
     @Slot()
     def run(self) -> None:
         self.started.emit("built-in" if self.source is None else str(self.source))
+        from detector.analysis import THREADS, warm_up
+
+        # The thread governor's first look spans the load (as faik analyze does), so the first file's
+        # first batch need not stop 0.1 s to look at the machine (detector.threads).
+        THREADS.prime()
         try:
             info = self.service.load(self.source)
+            warm_up(self.service)  # "ready" = loaded and a first chunk answered, as on the command line
         except BaseException as exc:  # noqa: BLE001 (everything goes back to the window)
             reason = user_message(exc)
             kept = self.service.info if self.service.is_ready() else None

@@ -595,6 +595,12 @@ class ModelService:
         return model, extractor, info
 
     # -- inference -------------------------------------------------------------
+    def warm_up(self, seconds: float = 5.0) -> None:
+        """Answer one chunk of quiet noise and throw the answer away, so the first real batch does not
+        pay for the model's first-call set-up ("ready" means loaded and a first chunk answered)."""
+        noise = 0.01 * np.random.default_rng(0).standard_normal(int(seconds * 16000))
+        self.predict_proba([noise.astype(np.float32)])
+
     def predict_proba(self, chunks: Sequence[np.ndarray]) -> np.ndarray:
         """Class probabilities for a batch of 16 kHz mono chunks: shape ``(n, 2)``, columns ``[P(AI), P(real)]``.
 

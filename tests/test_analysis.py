@@ -291,3 +291,20 @@ def test_the_telephone_band_is_measured_once_for_the_evidence_channel_and_its_wa
     assert len(calls) == 1
     assert res.provenance["evidence"]["channel"] == "phone-8k"
     assert any("telephone" in w for w in res.provenance["warnings"])
+
+
+def test_warm_up_answers_one_chunk_and_loads_the_speech_checks_vad(tiny_model_dir, monkeypatch):
+    """'Model ready' in the window = loaded and a first chunk answered, as in the benchmark (issue 34)."""
+    from detector import speech_check
+    from detector.analysis import warm_up
+    from detector.model_service import ModelService
+
+    svc = ModelService()
+    svc.load(tiny_model_dir)
+    batches = []
+    real = svc.predict_proba
+    monkeypatch.setattr(svc, "predict_proba", lambda chunks: batches.append(len(chunks)) or real(chunks))
+    monkeypatch.setattr(speech_check, "_model", None)  # as in a fresh process
+    warm_up(svc)
+    assert batches == [1]
+    assert speech_check._model is not None  # loaded (False if silero-vad were missing)

@@ -153,12 +153,12 @@ def _job_decode(file: str) -> dict:
 def _load_ready(model: str | None):
     from detector.model_service import ModelService
 
-    from detector.analysis import THREADS
+    from detector.analysis import THREADS, warm_up
 
     svc = ModelService()
     svc.load(model)
     THREADS.update()  # as the analysis does before each batch (torch's default count collapses when cores are busy)
-    svc.predict_proba([np.zeros(5 * SR, np.float32)])  # the first call's set-up is part of "ready"
+    warm_up(svc)  # the first call's set-up is part of "ready" (the window's loader does the same)
     return svc
 
 

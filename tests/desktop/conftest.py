@@ -54,6 +54,10 @@ class PatternService:
                 self._counter = itertools.count()
                 self._clock = threading.Lock()
 
+            def warm_up(self, seconds: float = 5.0) -> None:
+                super().warm_up(seconds)
+                self._counter = itertools.count()  # the pattern starts at the first analysed chunk
+
             def predict_proba(self, chunks):
                 real = super().predict_proba(chunks)  # keeps the real path (readiness checks, shapes)
                 with self._clock:

@@ -659,6 +659,20 @@ def test_fast_progress_reports_are_thinned_but_the_last_one_always_arrives(qtbot
     assert items[0].extra["rate_from"][1] == analysing[0][1]  # the first report still starts the ETA's clock
 
 
+def test_the_model_is_warmed_up_before_the_window_says_ready(qtbot, make_window):
+    from detector.model_service import ModelService
+
+    class Counting(ModelService):
+        warmed = 0
+
+        def warm_up(self, seconds: float = 5.0) -> None:
+            super().warm_up(seconds)
+            Counting.warmed += 1
+
+    window = make_window(Counting())
+    assert window.model_panel.state == "ready" and Counting.warmed == 1
+
+
 def test_a_finished_files_status_message_goes_when_another_file_is_shown(qtbot, make_window, write_audio):
     window = make_window()
     a, b = write_audio("first.wav", 3.0), write_audio("second.wav", 4.0)
