@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QFrame,
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QRadioButton,
-                               QVBoxLayout, QWidget)
+                               QScrollArea, QVBoxLayout, QWidget)
 
 from desktop import style
 from detector.model_validation import describe as describe_validation
@@ -82,6 +82,8 @@ class ModelPanel(QFrame):
 
     def show_details(self) -> None:
         """Open (or bring forward) the details window; it does not block the main window."""
+        if not self.details.isVisible():
+            self.details.fit_to_screen()
         self.details.show()
         self.details.raise_()
         self.details.activateWindow()
@@ -123,7 +125,8 @@ class ModelPanel(QFrame):
             "Load time": f"{info.load_time_s:.2f} s",
             "Device": info.device,
             # The model's own error rates on unseen data, so nobody reads a verdict without them.
-            "Measured errors": "\n".join(describe_validation(getattr(info, "validation", None))),
+            # One paragraph per channel: the sentences are long, and run together they read as one block.
+            "Measured errors": "\n\n".join(describe_validation(getattr(info, "validation", None))),
         }
         for k, v in values.items():
             self._fields[k].setText(str(v))
@@ -152,11 +155,32 @@ class ModelDetailsDialog(QDialog):
         self.setWindowTitle("Model details")
         self.setModal(False)
         self.form = QFormLayout()
+        # The measured error rates run to ~40 lines (eight channels, spliced-recording figures): taller
+        # than a 768-pixel laptop screen, where the dialog was cut off with no way to read the rest.
+        content = QWidget()
+        content.setLayout(self.form)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(content)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         lay = QVBoxLayout(self)
-        lay.addLayout(self.form)
+        lay.addWidget(self.scroll, 1)
         lay.addWidget(buttons)
+
+    def fit_to_screen(self) -> None:
+        """As large as the details need, but never taller or wider than 85 % of the screen it opens on."""
+        screen = (self.parentWidget().screen() if self.parentWidget() is not None else self.screen())
+        avail = screen.availableGeometry()
+        content = self.scroll.widget().sizeHint()
+        margins = self.layout().contentsMargins()
+        extra_h = self.layout().itemAt(1).sizeHint().height() + self.layout().spacing() + margins.top() + margins.bottom()
+        width = min(int(0.85 * avail.width()), content.width() + self.scroll.verticalScrollBar().sizeHint().width()
+                    + margins.left() + margins.right())
+        height = min(int(0.85 * avail.height()), content.height() + extra_h)
+        self.resize(max(width, 400), max(height, 200))
 
 
 class ModelSourceDialog(QDialog):

@@ -49,3 +49,30 @@ def test_details_open_in_their_own_window_and_never_push_the_work_area_down(qtbo
     assert panel.field_text("Parameters") == "1 234 567"
     assert "No measured error rates" in panel.field_text("Measured errors")
     panel.details.close()
+
+
+def test_long_details_scroll_inside_a_window_that_fits_the_screen(qtbot):
+    """The built-in model's measured errors run to ~40 lines: on a 768-pixel screen the dialog was cut
+    off. It now opens at most 85 % of the screen tall and scrolls."""
+    from types import SimpleNamespace
+
+    from desktop.model_panel import ModelPanel
+    from detector.model_service import BUILTIN_MODEL_DIR
+    from detector.model_validation import load_validation
+
+    validation = load_validation(BUILTIN_MODEL_DIR)
+    if validation is None:
+        pytest.skip("the built-in model ships no validation summary")
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_ready(SimpleNamespace(name="v", source="/m", source_kind="built-in", architecture="A", num_parameters=1,
+                                    labels={0: "fake", 1: "real"}, ai_index=0, real_index=1, sample_rate=16000,
+                                    weights_sha256="ab" * 32, load_time_s=1.0, device="cpu", validation=validation))
+    panel.show_details()
+    avail = panel.details.screen().availableGeometry()
+    assert panel.details.height() <= 0.85 * avail.height() + 1
+    assert panel.details.width() <= 0.85 * avail.width() + 1
+    qtbot.waitUntil(lambda: panel.details.scroll.verticalScrollBar().maximum() > 0)  # the rest is a scroll away
+    assert "\n\nclean audio:" in panel.field_text("Measured errors")
+    panel.details.close()
