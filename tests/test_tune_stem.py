@@ -440,3 +440,41 @@ def test_dstd_adds_the_frame_to_frame_change_in_the_experiment_class():
     with torch.inference_mode():
         feats = model.pooled_features(torch.from_numpy(synth_speechlike(1.0, seed=2))[None])
     assert feats.shape == (1, 24) and torch.all(feats[:, 16:] >= 0)
+
+
+def test_group_dro_with_one_group_is_plain_fine_tuning_and_checks_its_groups(tmp_path):
+    clips, labels = _clips()
+    model = _model(tmp_path)
+    init_tuned_branch(model)
+    mels, frames = chunk_mels(model, [chunk_batches(c) for c in clips])
+    tune_stem(model, [(mels, frames)], np.array(labels), epochs=2, lr=3e-3, seed=0, log=lambda s: None)
+    same = _model(tmp_path)
+    init_tuned_branch(same)
+    tune_stem(same, [(mels, frames)], np.array(labels), epochs=2, lr=3e-3, seed=0, log=lambda s: None,
+              dro=(["all"] * len(labels), 0.5))
+    assert torch.allclose(same.tuned_conv2.weight, model.tuned_conv2.weight, atol=1e-5)
+    with pytest.raises(ValueError, match="one group per chunk"):
+        tune_stem(same, [(mels, frames)], np.array(labels), epochs=1, lr=3e-3, seed=0, log=lambda s: None,
+                  dro=(["all"] * 3, 0.5))
+
+
+def test_group_dro_learns_a_small_hard_group_that_plain_fine_tuning_neglects(tmp_path):
+    """Ten fakes with a 3-kHz whistle, two with a faint 5-kHz one: group DRO weights the small group up,
+    so its loss ends lower than with every chunk alike."""
+    t = np.arange(32000) / 16000
+    real = [synth_speechlike(2.0, seed=s) for s in range(10)]
+    big = [(synth_speechlike(2.0, seed=s) + 0.05 * np.sin(2 * np.pi * 3000 * t)).astype(np.float32) for s in range(10, 20)]
+    small = [(synth_speechlike(2.0, seed=s) + 0.01 * np.sin(2 * np.pi * 5000 * t)).astype(np.float32) for s in (20, 21)]
+    clips, labels = real + big + small, np.array([1] * 10 + [0] * 12)
+    groups = ["real"] * 10 + ["big"] * 10 + ["small"] * 2
+
+    def small_loss(dro):
+        model = _model(tmp_path)
+        init_tuned_branch(model)
+        mels, frames = chunk_mels(model, [chunk_batches(c) for c in clips])
+        tune_stem(model, [(mels, frames)], labels, epochs=4, lr=3e-3, seed=0, log=lambda s: None, dro=dro)
+        with torch.inference_mode():
+            logits = torch.cat([model.tuned_logit(torch.from_numpy(c)[None]) for c in small])
+        return float(torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits)))
+
+    assert small_loss((groups, 1.0)) < small_loss(None)

@@ -138,8 +138,13 @@ def fit_start_probe(model: FaikWhisperDetectorForAudioClassification, copies: Se
 def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
               labels: np.ndarray, epochs: int, lr: float, seed: int,
               log: Callable[[str], None] = print, weights: np.ndarray | None = None,
-              block_lr: float | None = None) -> list[float]:
+              block_lr: float | None = None, dro: tuple[Sequence[str], float] | None = None) -> list[float]:
     """Fine-tune ``model``'s tuned branch in place; returns the mean training loss per epoch.
+
+    ``dro``: ``(group of each chunk, eta)`` for group DRO (Sagawa et al. 2020; tried after v11): each
+    group (generator family or real source) carries a weight q, raised by ``exp(eta * its loss)`` at every
+    batch it appears in, and the loss is the q-weighted mean of the groups' losses in the batch — the
+    stem is pushed towards the families it does worst on instead of the easy, large ones.
 
     ``block_lr``: learning rate of the transformer layers after the stem, if the branch has them
     (tried after v10; default ``lr``): they learn the train families fast, so they move more gently than the stem.
@@ -164,6 +169,12 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
                        "weight_decay": 0.0})
     opt = torch.optim.AdamW(groups)
     losses = []
+    if dro is not None:
+        names = sorted(set(dro[0]))
+        if len(dro[0]) != n or dro[1] <= 0:
+            raise ValueError(f"dro needs one group per chunk ({n}) and eta > 0")
+        gid = torch.as_tensor([names.index(g) for g in dro[0]])
+        q = torch.full((len(names),), 1.0 / len(names), dtype=torch.float64)
     model.train()
     try:
         for epoch in range(epochs):
@@ -177,7 +188,19 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
                 frames = torch.stack([copies[which[i]][1][i] for i in idx.tolist()])
                 width = 2 * int(frames.max())  # mel frames needed for the longest chunk's stem frames
                 mel = torch.stack([copies[which[i]][0][i, :, :width] for i in idx.tolist()]).float()
-                loss = F.binary_cross_entropy_with_logits(model.tuned_logit_from_mel(mel, frames), y[idx])
+                if dro is None:
+                    loss = F.binary_cross_entropy_with_logits(model.tuned_logit_from_mel(mel, frames), y[idx])
+                else:
+                    per = F.binary_cross_entropy_with_logits(model.tuned_logit_from_mel(mel, frames), y[idx],
+                                                             reduction="none")
+                    g = gid[idx]
+                    present, inv, count = torch.unique(g, return_inverse=True, return_counts=True)
+                    group_loss = torch.zeros(len(present)).index_add(0, inv, per.detach()) / count
+                    with torch.no_grad():
+                        q[present] *= torch.exp(dro[1] * group_loss.double())
+                        q /= q.sum()
+                    w = (q[present] / q[present].sum()).float()[inv] / count[inv]
+                    loss = (w * per).sum()
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -225,7 +248,8 @@ def _tuned_modules(model: FaikWhisperDetectorForAudioClassification) -> tuple[to
 def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
                    labels: np.ndarray, epochs: int, lr: float, seed: int, runs: int = 1,
                    log: Callable[[str], None] = print, weights: np.ndarray | None = None,
-                   block_lr: float | None = None) -> list[list[float]]:
+                   block_lr: float | None = None, dro: tuple[Sequence[str], float] | None = None
+                   ) -> list[list[float]]:
     """``runs`` fine-tunings of the tuned branch from its current weights (seeds ``seed``,
     ``seed + 1``, ...), then their weights averaged into the model; returns each run's losses.
     ``runs=1`` is exactly :func:`tune_stem` (``weights`` and ``block_lr`` as there)."""
@@ -237,7 +261,7 @@ def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Seq
         load_tuned_state(model, start)
         if runs > 1:
             log(f"tuned stem: run {run + 1}/{runs} (seed {seed + run})")
-        losses.append(tune_stem(model, copies, labels, epochs, lr, seed + run, log, weights, block_lr))
+        losses.append(tune_stem(model, copies, labels, epochs, lr, seed + run, log, weights, block_lr, dro))
         finals.append(tuned_state(model))
     load_tuned_state(model, [{k: sum(f[i][k] for f in finals) / runs for k in start[i]} for i in range(len(start))])
     return losses
