@@ -266,7 +266,7 @@ class AnalysisController(QObject):
         self._progress_at = now
         if stage != "decoding":
             if "rate_from" not in item.extra:  # the first analysing report: the rate is measured from here
-                item.extra["rate_from"] = (time.perf_counter(), done)
+                item.extra["rate_from"] = (now, done)
             item.extra["total_chunks"] = total
             self.queue.set_state(item, ItemState.RUNNING, f"analysing {done}/{total}")
         self.progress.emit(item, stage, done, total)

@@ -164,11 +164,11 @@ class ModelDetailsDialog(QDialog):
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(content)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.close)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.rejected.connect(self.close)
         lay = QVBoxLayout(self)
         lay.addWidget(self.scroll, 1)
-        lay.addWidget(buttons)
+        lay.addWidget(self.buttons)
 
     def fit_to_screen(self) -> None:
         """As large as the details need, but never taller or wider than 85 % of the screen it opens on."""
@@ -176,7 +176,7 @@ class ModelDetailsDialog(QDialog):
         avail = screen.availableGeometry()
         content = self.scroll.widget().sizeHint()
         margins = self.layout().contentsMargins()
-        extra_h = self.layout().itemAt(1).sizeHint().height() + self.layout().spacing() + margins.top() + margins.bottom()
+        extra_h = self.buttons.sizeHint().height() + self.layout().spacing() + margins.top() + margins.bottom()
         width = min(int(0.85 * avail.width()), content.width() + self.scroll.verticalScrollBar().sizeHint().width()
                     + margins.left() + margins.right())
         height = min(int(0.85 * avail.height()), content.height() + extra_h)

@@ -121,18 +121,18 @@ def describe(validation: Mapping[str, Any] | None, settings: ChunkSettings | Non
         f"{validation.get('n_fake', '?')} AI-generated) from generators and speakers it was never trained on:"
     ]
     for ch, m in validation["channels"].items():
-        vote = (f"called {m['false_alarm_rate']:.0%} of real recordings AI-generated, "
-                f"missed {m['miss_rate']:.0%} of AI-generated ones (equal error rate {m['eer']:.0%})")
+        name = _CHANNEL_NAMES.get(ch, ch)
         if "headline_false_alarm_rate" in m and "headline_miss_rate" in m:
             lines.append(
-                f"{_CHANNEL_NAMES.get(ch, ch)}: the verdict pointed to AI-generated speech for "
+                f"{name}: the verdict pointed to AI-generated speech for "
                 f"{m['headline_false_alarm_rate']:.0%} of real recordings and to real speech for "
                 f"{m['headline_miss_rate']:.0%} of AI-generated ones (the rest: inconclusive or cannot judge). "
                 f"The JSON's is_deepfake vote (a majority of chunks): {m['false_alarm_rate']:.0%} false alarms, "
                 f"{m['miss_rate']:.0%} misses; equal error rate {m['eer']:.0%}."
             )
-        else:
-            lines.append(f"{_CHANNEL_NAMES.get(ch, ch)}: {vote}.")
+        else:  # a summary made before faik evaluate reported the headline: the vote's figures only
+            lines.append(f"{name}: called {m['false_alarm_rate']:.0%} of real recordings AI-generated, "
+                         f"missed {m['miss_rate']:.0%} of AI-generated ones (equal error rate {m['eer']:.0%}).")
     from detector.evidence import CHUNK_AI_FROM
     from detector.stretches import OWN_VOICE_CAVEAT, how_often, stretch_figures, stretch_sections
 

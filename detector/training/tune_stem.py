@@ -170,11 +170,11 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
     opt = torch.optim.AdamW(groups)
     losses = []
     if dro is not None:
-        names = sorted(set(dro[0]))
         if len(dro[0]) != n or dro[1] <= 0:
             raise ValueError(f"dro needs one group per chunk ({n}) and eta > 0")
-        gid = torch.as_tensor([names.index(g) for g in dro[0]])
-        q = torch.full((len(names),), 1.0 / len(names), dtype=torch.float64)
+        number = {g: i for i, g in enumerate(sorted(set(dro[0])))}
+        gid = torch.as_tensor([number[g] for g in dro[0]])
+        q = torch.full((len(number),), 1.0 / len(number), dtype=torch.float64)
     model.train()
     try:
         for epoch in range(epochs):
