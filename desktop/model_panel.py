@@ -123,7 +123,7 @@ class ModelPanel(QFrame):
             "Sample rate": f"{info.sample_rate} Hz",
             "Weights SHA-256": info.weights_sha256,
             "Load time": f"{info.load_time_s:.2f} s",
-            "Device": info.device,
+            "Device": f"{info.device}, computing in {info.precision}",
             # The model's own error rates on unseen data, so nobody reads a verdict without them.
             # One paragraph per channel: the sentences are long, and run together they read as one block.
             "Measured errors": "\n\n".join(describe_validation(getattr(info, "validation", None))),

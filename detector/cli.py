@@ -1,9 +1,9 @@
 """``faik``: the command line over :mod:`detector`.
 
     faik analyze PATH... [--chunk-duration S] [--overlap R] [--model SRC] [--out DIR|-]
-                         [--batch-size N] [--threads N] [--report] [--summary CSV|-]
-                         [--skip-existing] [--quiet]
-    faik model-info [--model SRC] [--json]
+                         [--batch-size N] [--threads N] [--precision auto|float32|bfloat16]
+                         [--report] [--summary CSV|-] [--skip-existing] [--quiet]
+    faik model-info [--model SRC] [--json] [--precision ...]
     faik evaluate INDEX.csv [--root DIR] [--split val] [--channel clean|mp3-32k|phone-8k|...] [--json OUT]
 
 Exit codes: 0 everything was done; 1 some (or all) inputs failed — the others
@@ -35,6 +35,7 @@ from typing import Sequence, TextIO
 import detector
 from detector.errors import AnalysisCancelled, FaikError, ModelLoadError, OutputError, SettingsError
 from detector.model_validation import describe as describe_validation
+from detector.precision import PRECISIONS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143  # 128 + the signal's number, as shells report it
@@ -180,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     model_help = ("model to use: a folder with config.json + model.safetensors, or a Hugging Face id "
                   "read from the local cache (default: the built-in model)")
 
+    precision_help = ("number format the model computes in: auto (default) = bfloat16 on a CPU with Intel AMX, "
+                      "about 1.5x faster, float32 elsewhere; float32 gives the same scores on every machine")
+
     a = sub.add_parser("analyze", help="analyse recordings and write one JSON result per input",
                        description="Analyse audio/video files and folders (recursively).")
     a.add_argument("paths", nargs="+", metavar="PATH", help="audio or video file, or a folder")
@@ -193,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "'-' writes JSON lines to standard output")
     a.add_argument("--batch-size", type=_int_arg, default=8, metavar="N", help="chunks per model call (default 8)")
     a.add_argument("--threads", type=_int_arg, default=None, metavar="N", help="CPU threads for the model")
+    a.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help=precision_help)
     a.add_argument("--report", action="store_true", help="also write <name>.faik.html, a printable report")
     a.add_argument("--summary", default=None, metavar="CSV",
                    help="also write one table of the whole batch: a row per input with its verdict, confidence, "
@@ -207,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("model-info", help="load a model and describe it")
     m.add_argument("--model", default=None, metavar="SRC", help=model_help)
     m.add_argument("--json", action="store_true", help="print JSON")
+    m.add_argument("--precision", choices=PRECISIONS, default="auto", help=precision_help)
 
     e = sub.add_parser("evaluate", help="score the detector on a labelled set (index.csv)",
                        description="Analyse every file of a labelled index (columns file, label real|fake, "
@@ -225,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--overlap", type=_float_arg, default=DEFAULT_OVERLAP, metavar="R")
     e.add_argument("--batch-size", type=_int_arg, default=8, metavar="N")
     e.add_argument("--threads", type=_int_arg, default=None, metavar="N")
+    e.add_argument("--precision", choices=PRECISIONS, default="auto", help=precision_help)
     e.add_argument("--json", default=None, metavar="OUT", help="also write the full report as JSON")
     e.add_argument("--tippett", default=None, metavar="PNG",
                    help="also draw a Tippett plot of the stated likelihood ratios (PNG, for a model card)")
@@ -242,14 +250,15 @@ def _options(args: argparse.Namespace):
         raise _UsageError(str(exc)) from None
 
 
-def _load_model(source: str | None, quiet: bool):
+def _load_model(source: str | None, quiet: bool, precision: str | None = None):
     from detector.model_service import ModelService
 
     svc = ModelService()
-    info = svc.load(source)
+    info = svc.load(source, precision)
     if not quiet:
         print(f"model: {info.name} ({info.source_kind}, {info.architecture}, "
-              f"{info.num_parameters:,} parameters, loaded in {info.load_time_s:.1f} s)", file=sys.stderr)
+              f"{info.num_parameters:,} parameters, {info.precision}, loaded in {info.load_time_s:.1f} s)",
+              file=sys.stderr)
     return svc
 
 
@@ -467,7 +476,7 @@ def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows:
         from detector.analysis import THREADS
 
         THREADS.prime()
-    svc = _load_model(args.model, args.quiet)
+    svc = _load_model(args.model, args.quiet, args.precision)
     model = svc.info.to_dict()
     bar = Progress(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
     used: set[str] = set()
@@ -577,7 +586,7 @@ def _write_summary(path: Path, rows: list[dict], protect: list[Path]) -> None:
 # --------------------------------------------------------------------------- model-info
 
 def cmd_model_info(args: argparse.Namespace) -> int:
-    svc = _load_model(args.model, quiet=True)
+    svc = _load_model(args.model, True, args.precision)
     info = svc.info
     if args.json:
         print(json.dumps(info.to_dict(), indent=2, ensure_ascii=False))
@@ -590,7 +599,7 @@ def cmd_model_info(args: argparse.Namespace) -> int:
         ("AI-generated class", f"{info.ai_index} ({info.labels[info.ai_index]})"),
         ("real class", f"{info.real_index} ({info.labels[info.real_index]})"),
         ("weights sha256", info.weights_sha256), ("load time", f"{info.load_time_s:.2f} s"),
-        ("device", info.device),
+        ("device", info.device), ("precision", info.precision),
     ]
     for k, v in rows:
         print(f"{k + ':':<20} {v}")
@@ -614,7 +623,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         if args.channel not in CHANNEL_NAMES:
             raise _UsageError(f"unknown channel {args.channel!r}; choose one of: {', '.join(CHANNEL_NAMES)}")
-    svc = _load_model(args.model, args.quiet)
+    svc = _load_model(args.model, args.quiet, args.precision)
     bar = Progress(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
 
     def progress(done: int, total: int, name: str) -> None:

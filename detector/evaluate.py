@@ -407,7 +407,7 @@ def format_report(rep: EvaluationReport) -> str:
     """A plain-text summary and per-family / per-language tables for a terminal."""
     name = rep.model.get("name", "?")
     lines = [
-        f"model {name} ({rep.model.get('source_kind', '?')}), set {rep.index}"
+        f"model {name} ({rep.model.get('source_kind', '?')}, {rep.model.get('precision', 'float32')}), set {rep.index}"
         + (f" split={rep.split}" if rep.split else "") + f", channel {rep.channel}",
         f"files: {rep.n} ({rep.n_real} real, {rep.n_fake} fake)" + (f", {len(rep.failed)} failed" if rep.failed else ""),
         f"EER            {_pct(rep.eer)}   (threshold {_num(rep.eer_threshold)})",

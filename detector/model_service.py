@@ -88,6 +88,8 @@ class ModelInfo:
     weights_sha256: str
     load_time_s: float
     device: str
+    #: The number format the model computes in, ``"float32"`` or ``"bfloat16"`` (:mod:`detector.precision`).
+    precision: str = "float32"
     # Measured error rates on unseen data (``validation.json`` beside the weights), if shipped.
     validation: dict[str, Any] | None = None
     # The score-to-likelihood-ratio map fitted on held-out predictions (``evidence.json`` beside the
@@ -474,8 +476,12 @@ class ModelService:
         torch.set_num_threads(n)
 
     # -- loading ---------------------------------------------------------------
-    def load(self, source: str | os.PathLike | None = None) -> ModelInfo:
+    def load(self, source: str | os.PathLike | None = None, precision: str | None = None) -> ModelInfo:
         """Load ``source`` (see the module docstring); blocking. Raises :class:`ModelLoadError`.
+
+        ``precision`` is the number format the model will compute in: ``"auto"`` (the default, ``None``:
+        bfloat16 on a CPU with AMX, float32 elsewhere), ``"float32"`` or ``"bfloat16"``
+        (:mod:`detector.precision`); ``info.precision`` says which one applies.
 
         A switch loads the new model beside the one in use and swaps only when it is ready: when
         the load fails, the previous model stays loaded and in use (state READY, ``info`` its own,
@@ -486,7 +492,7 @@ class ModelService:
                 had_model = self._state is ModelState.READY and self._model is not None
                 self._state, self._error = ModelState.LOADING, None
             try:
-                model, extractor, info = self._load(source)
+                model, extractor, info = self._load(source, precision)
             except BaseException as exc:
                 msg = str(exc) if isinstance(exc, FaikError) else f"could not load the model: {type(exc).__name__}: {exc}"
                 msg = " ".join(msg.split())  # one line
@@ -506,8 +512,11 @@ class ModelService:
                 self._state, self._error = ModelState.READY, None
             return info
 
-    def _load(self, source: str | os.PathLike | None) -> tuple[Any, Any, ModelInfo]:
+    def _load(self, source: str | os.PathLike | None, precision: str | None = None) -> tuple[Any, Any, ModelInfo]:
         t0 = time.perf_counter()
+        from detector.precision import resolve_precision
+
+        precision = resolve_precision(precision)  # a wrong name fails before any file is read
         kind, where = classify_source(source)
         if kind == "built-in":
             folder = Path(where)
@@ -583,6 +592,7 @@ class ModelService:
             weights_sha256=_sha256_files(weights),
             load_time_s=round(time.perf_counter() - t0, 3),
             device="cpu",
+            precision=precision,
         )
         validation = load_validation(folder)
         # Quote figures only for the weights they were measured on (a retrained folder keeps none).
@@ -619,6 +629,8 @@ class ModelService:
             return np.empty((0, 2), dtype=np.float64)
         import torch
 
+        from detector.precision import compute_context
+
         arrays = [np.ascontiguousarray(c, dtype=np.float32).reshape(-1) for c in chunks]
         if any(a.size == 0 for a in arrays):
             raise ValueError("empty chunk")
@@ -628,7 +640,7 @@ class ModelService:
         need = min_input_samples(getattr(model, "config", None))
         arrays = [a if a.size >= need else np.pad(a, (0, need - a.size)) for a in arrays]
         inputs = extractor(arrays, sampling_rate=extractor.sampling_rate, return_tensors="pt", padding=True)
-        with torch.inference_mode():
+        with torch.inference_mode(), compute_context(info.precision):
             logits = model(**dict(inputs)).logits
             probs = torch.softmax(logits.float(), dim=-1).cpu().numpy().astype(np.float64)
         if probs.shape != (len(arrays), 2) or not np.isfinite(probs).all():

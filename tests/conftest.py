@@ -16,6 +16,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+@pytest.fixture(autouse=True)
+def _float32_everywhere(monkeypatch):
+    """Compute in float32 whatever the CPU, so the figures tests pin do not depend on whether the
+    machine has AMX (where ``auto`` picks bfloat16); tests of the choice itself undo this."""
+    monkeypatch.setattr("detector.precision.has_amx", lambda: False)
+
+
 @pytest.fixture
 def write_audio(tmp_path):
     """Write a synthetic signal with soundfile: ``write_audio(name, seconds, sr=16000, channels=1, subtype=None)``."""

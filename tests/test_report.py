@@ -95,6 +95,18 @@ def test_report_contains_verdict_hash_settings_model_statement():
     assert "5 chunks: 4 AI-sounding, 0 unsure, 1 real-sounding" in doc
 
 
+def test_report_says_which_number_format_the_model_computed_in():
+    """A colleague re-running the analysis on a laptop gets float32 scores: the report says when these
+    were computed in bfloat16 and how to reproduce them exactly."""
+    prov = provenance()
+    prov["model"]["precision"] = "bfloat16"
+    doc = render_html_report(make_result([0.9, 0.2], provenance=prov))
+    assert re.search(r"Computed in</t[hd]>\s*<td>bfloat16 \(chosen on a CPU with Intel AMX", doc)
+    assert "--precision float32" in doc
+    doc = render_html_report(make_result([0.9, 0.2], provenance=provenance()))  # older results: float32
+    assert re.search(r"Computed in</t[hd]>\s*<td>float32</td>", doc)
+
+
 @pytest.mark.parametrize(
     "probs, verdict, text, colour",
     [([0.1, 0.05, 0.2, 0.1], "real", "Leans towards real speech", REAL_COLOUR),

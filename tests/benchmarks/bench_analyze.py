@@ -150,28 +150,28 @@ def _job_decode(file: str) -> dict:
             "peak_rss_mib": peak_rss_mib()}
 
 
-def _load_ready(model: str | None):
+def _load_ready(model: str | None, precision: str | None = None):
     from detector.model_service import ModelService
 
     from detector.analysis import THREADS, warm_up
 
     svc = ModelService()
-    svc.load(model)
+    svc.load(model, precision)
     THREADS.update()  # as the analysis does before each batch (torch's default count collapses when cores are busy)
     warm_up(svc)  # the first call's set-up is part of "ready" (the window's loader does the same)
     return svc
 
 
-def _job_ready(model: str | None) -> dict:
-    svc = _load_ready(model)
+def _job_ready(model: str | None, precision: str | None) -> dict:
+    svc = _load_ready(model, precision)
     return {"ready_at": time.time(), "cpu_s": time.process_time(), "model": svc.info.name,
-            "params": svc.info.num_parameters}
+            "params": svc.info.num_parameters, "precision": svc.info.precision}
 
 
-def _job_analyze(file: str, model: str | None, threads: int | None) -> dict:
+def _job_analyze(file: str, model: str | None, threads: int | None, precision: str | None) -> dict:
     from detector.analysis import AnalysisOptions, analyze_file
 
-    svc = _load_ready(model)
+    svc = _load_ready(model, precision)
     rss_model = peak_rss_mib()
     t, c = time.perf_counter(), time.process_time()
     res = analyze_file(file, svc, AnalysisOptions(num_threads=threads))
@@ -179,7 +179,8 @@ def _job_analyze(file: str, model: str | None, threads: int | None) -> dict:
 
     return {"audio_s": res.provenance["decoded"]["duration_s"], "wall_s": time.perf_counter() - t,
             "cpu_s": time.process_time() - c, "peak_rss_mib": peak_rss_mib(), "rss_after_model_mib": rss_model,
-            "chunks": res.total_chunks, "torch_threads_at_end": torch.get_num_threads()}
+            "chunks": res.total_chunks, "torch_threads_at_end": torch.get_num_threads(),
+            "precision": svc.info.precision}
 
 
 def _job_batch(folder: str, model: str | None, n: int) -> dict:
@@ -195,9 +196,9 @@ def _job_batch(folder: str, model: str | None, n: int) -> dict:
     loaded = {}
     real_load = ModelService.load
 
-    def load(self, source=None):  # the CLI loads the model itself: note how long that took
+    def load(self, source=None, precision=None):  # the CLI loads the model itself: note how long that took
         t = time.perf_counter()
-        info = real_load(self, source)
+        info = real_load(self, source, precision)
         loaded["s"] = time.perf_counter() - t
         return info
 
@@ -245,9 +246,9 @@ def child(args: argparse.Namespace) -> dict:
     if args.child == "decode":
         return _job_decode(args.file)
     if args.child == "ready":
-        return _job_ready(args.model)
+        return _job_ready(args.model, args.precision)
     if args.child == "analyze":
-        return _job_analyze(args.file, args.model, args.threads)
+        return _job_analyze(args.file, args.model, args.threads, args.precision)
     if args.child == "batch":
         return _job_batch(args.file, args.model, args.batch_clips)
     if args.child == "seed":
@@ -256,8 +257,10 @@ def child(args: argparse.Namespace) -> dict:
 
 
 def _run(job: str, *, file: Path | None = None, model: str | None = None, threads: int | None = None,
-         extra: list[str] = ()) -> dict:
+         precision: str | None = None, extra: list[str] = ()) -> dict:
     cmd = [sys.executable, __file__, "--child", job, *extra]
+    if precision is not None:
+        cmd += ["--precision", precision]
     if file is not None:
         cmd += ["--file", str(file)]
     if model:
@@ -354,6 +357,9 @@ def main() -> None:
     ap.add_argument("--window-runs", type=int, default=2,
                     help="runs each of the window and the CLI on the longest FLAC, taking turns (default 2)")
     ap.add_argument("--json", default=None, help="also write every figure as JSON here")
+    ap.add_argument("--precision", default=None, choices=("auto", "float32", "bfloat16"),
+                    help="as faik analyze --precision (default auto); when auto picks bfloat16 (a CPU with AMX), "
+                         "every real-speech row is also run in float32, as on a CPU without AMX")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--file", help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=None, help=argparse.SUPPRESS)
@@ -385,23 +391,28 @@ def main() -> None:
         return f
 
     report: dict = {"model": model or "built-in", "conditions_start": _conditions()}
-    _run("ready", model=model)  # untimed: fills the page cache (a warm start is what is measured)
-    readies = [_run("ready", model=model) for _ in range(3)]
+    _run("ready", model=model, precision=args.precision)  # untimed: fills the page cache (a warm start is what is measured)
+    readies = [_run("ready", model=model, precision=args.precision) for _ in range(3)]
     report["ready"] = readies
     ready_s = sorted(r["ready_s"] for r in readies)[1]
     print(f"model ready (warm, median of 3): {ready_s:.2f} s, CPU {sorted(r['cpu_s'] for r in readies)[1]:.2f} s "
-          f"({readies[0]['model']}, {readies[0]['params']:,} parameters)", flush=True)
+          f"({readies[0]['model']}, {readies[0]['params']:,} parameters, {readies[0]['precision']})", flush=True)
 
     rows = []
     for seconds in durations:
         for fmt in formats:
             f = recording(seconds, fmt)
             dec = _run("decode", file=f)
-            ana = _run("analyze", file=f, model=model)
+            ana = _run("analyze", file=f, model=model, precision=args.precision)
             seed = _run("seed", file=f, extra=["--seed-slice", str(min(args.seed_slice, seconds))])
-            rows.append({"file": f.name, "seconds": seconds, "decode": dec, "analyze": ana, "seed": seed})
+            row = {"file": f.name, "seconds": seconds, "decode": dec, "analyze": ana, "seed": seed}
+            if ana["precision"] != "float32":  # what a CPU without AMX (most laptops) would compute in
+                row["analyze_float32"] = _run("analyze", file=f, model=model, precision="float32")
+            rows.append(row)
+            also = (f", in float32 {_xrt(row['analyze_float32']):.0f}x" if "analyze_float32" in row else "")
             print(f"  {f.name}: decode {dec['wall_s']:.1f} s, analyze {ana['wall_s']:.1f} s "
-                  f"({_xrt(ana):.0f}x, peak {ana['peak_rss_mib']:.0f} MiB), seed {_xrt(seed):.1f}x", flush=True)
+                  f"({_xrt(ana):.0f}x in {ana['precision']}, peak {ana['peak_rss_mib']:.0f} MiB{also}), "
+                  f"seed {_xrt(seed):.1f}x", flush=True)
     report["rows"] = rows
 
     if args.neighbour > 0:
@@ -498,8 +509,14 @@ def print_table(r: dict) -> None:
         extrap = "*" if s["audio_s"] < a["audio_s"] - 1 else " "
         print(f"{row['file']:<24} {a['audio_s'] / 60:>6.0f}m {_xrt(d):>13.0f}x {_xrt(a):>13.1f}x "
               f"{d['peak_rss_mib']:>9.0f} / {a['peak_rss_mib']:>6.0f} {_xrt(s):>13.2f}x{extrap} "
-              f"{_xrt(a) / _xrt(s):>7.0f}x {_cpu_ratio(a, s):>7.0f}x")
+              f"{_xrt(a) / _xrt(s):>7.0f}x {_cpu_ratio(a, s):>7.0f}x  {a.get('precision', '')}")
+        if "analyze_float32" in row:
+            f32 = row["analyze_float32"]
+            print(f"{'  the same in float32':<24} {'':>7} {'':>14} {_xrt(f32):>13.1f}x {'':>9} / {f32['peak_rss_mib']:>6.0f} "
+                  f"{'':>14} {_xrt(f32) / _xrt(s):>7.0f}x {_cpu_ratio(f32, s):>7.0f}x  float32")
     print("x real time = audio seconds / wall seconds; analyze includes decoding, excludes the model load;")
+    print("the last column is the number format (--precision auto: bfloat16 only on a CPU with Intel AMX, such as")
+    print("  a Xeon; on such a CPU each row is also run in float32, what a laptop without AMX computes in);")
     print("vs seed CPU = the same ratio from each job's CPU seconds (less at the mercy of the neighbours);")
     print("* the seed pipeline (wav2vec2-base shapes, random weights, librosa, 5 s / 50 %, one chunk at a time)")
     print("  was timed on the file's first seconds (--seed-slice) and its speed extrapolated to the whole file.")

@@ -39,7 +39,7 @@ def test_details_open_in_their_own_window_and_never_push_the_work_area_down(qtbo
     info = SimpleNamespace(name="faik-x", source="/m", source_kind="folder", architecture="Arch",
                            num_parameters=1234567, labels={0: "fake", 1: "real"}, ai_index=0, real_index=1,
                            sample_rate=16000, weights_sha256="ab" * 32, load_time_s=1.5, device="cpu",
-                           validation=None)
+                           precision="bfloat16", validation=None)
     panel.set_ready(info)
     height = panel.sizeHint().height()
     assert height < 80  # one line: dot, name, buttons
@@ -47,6 +47,7 @@ def test_details_open_in_their_own_window_and_never_push_the_work_area_down(qtbo
     assert panel.details.isVisible() and panel.details.isWindow()
     assert panel.sizeHint().height() == height
     assert panel.field_text("Parameters") == "1 234 567"
+    assert panel.field_text("Device") == "cpu, computing in bfloat16"
     assert "No measured error rates" in panel.field_text("Measured errors")
     panel.details.close()
 
@@ -68,7 +69,8 @@ def test_long_details_scroll_inside_a_window_that_fits_the_screen(qtbot):
     panel.show()
     panel.set_ready(SimpleNamespace(name="v", source="/m", source_kind="built-in", architecture="A", num_parameters=1,
                                     labels={0: "fake", 1: "real"}, ai_index=0, real_index=1, sample_rate=16000,
-                                    weights_sha256="ab" * 32, load_time_s=1.0, device="cpu", validation=validation))
+                                    weights_sha256="ab" * 32, load_time_s=1.0, device="cpu", precision="float32",
+                                    validation=validation))
     panel.show_details()
     avail = panel.details.screen().availableGeometry()
     assert panel.details.height() <= 0.85 * avail.height() + 1
