@@ -123,7 +123,9 @@ class ModelPanel(QFrame):
             "Sample rate": f"{info.sample_rate} Hz",
             "Weights SHA-256": info.weights_sha256,
             "Load time": f"{info.load_time_s:.2f} s",
-            "Device": f"{info.device}, computing in {info.precision}",
+            "Device": f"{info.device}, computing in {info.precision}" + (
+                " (the fast format of this CPU's AMX units; scores can differ from a float32 machine's "
+                "by about 0.001, see the README's --precision)" if info.precision == "bfloat16" else ""),
             # The model's own error rates on unseen data, so nobody reads a verdict without them.
             # One paragraph per channel: the sentences are long, and run together they read as one block.
             "Measured errors": "\n\n".join(describe_validation(getattr(info, "validation", None))),
