@@ -232,7 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--overlap", type=_float_arg, default=DEFAULT_OVERLAP, metavar="R")
     e.add_argument("--batch-size", type=_int_arg, default=8, metavar="N")
     e.add_argument("--threads", type=_int_arg, default=None, metavar="N")
-    e.add_argument("--precision", choices=PRECISIONS, default="auto", help=precision_help)
+    e.add_argument("--precision", choices=PRECISIONS, default="float32",
+                   help="number format the model computes in (default float32 here, so a measurement is the same "
+                        "on every machine; auto or bfloat16 to measure what a CPU with AMX computes)")
     e.add_argument("--json", default=None, metavar="OUT", help="also write the full report as JSON")
     e.add_argument("--tippett", default=None, metavar="PNG",
                    help="also draw a Tippett plot of the stated likelihood ratios (PNG, for a model card)")

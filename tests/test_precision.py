@@ -76,3 +76,14 @@ def test_cli_records_the_precision_in_the_result(tiny_model_dir, write_audio, tm
         main(["analyze", str(wav), "--precision", "fp16"])
     assert exc.value.code == 2
     assert "invalid choice: 'fp16'" in capsys.readouterr().err
+
+
+def test_measurements_default_to_float32_and_analysis_to_auto():
+    """A figure from faik evaluate must not depend on the machine it was measured on; an analysis takes
+    the faster format where the CPU has one."""
+    from detector.cli import build_parser
+
+    p = build_parser()
+    assert p.parse_args(["evaluate", "index.csv"]).precision == "float32"
+    assert p.parse_args(["analyze", "a.wav"]).precision == "auto"
+    assert p.parse_args(["model-info"]).precision == "auto"

@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from detector.model_service import ModelService
 
     svc = ModelService()
-    info = svc.load(args.model)
+    info = svc.load(args.model, "float32")  # a recipe step gives the same numbers on every machine
     if args.threads:
         svc.set_num_threads(args.threads)
     data = Path(args.data)

@@ -273,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = read_index(root / "index.csv", split=a.split)
     seeds = [int(x) for x in a.seeds.split(",") if x.strip()]
     service = ModelService()
-    info = service.load(a.model)
+    info = service.load(a.model, "float32")  # the same figures on every machine (detector.precision)
     validation = None
     if a.validation:  # checked before the minutes of scoring, not after
         if a.channel != "clean":
