@@ -195,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", default=".", metavar="DIR|-",
                    help="folder for <name>.faik.json files (created if missing; default: current folder); "
                         "'-' writes JSON lines to standard output")
-    a.add_argument("--batch-size", type=_int_arg, default=8, metavar="N", help="chunks per model call (default 8)")
+    a.add_argument("--batch-size", type=_int_arg, default=None, metavar="N",
+                   help="chunks per model call (default: about 80 s of audio, 16 chunks of 5 s)")
     a.add_argument("--threads", type=_int_arg, default=None, metavar="N", help="CPU threads for the model")
     a.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help=precision_help)
@@ -230,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--model", default=None, metavar="SRC", help=model_help)
     e.add_argument("--chunk-duration", type=_float_arg, default=DEFAULT_CHUNK_DURATION_S, metavar="S")
     e.add_argument("--overlap", type=_float_arg, default=DEFAULT_OVERLAP, metavar="R")
-    e.add_argument("--batch-size", type=_int_arg, default=8, metavar="N")
+    e.add_argument("--batch-size", type=_int_arg, default=None, metavar="N")
     e.add_argument("--threads", type=_int_arg, default=None, metavar="N")
     e.add_argument("--precision", choices=PRECISIONS, default="float32",
                    help="number format the model computes in (default float32 here, so a measurement is the same "
@@ -491,7 +492,7 @@ def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows:
         svc = PrefetchingService(svc)
         threads = THREADS.update if options.num_threads is None else (lambda: svc.set_num_threads(options.num_threads))
         ahead = Lookahead(files, lambda p, progress: load_audio(p, progress=progress), svc, options.settings,
-                          options.batch_size, before_batch=threads)
+                          options.chunks_per_call, before_batch=threads)
     for i, path in enumerate(files, start=1):
         label = f"[{i}/{len(files)}] {_short(path.name)}"
         base = None if out_dir is None else _output_name(path, used)

@@ -85,8 +85,8 @@ def test_json_validates_and_has_provenance(service):
     assert p["input"]["sample_rate"] == 44100 and p["input"]["channels"] == 2
     assert p["decoded"] == {"sample_rate": 16000, "duration_s": 7.0, "num_samples": 7 * SR}
     assert p["model"]["architecture"] == "Wav2Vec2ForSequenceClassification" and p["model"]["labels"]["0"] == "fake"
-    assert p["settings"] == {"chunk_duration": 5.0, "overlap": 0.5, "batch_size": 8, "num_threads": None,
-                             "threshold": 0.5}
+    assert p["settings"] == {"chunk_duration": 5.0, "overlap": 0.5, "batch_size": 16, "num_threads": None,
+                             "threshold": 0.5}  # the batch size in effect: about 80 s of audio per model call
     import detector
 
     assert p["app"] == {"name": "fAIk Desktop", "version": detector.__version__}
@@ -163,6 +163,25 @@ def test_resuming_with_chunks_of_other_settings_is_refused(service):
     many = analyze_audio(decoded(60.0), service, AnalysisOptions()).chunks
     with pytest.raises(SettingsError, match="has only"):
         analyze_audio(audio, service, AnalysisOptions(), resume=many)
+
+
+def test_default_batch_counts_audio_not_chunks(service):
+    """16 chunks of 5 s per model call (faster in bfloat16, the same in float32), but 30-s chunks go three at a
+    time: 16 of them held 1.08 GB. A batch size the user gives is kept as given."""
+    from detector.analysis import default_batch_size
+
+    assert [default_batch_size(d) for d in (1.0, 2.5, 5.0, 10.0, 30.0)] == [80, 32, 16, 8, 3]
+    assert AnalysisOptions().chunks_per_call == 16
+    assert AnalysisOptions(ChunkSettings(30.0, 0.5)).chunks_per_call == 3
+    assert AnalysisOptions(ChunkSettings(30.0, 0.5), batch_size=8).chunks_per_call == 8
+    sizes = []
+    real = service.predict_proba
+    service.predict_proba = lambda chunks: (sizes.append(len(chunks)), real(chunks))[1]
+    try:
+        analyze_audio(decoded(95.0), service, AnalysisOptions(ChunkSettings(10.0, 0.5)))
+    finally:
+        del service.predict_proba
+    assert sizes == [8, 8, 2]  # 18 chunks of 10 s, 8 a call
 
 
 def test_batching_does_not_change_answers(service):

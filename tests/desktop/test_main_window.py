@@ -424,7 +424,8 @@ def test_streamed_chunks_are_drawn_before_the_result_arrives(qtbot, make_window,
 
     window.waveform._chunk_timer.timeout.connect(on_chunk_drawn)
     with qtbot.waitSignal(window.queue_idle, timeout=60000):
-        window.add_files([write_audio("stream.wav", 40.0)])
+        # 90 s = 35 chunks of 5 s: three model calls of up to 16 (one call would leave nothing to stream)
+        window.add_files([write_audio("stream.wav", 90.0)])
     assert seen and max(seen) > 0  # regions appeared while the worker was still running
     assert len(window.waveform.regions()) == window.queue.items[0].result.total_chunks
 
