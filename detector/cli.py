@@ -181,8 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     model_help = ("model to use: a folder with config.json + model.safetensors, or a Hugging Face id "
                   "read from the local cache (default: the built-in model)")
 
-    precision_help = ("number format the model computes in: auto (default) = bfloat16 on a CPU with Intel AMX, "
-                      "about 1.5x faster, float32 elsewhere; float32 gives the same scores on every machine")
+    precision_help = ("number format the model computes in: auto (default) = bfloat16 for the built-in model on a "
+                      "CPU with Intel AMX, about 1.5x faster, float32 otherwise; float32 gives the same scores on "
+                      "every machine")
 
     a = sub.add_parser("analyze", help="analyse recordings and write one JSON result per input",
                        description="Analyse audio/video files and folders (recursively).")

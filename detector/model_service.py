@@ -480,7 +480,7 @@ class ModelService:
         """Load ``source`` (see the module docstring); blocking. Raises :class:`ModelLoadError`.
 
         ``precision`` is the number format the model will compute in: ``"auto"`` (the default, ``None``:
-        bfloat16 on a CPU with AMX, float32 elsewhere), ``"float32"`` or ``"bfloat16"``
+        bfloat16 for the built-in model on a CPU with AMX, float32 otherwise), ``"float32"`` or ``"bfloat16"``
         (:mod:`detector.precision`); ``info.precision`` says which one applies.
 
         A switch loads the new model beside the one in use and swaps only when it is ready: when
@@ -516,8 +516,11 @@ class ModelService:
         t0 = time.perf_counter()
         from detector.precision import resolve_precision
 
-        precision = resolve_precision(precision)  # a wrong name fails before any file is read
         kind, where = classify_source(source)
+        # A wrong name fails before any file is read. auto picks bfloat16 only for the built-in model, the one
+        # whose scores were measured in both formats (its card); any other model computes in float32 unless
+        # the user asks for bfloat16.
+        precision = resolve_precision(precision, bfloat16_measured=kind == "built-in")
         if kind == "built-in":
             folder = Path(where)
             if not folder.is_dir():

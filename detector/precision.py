@@ -7,7 +7,8 @@ val recordings, clean, after MP3 and in the phone band, P(AI) changed by 0.0013 
 modern row not at all (model card, "Speed and size"). Without AMX bfloat16 is slower, not faster, measured
 here by capping oneDNN's instruction set: with AVX512-BF16 only (as on AMD Zen 4) 0.75 s against
 0.60 s for 47 chunks, with AVX2 only (most laptops) 8.8 s against 0.9 s. So ``auto`` picks bfloat16
-only with AMX, like faster-whisper's ``compute_type="default"`` picks by hardware; the format used is
+only with AMX and only for the built-in model (the one measured in both formats), like faster-whisper's
+``compute_type="default"`` picks by hardware; the format used is
 recorded in every result's provenance, and ``float32`` reproduces a result bit for bit across machines
 (up to the order of floating-point sums).
 """
@@ -33,14 +34,17 @@ def has_amx() -> bool:
         return False
 
 
-def resolve_precision(requested: str | None) -> str:
+def resolve_precision(requested: str | None, bfloat16_measured: bool = True) -> str:
     """``"float32"`` or ``"bfloat16"`` for a requested ``auto`` / ``float32`` / ``bfloat16`` (``None`` = auto).
-    Raises :class:`SettingsError` for anything else."""
+
+    ``auto`` gives bfloat16 only on a CPU with AMX and only for a model whose scores were measured in both
+    formats (``bfloat16_measured``: the built-in model; a model folder or hub id someone brings was not, so
+    it stays float32 unless they ask). Raises :class:`SettingsError` for anything else."""
     choice = "auto" if requested is None else str(requested).strip().lower()
     if choice not in PRECISIONS:
         raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)} (got {requested!r})")
     if choice == "auto":
-        return "bfloat16" if has_amx() else "float32"
+        return "bfloat16" if bfloat16_measured and has_amx() else "float32"
     return choice
 
 

@@ -24,6 +24,27 @@ def test_auto_follows_amx(monkeypatch, amx, expected):
     assert precision.resolve_precision(" BFloat16 ") == "bfloat16"
 
 
+def test_auto_keeps_float32_for_a_model_nobody_measured_in_bfloat16(monkeypatch, tiny_model_dir):
+    """Only the built-in model's scores were compared in both formats; a folder or hub model someone brings
+    stays float32 under auto, and gets bfloat16 only when asked."""
+    monkeypatch.setattr(precision, "has_amx", lambda: True)
+    assert precision.resolve_precision("auto", bfloat16_measured=False) == "float32"
+    assert precision.resolve_precision("bfloat16", bfloat16_measured=False) == "bfloat16"
+    assert ModelService().load(str(tiny_model_dir)).precision == "float32"
+    assert ModelService().load(str(tiny_model_dir), "bfloat16").precision == "bfloat16"
+
+
+def test_auto_picks_bfloat16_for_the_built_in_model_on_amx(monkeypatch):
+    from detector.model_service import BUILTIN_MODEL_DIR
+
+    if not (BUILTIN_MODEL_DIR / "model.safetensors").is_file():
+        pytest.skip("the built-in model is not installed")
+    monkeypatch.setattr(precision, "has_amx", lambda: True)
+    assert ModelService().load(None).precision == "bfloat16"
+    monkeypatch.setattr(precision, "has_amx", lambda: False)
+    assert ModelService().load(None).precision == "float32"
+
+
 @pytest.mark.parametrize("bad", ["fp16", "", "float64", "int8"])
 def test_unknown_precision_is_a_settings_error(bad):
     with pytest.raises(SettingsError, match="precision must be one of auto, float32, bfloat16"):
