@@ -43,7 +43,8 @@ MAX_BATCH_SIZE = 256
 #: (2 threads, 192 chunks of real speech, medians of six alternating rounds): in bfloat16 16 chunks a call
 #: took 4.70 ms a chunk against 5.24 ms for 8 (the LSTM runs fuller batches), in float32 8.97 against 9.11 ms;
 #: 24 chunks were no faster in bfloat16 and 9 % slower in float32. Counting audio rather than chunks keeps
-#: long chunks from piling up memory: 16 chunks of 30 s peaked at 1.08 GB, 8 at 0.79 GB, 3 (this rule) less.
+#: long chunks from piling up memory: a 10-minute file at 30-s chunks peaked at 1.08 GB with 16 a call and
+#: 0.79 GB with 8; this rule gives 3.
 AUDIO_PER_CALL_S = 80.0
 
 

@@ -199,8 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--batch-size", type=_int_arg, default=None, metavar="N",
                    help="chunks per model call (default: about 80 s of audio, 16 chunks of 5 s)")
     a.add_argument("--threads", type=_int_arg, default=None, metavar="N", help="CPU threads for the model")
-    a.add_argument("--precision", choices=PRECISIONS, default="auto",
-                   help=precision_help)
+    a.add_argument("--precision", choices=PRECISIONS, default="auto", help=precision_help)
     a.add_argument("--report", action="store_true", help="also write <name>.faik.html, a printable report")
     a.add_argument("--summary", default=None, metavar="CSV",
                    help="also write one table of the whole batch: a row per input with its verdict, confidence, "
