@@ -265,7 +265,7 @@ class AnalysisController(QObject):
             return  # repainted a moment ago; the next report will do
         self._progress_at = now
         if stage != "decoding":
-            if "rate_from" not in item.extra:  # the first analysing report: the rate is measured from here
+            if first_of_analysis:
                 item.extra["rate_from"] = (now, done)
             item.extra["total_chunks"] = total
             self.queue.set_state(item, ItemState.RUNNING, f"analysing {done}/{total}")

@@ -19,6 +19,7 @@ import numpy as np
 
 from detector.errors import FaikError
 from detector.evidence import cllr, min_cllr
+from detector.wording import OUT_AI, OUT_CANNOT, OUT_INCONCLUSIVE, OUT_REAL
 
 ArrayLike = Sequence[float] | np.ndarray
 
@@ -220,7 +221,7 @@ def row_stats(items: Sequence["EvaluatedItem"], families: frozenset[str]) -> Row
 
 
 # The headline outcomes a user can read (``detector.result.Verdict`` values), in the order reports print them.
-HEADLINE_OUTCOMES = ("ai-generated", "inconclusive", "cannot-judge", "real")
+HEADLINE_OUTCOMES = (OUT_AI, OUT_INCONCLUSIVE, OUT_CANNOT, OUT_REAL)
 
 
 def headline_shares(items: Sequence["EvaluatedItem"], label: int,
@@ -399,8 +400,8 @@ def _num(x: float | None, fmt: str = "{:.3f}") -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
 
 
-_HEADLINE_WORDS = {"ai-generated": "supports AI-generated", "inconclusive": "inconclusive",
-                   "cannot-judge": "cannot judge", "real": "supports real"}
+_HEADLINE_WORDS = {OUT_AI: "supports AI-generated", OUT_INCONCLUSIVE: "inconclusive",
+                   OUT_CANNOT: "cannot judge", OUT_REAL: "supports real"}
 
 
 def format_report(rep: EvaluationReport) -> str:

@@ -42,6 +42,8 @@ _CHANNEL_NAMES = {
 
 def summarise_reports(reports: Sequence[Mapping[str, Any]], note: str = "") -> dict[str, Any]:
     """One summary from ``faik evaluate --json`` reports of the same model and split (one per channel)."""
+    from detector.wording import OUT_AI, OUT_REAL
+
     if not reports:
         raise ValueError("no evaluation reports given")
     first = reports[0]
@@ -61,8 +63,8 @@ def summarise_reports(reports: Sequence[Mapping[str, Any]], note: str = "") -> d
             # what the user reads (faik evaluate's headline shares): a real recording whose verdict supports
             # AI-generated speech, an AI-generated one whose verdict supports real speech
             channels[str(r["channel"])].update(
-                headline_false_alarm_rate=round(float(headline["real"]["ai-generated"]), 4),
-                headline_miss_rate=round(float(headline["fake"]["real"]), 4),
+                headline_false_alarm_rate=round(float(headline["real"][OUT_AI]), 4),
+                headline_miss_rate=round(float(headline["fake"][OUT_REAL]), 4),
             )
     return {
         "split": first.get("split") or "all",

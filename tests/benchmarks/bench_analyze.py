@@ -54,6 +54,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 from detector.memory import peak_rss_mib  # noqa: E402  (needs the repository on the path)
+from detector.precision import PRECISIONS  # noqa: E402
 
 SR = 16000
 DATA = REPO.parent / "shared" / "data"
@@ -357,7 +358,7 @@ def main() -> None:
     ap.add_argument("--window-runs", type=int, default=2,
                     help="runs each of the window and the CLI on the longest FLAC, taking turns (default 2)")
     ap.add_argument("--json", default=None, help="also write every figure as JSON here")
-    ap.add_argument("--precision", default=None, choices=("auto", "float32", "bfloat16"),
+    ap.add_argument("--precision", default=None, choices=PRECISIONS,
                     help="as faik analyze --precision (default auto); when auto picks bfloat16 (a CPU with AMX), "
                          "every real-speech row is also run in float32, as on a CPU without AMX")
     ap.add_argument("--child", help=argparse.SUPPRESS)
