@@ -3,7 +3,8 @@
 ``analyze_file`` decodes (:mod:`detector.audio`) and calls ``analyze_audio``,
 which plans chunks (:func:`detector.chunking.plan_chunks`: the tail and short
 clips are covered), classifies them in batches with a loaded
-:class:`~detector.model_service.ModelService`, reports progress, checks for
+:class:`~detector.model_service.ModelService` (batches side by side on the free cores,
+:mod:`detector.parallel_calls`), reports progress, checks for
 cancellation between batches, streams each chunk's answer, and aggregates
 them with :func:`detector.result.aggregate`. The provenance block records what
 was analysed, with which model and settings, and when.
@@ -26,6 +27,7 @@ from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyEr
 from detector.evidence import EvidenceMap
 from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate, file_verdict
 from detector.noise_check import noise_warning
+from detector.parallel_calls import OrderedCalls, use_threads
 from detector.reverb_check import reverb_warning
 from detector.speech_check import (cannot_judge_reason, no_speech_warning, short_recording_warning, speech_fraction,
                                    vad_frames)
@@ -160,8 +162,6 @@ def analyze_audio(
     if samples.ndim != 1 or samples.size == 0:
         raise AudioDecodeError(f"{audio.info.name}: no audio samples to analyse")
     limit_numpy_blas_threads()  # numpy's spinning BLAS threads would take a core from the model's
-    if options.num_threads is not None:
-        service.set_num_threads(options.num_threads)
 
     settings = options.settings
     spans = plan_chunks(int(samples.size), audio.sample_rate, settings)
@@ -178,14 +178,15 @@ def analyze_audio(
     if progress is not None:
         progress(len(results), total)
     per_call = options.chunks_per_call
-    for first in range(len(results), total, per_call):
-        if cancel is not None and cancel():
-            raise AnalysisCancelled(f"analysis of {audio.info.name} cancelled after {len(results)} of {total} chunks")
-        if options.num_threads is None:
-            THREADS.update()  # a neighbour that starts or stops mid-file is seen within seconds
-        batch = spans[first:first + per_call]
+    # The thread count (the user's, else the free cores, looked at again every few seconds so that a
+    # neighbour that starts or stops mid-file is seen) is spread over batches classified side by side.
+    named = options.num_threads
+    calls = OrderedCalls(
         # Slices are views: a 3-hour recording is never copied chunk by chunk.
-        probs = service.predict_proba([samples[s.start:s.end] for s in batch])
+        lambda batch: service.predict_proba([samples[s.start:s.end] for s in batch]),
+        width=lambda: use_threads(named if named is not None else THREADS.decide()))
+    batches = (spans[first:first + per_call] for first in range(len(results), total, per_call))
+    for batch, probs in calls.run(batches, stop=cancel):
         for span, (p_ai, p_real) in zip(batch, probs):
             chunk = ChunkResult.from_probabilities(span, float(p_ai), float(p_real), DEFAULT_THRESHOLD)
             results.append(chunk)
@@ -193,8 +194,10 @@ def analyze_audio(
                 on_chunk(chunk)
         if progress is not None:
             progress(len(results), total)
-        nxt = first + per_call
+        nxt = len(results)  # the first chunk not yet answered; the calls in flight read only after it
         pages.upto(spans[nxt].start if nxt < total else samples.size)
+    if calls.stopped:
+        raise AnalysisCancelled(f"analysis of {audio.info.name} cancelled after {len(results)} of {total} chunks")
 
     warnings = list(audio.warnings)
     validation = getattr(info, "validation", None)

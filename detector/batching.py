@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from detector.chunking import plan_chunks
+from detector.parallel_calls import OrderedCalls, use_threads
 
 #: Files at most this long (decoded) are read ahead and classified together with their neighbours.
 SHORT_S = 30.0
@@ -49,15 +50,17 @@ class PrefetchingService:
         return getattr(self._service, name)
 
     def prefill(self, audios: Sequence[Any], settings: Any, batch_size: int,
-                before_batch: Callable[[], Any] | None = None) -> None:
+                threads: Callable[[], int] | None = None) -> None:
+        """Classify every chunk of ``audios`` in batches of ``batch_size``; ``threads()`` (asked before each
+        batch) is the thread count, spread over batches side by side (:mod:`detector.parallel_calls`);
+        without it one batch at a time on torch's threads as they are."""
         self._ready.clear()  # addresses of freed files may be reused: never keep answers across groups
         chunks = [a.samples[s.start:s.end] for a in audios
                   for s in plan_chunks(int(a.samples.size), a.sample_rate, settings)]
-        for first in range(0, len(chunks), batch_size):
-            batch = chunks[first:first + batch_size]
-            if before_batch is not None:
-                before_batch()
-            probs = self._service.predict_proba(batch)
+        calls = OrderedCalls(self._service.predict_proba,
+                             width=(lambda: use_threads(threads())) if threads is not None else (lambda: 1))
+        batches = (chunks[first:first + batch_size] for first in range(0, len(chunks), batch_size))
+        for batch, probs in calls.run(batches):
             self.model_calls += 1
             for c, p in zip(batch, probs):
                 self._ready[_key(c)] = p
@@ -79,14 +82,16 @@ class Lookahead:
 
     def __init__(self, paths: Iterable[os.PathLike | str], decode: Callable[[Any], Any],
                  service: PrefetchingService, settings: Any, batch_size: int,
-                 before_batch: Callable[[], Any] | None = None) -> None:
+                 threads: Callable[[], int] | None = None, batches_ahead: int = 1) -> None:
         self._todo = list(paths)
         self._pos = 0
         self._decode = decode
         self._service = service
         self._settings = settings
         self._batch_size = batch_size
-        self._before_batch = before_batch
+        self._threads = threads
+        # Enough chunks for the batches that run side by side (detector.parallel_calls) to all be full.
+        self._ahead_chunks = batch_size * max(1, int(batches_ahead))
         self._buffer: "OrderedDict[int, tuple[Any, BaseException | None]]" = OrderedDict()
 
     def skip(self, path: Any) -> None:
@@ -115,7 +120,7 @@ class Lookahead:
             return first
         # A short file: read on while the next ones are short too, up to a full batch of chunks.
         group, chunks, j = [audio], self._chunks(audio), self._pos
-        while chunks < self._batch_size and j < len(self._todo):
+        while chunks < self._ahead_chunks and j < len(self._todo):
             nxt = self._load(j)
             self._buffer[j] = nxt
             j += 1
@@ -124,7 +129,7 @@ class Lookahead:
             group.append(nxt[0])
             chunks += self._chunks(nxt[0])
         if len(group) > 1:
-            self._service.prefill(group, self._settings, self._batch_size, self._before_batch)
+            self._service.prefill(group, self._settings, self._batch_size, self._threads)
         return first
 
     def _chunks(self, audio: Any) -> int:

@@ -10,6 +10,9 @@ threads wait for each other at every step and a run at the default slowed to 1.9
   (its own work is no reason to step back); elsewhere the one-minute load average stands in;
 * :func:`choose_threads` turns that into a count: ``floor(free + 0.5)``, at least 1, at most the cores.
 
+The count is spread over model calls side by side, one torch thread each on a small machine
+(:mod:`detector.parallel_calls`): two free cores mean two batches at once, one free core one batch.
+
 The first decision of a run, before this process has done anything, takes a 0.1-s look.
 """
 
@@ -135,9 +138,10 @@ def limit_numpy_blas_threads() -> None:
 
 
 class ThreadGovernor:
-    """Sets torch's thread count from the free cores, again every ``RECHECK_S`` seconds of a run.
+    """Picks the thread count from the free cores, again every ``RECHECK_S`` seconds of a run.
 
-    ``update()`` is cheap between looks; the analysis calls it before every batch. ``threads`` is
+    ``decide()`` is cheap between looks; the analysis asks it before every batch and spreads the count
+    over model calls (:func:`detector.parallel_calls.use_threads`). ``threads`` is
     the count last set (None before the first update)."""
 
     def __init__(self, recheck_s: float = RECHECK_S) -> None:
@@ -146,13 +150,15 @@ class ThreadGovernor:
         self._last: _Look | None = None
 
     def prime(self) -> None:
-        """Start the first look now (e.g. before loading the model), so that the first ``update()`` can
+        """Start the first look now (e.g. before loading the model), so that the first ``decide()`` can
         judge from what the machine did meanwhile instead of sleeping ``FIRST_LOOK_S`` to look: 7 % of a
         2-minute file's analysis next to a busy neighbour (issue 34's benchmark)."""
         if self._last is None:
             self._last = _look()
 
-    def update(self) -> int:
+    def decide(self) -> int:
+        """The thread count for the free cores now (looking again when the last look is ``recheck_s`` old);
+        torch is left as it is (:mod:`detector.parallel_calls` spreads the count over calls in flight)."""
         now = time.monotonic()
         stale = self.threads is None or self._last is None or now - self._last.wall >= self.recheck_s
         if stale:
@@ -168,8 +174,4 @@ class ThreadGovernor:
                 look = _look()
             self._last = look
             self.threads = choose_threads(cores, free)
-        import torch
-
-        if torch.get_num_threads() != self.threads:  # a named --threads of an earlier run may have changed it
-            torch.set_num_threads(self.threads)
         return self.threads  # type: ignore[return-value]

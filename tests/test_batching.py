@@ -45,6 +45,41 @@ def test_short_files_share_model_calls_and_get_their_own_results(write_audio, se
         assert b.verdict == a.verdict
 
 
+def test_with_two_threads_two_full_batches_are_read_ahead_and_run_side_by_side(write_audio, service):
+    import threading
+    import time
+
+    files = _clips(write_audio, 10)
+    options = AnalysisOptions(batch_size=4, num_threads=2)
+    alone = [analyze_audio(load_audio(f), service, options) for f in files]
+    lock, now, most = threading.Lock(), [0], [0]
+    predict = service.predict_proba
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(service, name)
+
+        def predict_proba(self, chunks):
+            with lock:
+                now[0] += 1
+                most[0] = max(most[0], now[0])
+            time.sleep(0.02)
+            try:
+                return predict(chunks)
+            finally:
+                with lock:
+                    now[0] -= 1
+
+    fast = PrefetchingService(Counting())
+    ahead = Lookahead(files, _decode, fast, options.settings, options.batch_size, threads=lambda: 2, batches_ahead=2)
+    first = ahead.get(files[0])
+    assert fast.model_calls == 2 and most[0] == 2  # eight files read ahead: two batches of four, at once
+    together = [analyze_audio(first, fast, options)] + [analyze_audio(ahead.get(f), fast, options) for f in files[1:]]
+    assert fast.model_calls == 3  # the last two files: one more batch
+    for a, b in zip(alone, together):
+        assert b.chunks[0].prob_ai == pytest.approx(a.chunks[0].prob_ai, abs=1e-5)
+
+
 def test_a_file_that_fails_to_decode_fails_at_its_turn(write_audio, tmp_path, service):
     files = _clips(write_audio, 3)
     bad = tmp_path / "bad.flac"

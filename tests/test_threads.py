@@ -36,21 +36,14 @@ def test_free_cores_count_idle_cores_and_this_process_own_work():
     assert free_cores_between(a, _Look(10.0, 0.0, None), online=2, cores=2) is None
 
 
-def test_governor_sets_torch_threads_from_the_free_cores(monkeypatch):
-    import torch
-
-    before = torch.get_num_threads()
+def test_governor_counts_threads_from_the_free_cores_and_keeps_its_count_between_looks(monkeypatch):
     monkeypatch.setattr(threads, "usable_cores", lambda: 2)
     monkeypatch.setattr(threads, "free_cores_now", lambda look_s=0.1: 0.3)  # a neighbour holds both cores
-    try:
-        gov = ThreadGovernor(recheck_s=60.0)
-        assert gov.update() == 1 and torch.get_num_threads() == 1
-        torch.set_num_threads(2)  # someone (a named --threads) changed it meanwhile
-        assert gov.update() == 1 and torch.get_num_threads() == 1  # restored without a new look
-        monkeypatch.setattr(threads, "free_cores_now", lambda look_s=0.1: 2.0)
-        assert ThreadGovernor().update() == 2 and torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(before)
+    gov = ThreadGovernor(recheck_s=60.0)
+    assert gov.decide() == 1
+    monkeypatch.setattr(threads, "free_cores_now", lambda look_s=0.1: 2.0)
+    assert gov.decide() == 1  # no new look before recheck_s
+    assert ThreadGovernor().decide() == 2
 
 
 def test_usable_cores_is_the_affinity():
@@ -90,10 +83,10 @@ def test_a_primed_governor_judges_from_the_time_since_instead_of_sleeping_to_loo
     gov.prime()
     time.sleep(0.15)  # the model's load, say
     monkeypatch.setattr(threads, "free_cores_now", lambda *a, **k: pytest.fail("slept to take a look of its own"))
-    assert 1 <= gov.update() <= threads.usable_cores()
+    assert 1 <= gov.decide() <= threads.usable_cores()
     # Primed too recently to judge: it looks for itself.
     fresh = ThreadGovernor()
     fresh.prime()
     looked = []
     monkeypatch.setattr(threads, "free_cores_now", lambda *a, **k: looked.append(1) or 1.0)
-    assert fresh.update() == 1 and looked == [1]
+    assert fresh.decide() == 1 and looked == [1]

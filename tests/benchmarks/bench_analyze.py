@@ -156,9 +156,9 @@ def _load_ready(model: str | None, precision: str | None = None):
 
     from detector.analysis import THREADS, warm_up
 
+    THREADS.prime()  # as faik analyze and the window do: the thread count's first look spans the load
     svc = ModelService()
     svc.load(model, precision)
-    THREADS.update()  # as the analysis does before each batch (torch's default count collapses when cores are busy)
     warm_up(svc)  # the first call's set-up is part of "ready" (the window's loader does the same)
     return svc
 
