@@ -36,9 +36,9 @@ class _Overlap:
 def test_threads_are_spread_over_calls_in_flight():
     assert plan_calls(1) == CallPlan(1, 1)
     assert plan_calls(2) == CallPlan(2, 1)
-    assert plan_calls(3) == CallPlan(3, 1)
-    assert plan_calls(8) == CallPlan(4, 2)  # memory: at most four batches at once
-    assert plan_calls(16, max_calls=2) == CallPlan(2, 8)
+    assert plan_calls(3) == CallPlan(2, 1)  # never more threads than the count
+    assert plan_calls(8) == CallPlan(2, 4)  # memory: at most two batches at once
+    assert plan_calls(16, max_calls=4) == CallPlan(4, 4)
     with pytest.raises(ValueError):
         plan_calls(0)
 
@@ -47,7 +47,7 @@ def test_use_threads_sets_torch_and_returns_the_calls():
     before = torch.get_num_threads()
     try:
         assert use_threads(2) == 2 and torch.get_num_threads() == 1
-        assert use_threads(8) == 4 and torch.get_num_threads() == 2
+        assert use_threads(8) == 2 and torch.get_num_threads() == 4
     finally:
         torch.set_num_threads(before)
 
@@ -64,7 +64,7 @@ def test_answers_come_in_order_even_when_later_calls_finish_first():
 @pytest.mark.parametrize("width", [1, 2, 3])
 def test_no_more_calls_at_once_than_the_width(width):
     fn = _Overlap()
-    out = list(OrderedCalls(fn, width=lambda: width).run(range(12)))
+    out = list(OrderedCalls(fn, width=lambda: width, max_workers=3).run(range(12)))
     assert [r for _, r in out] == [i * 10 for i in range(12)]
     assert fn.most == width  # side by side when allowed, never more
 
@@ -76,7 +76,7 @@ def test_a_width_that_falls_mid_run_takes_effect():
         asked["n"] += 1
         return 3 if asked["n"] <= 3 else 1  # a neighbour starts: one call at a time from then on
 
-    calls = OrderedCalls(fn, width=width)
+    calls = OrderedCalls(fn, width=width, max_workers=3)
     seen = []
     for _, r in calls.run(range(10)):
         seen.append((r, fn.now))
