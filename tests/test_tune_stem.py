@@ -478,3 +478,26 @@ def test_group_dro_learns_a_small_hard_group_that_plain_fine_tuning_neglects(tmp
         return float(torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits)))
 
     assert small_loss((groups, 1.0)) < small_loss(None)
+
+
+def test_sharpness_aware_steps_take_the_gradient_nearby_and_put_the_weights_back(tmp_path):
+    clips, labels = _clips()
+    model = _model(tmp_path)
+    init_tuned_branch(model)
+    mels, frames = chunk_mels(model, [chunk_batches(c) for c in clips])
+    start = [p.detach().clone() for p in model.tuned_conv2.parameters()]
+    # lr 0: the optimiser moves nothing, so the uphill excursion must be undone exactly
+    tune_stem(model, [(mels, frames)], np.array(labels), epochs=1, lr=0.0, seed=0, log=lambda s: None, sam=0.5)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(start, model.tuned_conv2.parameters()))
+
+    def trained(sam: float):
+        m = _model(tmp_path)
+        init_tuned_branch(m)
+        losses = tune_stem(m, [(mels, frames)], np.array(labels), epochs=2, lr=3e-3, seed=0, log=lambda s: None,
+                           sam=sam)
+        return m.tuned_conv2.weight.detach(), losses
+
+    plain, plain_losses = trained(0.0)
+    sharp, sharp_losses = trained(0.05)
+    assert np.all(np.isfinite(sharp_losses)) and not torch.allclose(plain, sharp)
+    assert sharp_losses[0] == pytest.approx(plain_losses[0], rel=0.2)  # the same batches, the same first loss scale

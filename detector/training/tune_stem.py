@@ -138,8 +138,13 @@ def fit_start_probe(model: FaikWhisperDetectorForAudioClassification, copies: Se
 def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
               labels: np.ndarray, epochs: int, lr: float, seed: int,
               log: Callable[[str], None] = print, weights: np.ndarray | None = None,
-              block_lr: float | None = None, dro: tuple[Sequence[str], float] | None = None) -> list[float]:
+              block_lr: float | None = None, dro: tuple[Sequence[str], float] | None = None,
+              sam: float = 0.0) -> list[float]:
     """Fine-tune ``model``'s tuned branch in place; returns the mean training loss per epoch.
+
+    ``sam``: radius rho of sharpness-aware minimisation (Foret et al. 2021; tried after v11, 0 = off): each
+    step takes its gradient at the worst nearby weights (``rho * g / |g|`` uphill), seeking a flat minimum —
+    reported to carry anti-spoofing models to unseen attacks (Shim et al., Interspeech 2023). Twice the cost.
 
     ``dro``: ``(group of each chunk, eta)`` for group DRO (Sagawa et al. 2020; tried after v11): each
     group (generator family or real source) carries a weight q, raised by ``exp(eta * its loss)`` at every
@@ -188,6 +193,7 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
                 frames = torch.stack([copies[which[i]][1][i] for i in idx.tolist()])
                 width = 2 * int(frames.max())  # mel frames needed for the longest chunk's stem frames
                 mel = torch.stack([copies[which[i]][0][i, :, :width] for i in idx.tolist()]).float()
+                w = None
                 if dro is None:
                     loss = F.binary_cross_entropy_with_logits(model.tuned_logit_from_mel(mel, frames), y[idx])
                 else:
@@ -203,6 +209,23 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
                     loss = (w * per).sum()
                 opt.zero_grad()
                 loss.backward()
+                if sam > 0:
+                    params = [p for grp in groups for p in grp["params"] if p.grad is not None]
+                    with torch.no_grad():
+                        norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params])) + 1e-12
+                        steps = [sam * p.grad / norm for p in params]
+                        for p, e in zip(params, steps):
+                            p.add_(e)
+                    opt.zero_grad()
+                    out = model.tuned_logit_from_mel(mel, frames)
+                    if w is None:
+                        again = F.binary_cross_entropy_with_logits(out, y[idx])
+                    else:
+                        again = (w * F.binary_cross_entropy_with_logits(out, y[idx], reduction="none")).sum()
+                    again.backward()  # the gradient at the worst nearby weights ...
+                    with torch.no_grad():
+                        for p, e in zip(params, steps):
+                            p.sub_(e)  # ... applied to the weights themselves
                 opt.step()
                 total += float(loss.detach()) * len(idx)
             losses.append(total / n)
@@ -248,8 +271,8 @@ def _tuned_modules(model: FaikWhisperDetectorForAudioClassification) -> tuple[to
 def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Sequence[tuple[torch.Tensor, torch.Tensor]],
                    labels: np.ndarray, epochs: int, lr: float, seed: int, runs: int = 1,
                    log: Callable[[str], None] = print, weights: np.ndarray | None = None,
-                   block_lr: float | None = None, dro: tuple[Sequence[str], float] | None = None
-                   ) -> list[list[float]]:
+                   block_lr: float | None = None, dro: tuple[Sequence[str], float] | None = None,
+                   sam: float = 0.0) -> list[list[float]]:
     """``runs`` fine-tunings of the tuned branch from its current weights (seeds ``seed``,
     ``seed + 1``, ...), then their weights averaged into the model; returns each run's losses.
     ``runs=1`` is exactly :func:`tune_stem` (``weights`` and ``block_lr`` as there)."""
@@ -261,7 +284,7 @@ def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Seq
         load_tuned_state(model, start)
         if runs > 1:
             log(f"tuned stem: run {run + 1}/{runs} (seed {seed + run})")
-        losses.append(tune_stem(model, copies, labels, epochs, lr, seed + run, log, weights, block_lr, dro))
+        losses.append(tune_stem(model, copies, labels, epochs, lr, seed + run, log, weights, block_lr, dro, sam))
         finals.append(tuned_state(model))
     load_tuned_state(model, [{k: sum(f[i][k] for f in finals) / runs for k in start[i]} for i in range(len(start))])
     return losses
