@@ -170,7 +170,8 @@ def _job_ready(model: str | None, precision: str | None) -> dict:
 
 
 def _job_analyze(file: str, model: str | None, threads: int | None, precision: str | None) -> dict:
-    from detector.analysis import AnalysisOptions, analyze_file
+    from detector.analysis import THREADS, AnalysisOptions, analyze_file
+    from detector.parallel_calls import plan_calls
 
     svc = _load_ready(model, precision)
     rss_model = peak_rss_mib()
@@ -181,6 +182,10 @@ def _job_analyze(file: str, model: str | None, threads: int | None, precision: s
     return {"audio_s": res.provenance["decoded"]["duration_s"], "wall_s": time.perf_counter() - t,
             "cpu_s": time.process_time() - c, "peak_rss_mib": peak_rss_mib(), "rss_after_model_mib": rss_model,
             "chunks": res.total_chunks, "torch_threads_at_end": torch.get_num_threads(),
+            # the thread count in effect at the end (the governor's last decision, or the one named) and how
+            # detector.parallel_calls spread it: calls side by side x torch threads each
+            "threads_at_end": threads if threads is not None else THREADS.threads,
+            "calls_at_end": plan_calls(threads if threads is not None else (THREADS.threads or 1)).calls,
             "precision": svc.info.precision}
 
 
@@ -437,7 +442,8 @@ def main() -> None:
                 busy.append(m)
                 print(f"  next to a CPU hog, threads {m['threads']}: {_xrt(m):.1f}x, median of "
                       f"{', '.join(f'{x:.1f}' for x in m['runs_xrt'])} "
-                      f"(torch threads at the end: {m['torch_threads_at_end']})", flush=True)
+                      f"(at the end {m['threads_at_end']} threads: {m['calls_at_end']} calls x "
+                      f"{m['torch_threads_at_end']} torch threads)", flush=True)
         finally:
             hog.stop()
         quiet = _run("analyze", file=f, model=model)
@@ -528,7 +534,8 @@ def print_table(r: dict) -> None:
               f"{_xrt(n['quiet_auto']):.1f}x")
         for m in n["busy"]:
             print(f"  threads {str(m['threads']):>4}: {_xrt(m):6.1f}x real time "
-                  f"(torch threads at the end {m['torch_threads_at_end']})")
+                  f"(at the end {m['threads_at_end']} threads: {m['calls_at_end']} calls x "
+                  f"{m['torch_threads_at_end']} torch threads)")
     if "window" in r:
         w = r["window"]
         print()
