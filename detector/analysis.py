@@ -27,7 +27,7 @@ from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyEr
 from detector.evidence import EvidenceMap
 from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate, file_verdict
 from detector.noise_check import noise_warning
-from detector.parallel_calls import OrderedCalls, use_threads
+from detector.parallel_calls import OrderedCalls, ThreadSpread
 from detector.reverb_check import reverb_warning
 from detector.speech_check import (cannot_judge_reason, no_speech_warning, short_recording_warning, speech_fraction,
                                    vad_frames)
@@ -181,10 +181,11 @@ def analyze_audio(
     # The thread count (the user's, else the free cores, looked at again every few seconds so that a
     # neighbour that starts or stops mid-file is seen) is spread over batches classified side by side.
     named = options.num_threads
+    spread = ThreadSpread(THREADS.decide if named is None else (lambda: named))
     calls = OrderedCalls(
         # Slices are views: a 3-hour recording is never copied chunk by chunk.
-        lambda batch: service.predict_proba([samples[s.start:s.end] for s in batch]),
-        width=lambda: use_threads(named if named is not None else THREADS.decide()))
+        lambda batch: spread.call(service.predict_proba, [samples[s.start:s.end] for s in batch]),
+        width=spread.width)
     batches = (spans[first:first + per_call] for first in range(len(results), total, per_call))
     for batch, probs in calls.run(batches, stop=cancel):
         for span, (p_ai, p_real) in zip(batch, probs):

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from detector.chunking import plan_chunks
-from detector.parallel_calls import OrderedCalls, use_threads
+from detector.parallel_calls import OrderedCalls, ThreadSpread
 
 #: Files at most this long (decoded) are read ahead and classified together with their neighbours.
 SHORT_S = 30.0
@@ -57,8 +57,11 @@ class PrefetchingService:
         self._ready.clear()  # addresses of freed files may be reused: never keep answers across groups
         chunks = [a.samples[s.start:s.end] for a in audios
                   for s in plan_chunks(int(a.samples.size), a.sample_rate, settings)]
-        calls = OrderedCalls(self._service.predict_proba,
-                             width=(lambda: use_threads(threads())) if threads is not None else (lambda: 1))
+        if threads is None:
+            calls = OrderedCalls(self._service.predict_proba, width=lambda: 1)
+        else:
+            spread = ThreadSpread(threads)
+            calls = OrderedCalls(lambda batch: spread.call(self._service.predict_proba, batch), width=spread.width)
         batches = (chunks[first:first + batch_size] for first in range(0, len(chunks), batch_size))
         for batch, probs in calls.run(batches):
             self.model_calls += 1

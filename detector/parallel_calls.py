@@ -95,12 +95,28 @@ class OrderedCalls(Generic[T, R]):
                 yield item, future.result()
 
 
-def use_threads(threads: int) -> int:
-    """Set torch's thread count for ``threads`` spread over calls (:func:`plan_calls`); returns the calls
-    to run at once."""
-    plan = plan_calls(threads)
-    import torch
+class ThreadSpread:
+    """A thread count, asked for again before each call, spread over calls side by side (:func:`plan_calls`).
 
-    if torch.get_num_threads() != plan.torch_threads:
-        torch.set_num_threads(plan.torch_threads)
-    return plan.calls
+    ``width()`` (for :class:`OrderedCalls`) takes the count from ``threads()`` and returns the calls to run
+    at once; ``call(fn, ...)`` runs ``fn`` after setting torch's thread count *in the calling thread* to the
+    plan's threads per call. Why there: torch's count is read per thread (OpenMP), so a count set on the
+    analysis thread does not reach worker threads that already exist (checked: a pool thread kept 1 after the
+    main thread set 2), and a change mid-run must reach the next call.
+    """
+
+    def __init__(self, threads: Callable[[], int]) -> None:
+        self._threads = threads
+        self._torch_threads = 1
+
+    def width(self) -> int:
+        plan = plan_calls(int(self._threads()))
+        self._torch_threads = plan.torch_threads
+        return plan.calls
+
+    def call(self, fn: Callable[..., R], *args: object) -> R:
+        import torch
+
+        if torch.get_num_threads() != self._torch_threads:
+            torch.set_num_threads(self._torch_threads)
+        return fn(*args)

@@ -141,7 +141,7 @@ class ThreadGovernor:
     """Picks the thread count from the free cores, again every ``RECHECK_S`` seconds of a run.
 
     ``decide()`` is cheap between looks; the analysis asks it before every batch and spreads the count
-    over model calls (:func:`detector.parallel_calls.use_threads`). ``threads`` is
+    over model calls (:class:`detector.parallel_calls.ThreadSpread`). ``threads`` is
     the count last set (None before the first update)."""
 
     def __init__(self, recheck_s: float = RECHECK_S) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import torch
 from detector.analysis import AnalysisOptions, analyze_audio
 from detector.audio import AudioInfo, DecodedAudio
 from detector.errors import AnalysisCancelled
-from detector.parallel_calls import CallPlan, OrderedCalls, plan_calls, use_threads
+from detector.parallel_calls import CallPlan, OrderedCalls, ThreadSpread, plan_calls
 from faik_testkit import PeakService, synth_speechlike
 
 
@@ -43,13 +44,26 @@ def test_threads_are_spread_over_calls_in_flight():
         plan_calls(0)
 
 
-def test_use_threads_sets_torch_and_returns_the_calls():
-    before = torch.get_num_threads()
-    try:
-        assert use_threads(2) == 2 and torch.get_num_threads() == 1
-        assert use_threads(8) == 2 and torch.get_num_threads() == 4
-    finally:
-        torch.set_num_threads(before)
+def test_each_call_runs_with_the_plans_torch_threads_even_on_a_thread_that_already_existed():
+    """torch's count is per thread: a change made elsewhere must still reach the next call (a governor that
+    sees a neighbour start mid-file)."""
+    count = {"threads": 8}
+    spread = ThreadSpread(lambda: count["threads"])
+    seen = []
+
+    def fn(i):
+        return i, torch.get_num_threads()
+
+    with ThreadPoolExecutor(1) as pool:  # one long-lived worker thread, as OrderedCalls' pool has
+        assert spread.width() == 2  # eight threads: two calls of four
+        seen.append(pool.submit(spread.call, fn, 0).result())
+        count["threads"] = 3  # three free cores now: two calls of one
+        assert spread.width() == 2
+        seen.append(pool.submit(spread.call, fn, 1).result())
+        count["threads"] = 1
+        assert spread.width() == 1
+        seen.append(pool.submit(spread.call, fn, 2).result())
+    assert seen == [(0, 4), (1, 1), (2, 1)]
 
 
 def test_answers_come_in_order_even_when_later_calls_finish_first():
