@@ -119,18 +119,29 @@ def restore_torch_threads():
     torch.set_num_threads(n)
 
 
-def test_analyze_all_good_exit_0_and_settings(capsys, write_audio, tmp_path, tiny_model_dir, restore_torch_threads):
+def test_analyze_all_good_exit_0_and_settings(capsys, write_audio, tmp_path, tiny_model_dir, restore_torch_threads,
+                                             monkeypatch):
     import torch
 
+    from detector.model_service import ModelService
+
+    threads_in_calls, predict = [], ModelService.predict_proba
+
+    def counting(self, chunks):
+        threads_in_calls.append(torch.get_num_threads())  # torch's count in the thread that runs the model
+        return predict(self, chunks)
+
+    monkeypatch.setattr(ModelService, "predict_proba", counting)
     a = write_audio("a.wav", 7.0)
     rc, _, err = run(capsys, "analyze", a, "--model", tiny_model_dir, "--out", tmp_path / "o",
-                     "--chunk-duration", "2", "--overlap", "0", "--batch-size", "3", "--threads", "1")
+                     "--chunk-duration", "2", "--overlap", "0", "--batch-size", "3", "--threads", "4")
     assert rc == 0, err
     d = json.loads((tmp_path / "o" / "a.faik.json").read_text())
     assert d["total_chunks"] == 4  # 0-2, 2-4, 4-6, and the tail 5-7
     assert d["summary"]["chunk_duration_seconds"] == 2.0 and d["summary"]["overlap_ratio"] == 0.0
-    assert d["provenance"]["settings"]["batch_size"] == 3 and d["provenance"]["settings"]["num_threads"] == 1
-    assert torch.get_num_threads() == 1
+    assert d["provenance"]["settings"]["batch_size"] == 3 and d["provenance"]["settings"]["num_threads"] == 4
+    # the named count, whatever the machine: two calls side by side with two torch threads each
+    assert threads_in_calls[-2:] == [2, 2]  # the file's two batches (before them: the warm-up)
 
 
 def test_out_dash_writes_json_lines(capsys, write_audio, tiny_model_dir):
