@@ -199,6 +199,8 @@ def analyze_audio(
         pages.upto(spans[nxt].start if nxt < total else samples.size)
     if calls.stopped:
         raise AnalysisCancelled(f"analysis of {audio.info.name} cancelled after {len(results)} of {total} chunks")
+    spread.width()  # the free cores now, for the checks below (the VAD is a torch model too)
+    spread.apply_here()
 
     warnings = list(audio.warnings)
     validation = getattr(info, "validation", None)

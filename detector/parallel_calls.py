@@ -114,9 +114,15 @@ class ThreadSpread:
         self._torch_threads = plan.torch_threads
         return plan.calls
 
-    def call(self, fn: Callable[..., R], *args: object) -> R:
+    def apply_here(self) -> None:
+        """Set torch's thread count in the calling thread to the plan's threads per call (e.g. for the
+        speech check's VAD after the calls: next to a busy neighbour it must not run on more threads than
+        the free cores either)."""
         import torch
 
         if torch.get_num_threads() != self._torch_threads:
             torch.set_num_threads(self._torch_threads)
+
+    def call(self, fn: Callable[..., R], *args: object) -> R:
+        self.apply_here()
         return fn(*args)

@@ -171,3 +171,21 @@ def test_cancel_with_batches_in_flight_keeps_every_finished_chunk_in_order():
                       cancel=cancel, on_chunk=done.append)
     assert [c.start_time for c in done] == sorted(c.start_time for c in done) and len(done) == 6
     assert np.all(np.diff([c.start_time for c in done]) > 0)
+
+
+def test_the_checks_after_the_calls_run_on_the_threads_the_free_cores_allow(monkeypatch):
+    """The VAD after the model calls is a torch model too: next to a busy neighbour (one free core) it must
+    not run on torch's default two threads, which wait for each other (issue 34's collapse)."""
+    import detector.analysis as analysis
+
+    seen = []
+    real_vad = analysis.vad_frames
+    monkeypatch.setattr(analysis, "vad_frames", lambda *a, **k: seen.append(torch.get_num_threads()) or real_vad(*a, **k))
+    monkeypatch.setattr(analysis.THREADS, "decide", lambda: 1)  # a neighbour holds the other core
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        analyze_audio(_audio(12.0), PeakService(), AnalysisOptions(batch_size=2))
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1]

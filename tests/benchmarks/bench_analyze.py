@@ -177,15 +177,15 @@ def _job_analyze(file: str, model: str | None, threads: int | None, precision: s
     rss_model = peak_rss_mib()
     t, c = time.perf_counter(), time.process_time()
     res = analyze_file(file, svc, AnalysisOptions(num_threads=threads))
-    import torch
+    end = threads if threads is not None else (THREADS.threads or 1)
+    plan = plan_calls(end)
 
     return {"audio_s": res.provenance["decoded"]["duration_s"], "wall_s": time.perf_counter() - t,
             "cpu_s": time.process_time() - c, "peak_rss_mib": peak_rss_mib(), "rss_after_model_mib": rss_model,
-            "chunks": res.total_chunks, "torch_threads_at_end": torch.get_num_threads(),
+            "chunks": res.total_chunks,
             # the thread count in effect at the end (the governor's last decision, or the one named) and how
-            # detector.parallel_calls spread it: calls side by side x torch threads each
-            "threads_at_end": threads if threads is not None else THREADS.threads,
-            "calls_at_end": plan_calls(threads if threads is not None else (THREADS.threads or 1)).calls,
+            # detector.parallel_calls spread it: calls side by side x torch threads in each call's own thread
+            "threads_at_end": end, "calls_at_end": plan.calls, "torch_threads_at_end": plan.torch_threads,
             "precision": svc.info.precision}
 
 
