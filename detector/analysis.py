@@ -27,7 +27,7 @@ from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyEr
 from detector.evidence import EvidenceMap
 from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggregate, file_verdict
 from detector.noise_check import noise_warning
-from detector.parallel_calls import OrderedCalls, ThreadSpread
+from detector.parallel_calls import ThreadSpread
 from detector.reverb_check import reverb_warning
 from detector.speech_check import (cannot_judge_reason, no_speech_warning, short_recording_warning, speech_fraction,
                                    vad_frames)
@@ -92,6 +92,13 @@ class AnalysisOptions:
         t = self.num_threads
         if t is not None and (isinstance(t, bool) or not isinstance(t, int) or not 1 <= t <= 1024):
             raise SettingsError(f"thread count must be a whole number of at least 1 (got {t!r})")
+
+
+def thread_count(options: AnalysisOptions) -> Callable[[], int]:
+    """The thread count for the model, asked before each batch: the one the user named, else the free
+    cores (:data:`THREADS`, which looks again every few seconds)."""
+    named = options.num_threads
+    return THREADS.decide if named is None else (lambda: named)
 
 
 def resumable_chunks(resume: Sequence[ChunkResult], spans: Sequence[ChunkSpan]) -> list[ChunkResult]:
@@ -180,12 +187,9 @@ def analyze_audio(
     per_call = options.chunks_per_call
     # The thread count (the user's, else the free cores, looked at again every few seconds so that a
     # neighbour that starts or stops mid-file is seen) is spread over batches classified side by side.
-    named = options.num_threads
-    spread = ThreadSpread(THREADS.decide if named is None else (lambda: named))
-    calls = OrderedCalls(
-        # Slices are views: a 3-hour recording is never copied chunk by chunk.
-        lambda batch: spread.call(service.predict_proba, [samples[s.start:s.end] for s in batch]),
-        width=spread.width)
+    spread = ThreadSpread(thread_count(options))
+    # Slices are views: a 3-hour recording is never copied chunk by chunk.
+    calls = spread.calls(lambda batch: service.predict_proba([samples[s.start:s.end] for s in batch]))
     batches = (spans[first:first + per_call] for first in range(len(results), total, per_call))
     for batch, probs in calls.run(batches, stop=cancel):
         for span, (p_ai, p_real) in zip(batch, probs):
@@ -199,8 +203,7 @@ def analyze_audio(
         pages.upto(spans[nxt].start if nxt < total else samples.size)
     if calls.stopped:
         raise AnalysisCancelled(f"analysis of {audio.info.name} cancelled after {len(results)} of {total} chunks")
-    spread.width()  # the free cores now, for the checks below (the VAD is a torch model too)
-    spread.apply_here()
+    spread.apply_here()  # the free cores now, for the checks below (the VAD is a torch model too)
 
     warnings = list(audio.warnings)
     validation = getattr(info, "validation", None)

@@ -57,11 +57,8 @@ class PrefetchingService:
         self._ready.clear()  # addresses of freed files may be reused: never keep answers across groups
         chunks = [a.samples[s.start:s.end] for a in audios
                   for s in plan_chunks(int(a.samples.size), a.sample_rate, settings)]
-        if threads is None:
-            calls = OrderedCalls(self._service.predict_proba, width=lambda: 1)
-        else:
-            spread = ThreadSpread(threads)
-            calls = OrderedCalls(lambda batch: spread.call(self._service.predict_proba, batch), width=spread.width)
+        calls = (OrderedCalls(self._service.predict_proba, width=lambda: 1) if threads is None
+                 else ThreadSpread(threads).calls(self._service.predict_proba))
         batches = (chunks[first:first + batch_size] for first in range(0, len(chunks), batch_size))
         for batch, probs in calls.run(batches):
             self.model_calls += 1

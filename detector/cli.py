@@ -486,17 +486,15 @@ def _analyze_files(args, files: list[Path], options, out_dir: Path | None, rows:
     ahead = None
     if not args.skip_existing and len(files) > 1:
         # Short files are read a few ahead and their chunks classified together (detector.batching).
-        from detector.analysis import THREADS
+        from detector.analysis import thread_count
         from detector.batching import Lookahead, PrefetchingService
         from detector.parallel_calls import plan_calls
         from detector.threads import usable_cores
 
         svc = PrefetchingService(svc)
-        named = options.num_threads
-        threads = THREADS.decide if named is None else (lambda: named)
         ahead = Lookahead(files, lambda p, progress: load_audio(p, progress=progress), svc, options.settings,
-                          options.chunks_per_call, threads=threads,
-                          batches_ahead=plan_calls(named or usable_cores()).calls)
+                          options.chunks_per_call, threads=thread_count(options),
+                          batches_ahead=plan_calls(options.num_threads or usable_cores()).calls)
     for i, path in enumerate(files, start=1):
         label = f"[{i}/{len(files)}] {_short(path.name)}"
         base = None if out_dir is None else _output_name(path, used)

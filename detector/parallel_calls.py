@@ -98,11 +98,11 @@ class OrderedCalls(Generic[T, R]):
 class ThreadSpread:
     """A thread count, asked for again before each call, spread over calls side by side (:func:`plan_calls`).
 
-    ``width()`` (for :class:`OrderedCalls`) takes the count from ``threads()`` and returns the calls to run
-    at once; ``call(fn, ...)`` runs ``fn`` after setting torch's thread count *in the calling thread* to the
-    plan's threads per call. Why there: torch's count is read per thread (OpenMP), so a count set on the
-    analysis thread does not reach worker threads that already exist (checked: a pool thread kept 1 after the
-    main thread set 2), and a change mid-run must reach the next call.
+    ``calls(fn)`` gives the :class:`OrderedCalls` that runs ``fn`` so: its width is the plan's calls, and
+    each call first sets torch's thread count *in its own thread* to the plan's threads per call. Why
+    there: torch's count is read per thread (OpenMP), so a count set on the analysis thread does not reach
+    worker threads that already exist (checked: a pool thread kept 1 after the main thread set 2), and a
+    change mid-run must reach the next call.
     """
 
     def __init__(self, threads: Callable[[], int]) -> None:
@@ -110,19 +110,29 @@ class ThreadSpread:
         self._torch_threads = 1
 
     def width(self) -> int:
+        """Plan from the thread count now; the calls to run at once."""
         plan = plan_calls(int(self._threads()))
         self._torch_threads = plan.torch_threads
         return plan.calls
 
-    def apply_here(self) -> None:
-        """Set torch's thread count in the calling thread to the plan's threads per call (e.g. for the
-        speech check's VAD after the calls: next to a busy neighbour it must not run on more threads than
-        the free cores either)."""
+    def _set_torch_threads(self) -> None:
         import torch
 
         if torch.get_num_threads() != self._torch_threads:
             torch.set_num_threads(self._torch_threads)
 
     def call(self, fn: Callable[..., R], *args: object) -> R:
-        self.apply_here()
+        """``fn(*args)`` on the last plan's torch threads in the calling thread."""
+        self._set_torch_threads()
         return fn(*args)
+
+    def calls(self, fn: Callable[[T], R]) -> OrderedCalls[T, R]:
+        """:class:`OrderedCalls` of ``fn``, as wide as the plan, each call on the plan's torch threads."""
+        return OrderedCalls(lambda item: self.call(fn, item), width=self.width)
+
+    def apply_here(self) -> None:
+        """Plan from the thread count now and set torch's count in the calling thread to its threads per call
+        (e.g. for the speech check's VAD after the calls: next to a busy neighbour it must not run on more
+        threads than the free cores either)."""
+        self.width()
+        self._set_torch_threads()
