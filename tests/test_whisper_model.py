@@ -622,3 +622,95 @@ def test_branch_scores_harness_reproduces_faik_evaluate_and_rescored_tuned_stem(
     # ... and it is the tuned branch that is re-scored: another tuned stem gives other numbers.
     torch.nn.init.normal_(model.tuned_probe.weight, std=0.1)
     assert not np.allclose(tuned_logits(model, back), s.logits[:, -1], atol=2e-2)
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_a_batch_of_whole_chunks_skips_the_masks_with_the_same_numbers(tmp_path, monkeypatch, precision):
+    """A mask of ones (every chunk whole, the usual batch) skips the branches' masking passes: the
+    same numbers to the bit as the masked path, in both precisions the app computes in."""
+    from detector import faik_whisper_model
+    from detector.precision import compute_context
+
+    write_ct2_whisper(tmp_path / "model.bin", d_model=8, heads=2, layers=1)
+    model = _model(tmp_path, cnn=True, speaker=True, conv1=True, distil=True, tuned=True)
+    x = torch.from_numpy(np.stack([synth_speechlike(2.0, seed=s) for s in (11, 12, 13)]))
+    ones = torch.ones(x.shape, dtype=torch.long)
+    with torch.inference_mode(), compute_context(precision):
+        fast = model.scaled_branch_logits(x, ones)
+        monkeypatch.setattr(faik_whisper_model, "_unless_full", lambda mask: mask)
+        masked = model.scaled_branch_logits(x, ones)
+    assert torch.equal(fast, masked)
+    assert faik_whisper_model._unless_full is not None
+    part = ones.clone()
+    part[1, 20000:] = 0
+    assert faik_whisper_model._unless_full(part) is part
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_pooled_statistics_over_valid_frames_first_match_the_masked_sums(dtype):
+    from detector.faik_whisper_model import _masked_mean_std, _prefix_length
+
+    torch.manual_seed(3)
+    h = (torch.randn(4, 16, 30) * 0.5 + 0.3).to(dtype).transpose(1, 2)  # (B, T, D) as the stems give it
+    for k in (30, 27, 1):
+        m = torch.zeros(4, 30, 1, dtype=dtype)
+        m[:, :k] = 1
+        assert _prefix_length(m) == k
+        count = m.sum(1)
+        mean = (h * m).sum(1) / count
+        std = ((((h - mean[:, None, :]) ** 2) * m).sum(1) / (count - 1).clamp_min(1)).sqrt()
+        got = _masked_mean_std(h, m)
+        assert torch.equal(got[0], mean) and torch.equal(got[1], std)
+    ragged = torch.ones(4, 30, 1)
+    ragged[2, 25:] = 0
+    assert _prefix_length(ragged) is None  # rows of different lengths take the masked sums
+    holes = torch.ones(4, 30, 1)
+    holes[:, 5] = 0
+    assert _prefix_length(holes) is None
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_cnn_front_end_skips_the_mask_only_where_every_frame_is_valid(precision):
+    """Whole chunks skip the masked mean over frames with the same numbers as a batch that needs the
+    mask (one chunk padded), in both precisions; a short input padded to one FFT window keeps it."""
+    from detector.precision import compute_context
+
+    torch.manual_seed(0)
+    cnn = FaikDetectorForAudioClassification(FaikDetectorConfig(**TINY_CNN)).eval()
+    # 5 s (501 frames: 500 in bfloat16's rounding of the count), quiet, so the log-mel's means lie near
+    # -13, where that rounding shows in bfloat16.
+    whole = 1e-3 * torch.from_numpy(np.stack([synth_speechlike(5.0, seed=s) for s in range(4)]))
+    padded = torch.cat([whole, torch.zeros(1, whole.shape[1])])
+    mask = torch.ones(padded.shape, dtype=torch.long)
+    mask[-1, 30000:] = 0
+    padded[-1, :30000] = whole[0, :30000]
+    with torch.inference_mode(), compute_context(precision):
+        fast, frames = cnn.frame_features(whole)
+        masked, _ = cnn.frame_features(padded, mask)
+        short, short_frames = cnn.frame_features(whole[:1, :400])
+    assert bool(frames.all()) and torch.equal(fast, masked[:4])
+    assert not bool(short_frames.all())  # padded to 512 samples: the last frame is not valid
+    assert torch.equal(short[..., ~short_frames[0]], torch.zeros_like(short[..., ~short_frames[0]]))
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_the_built_in_model_gives_the_same_scores_without_the_masking_passes(monkeypatch, precision):
+    """On real speech (the bundled sample) the shipped weights score a batch of whole chunks to the bit
+    as the masked path did: the validated figures hold for the faster path."""
+    import soundfile as sf
+
+    from detector import faik_whisper_model
+    from detector.model_service import BUILTIN_MODEL_DIR
+    from detector.precision import compute_context
+
+    model = FaikWhisperDetectorForAudioClassification.from_pretrained(BUILTIN_MODEL_DIR, use_safetensors=True).eval()
+    sample = next((REPO / "resources" / "sample").glob("*.flac"))
+    wav, sr = sf.read(sample, dtype="float32")
+    assert sr == 16000
+    x = torch.from_numpy(np.stack([wav[i:i + 80000] for i in range(0, len(wav) - 80000 + 1, 40000)]))  # 10 chunks
+    ones = torch.ones(x.shape, dtype=torch.long)
+    with torch.inference_mode(), compute_context(precision):
+        fast = model(x, ones).logits
+        monkeypatch.setattr(faik_whisper_model, "_unless_full", lambda mask: mask)
+        masked = model(x, ones).logits
+    assert torch.equal(fast, masked)
