@@ -3,7 +3,7 @@
 Run by hand (opt-in; pytest never collects it):
 
     python tests/benchmarks/bench_analyze.py [--model SRC] [--durations 60,3600,10800] [--formats mp3,flac]
-        [--seed-slice 30] [--neighbour 120] [--batch-clips 1000] [--synthetic 600] [--workdir DIR] [--json OUT]
+        [--seed-slice 30] [--neighbour 600] [--batch-clips 1000] [--synthetic 600] [--workdir DIR] [--json OUT]
 
 Recordings are **real speech**: clips of ``../shared/data`` (real and fake alternating, a fixed
 shuffle, 16 kHz) joined end to end and written block by block as FLAC and MP3 (64 kbit/s), so a
@@ -355,7 +355,9 @@ def main() -> None:
     ap.add_argument("--durations", default="60,3600,10800", help="seconds of real speech, comma-separated")
     ap.add_argument("--formats", default="mp3,flac", help="mp3 and/or flac")
     ap.add_argument("--seed-slice", type=float, default=30.0, help="seconds the seed pipeline is timed on")
-    ap.add_argument("--neighbour", type=float, default=120.0, help="seconds analysed next to a CPU hog (0: skip)")
+    # 10 minutes, not 2: a 2-minute file takes ~1 s next to the hog and its three runs spread by 30-45 %
+    # (runs of one configuration: 114-169x), a 10-minute file's by 2-13 %.
+    ap.add_argument("--neighbour", type=float, default=600.0, help="seconds analysed next to a CPU hog (0: skip)")
     ap.add_argument("--batch-clips", type=int, default=1000, help="5-s files in the batch row (0: skip)")
     ap.add_argument("--synthetic", type=float, default=600.0, help="seconds of the synthetic row (0: skip)")
     ap.add_argument("--data", default=str(DATA), help="the project's data folder (index.csv + audio/)")
@@ -433,8 +435,10 @@ def main() -> None:
             # of seconds next to a busy neighbour swings by 10-15 % with the scheduler.
             configs = (None, 1, usable_cores())
             runs: dict = {c: [] for c in configs}
-            for _ in range(3):
-                for threads in configs:
+            for r in range(3):
+                # Each round starts with another configuration: the run after a given one was seen to
+                # pay for it (auto first in every round read 2-6 % below --threads 1; turn by turn, ahead).
+                for threads in configs[r:] + configs[:r]:
                     runs[threads].append(_run("analyze", file=f, model=model, threads=threads))
             for threads in configs:
                 ms = sorted(runs[threads], key=_xrt)
