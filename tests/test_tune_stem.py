@@ -322,6 +322,7 @@ def test_the_tuned_stem_pools_only_the_loud_frames_when_configured(tmp_path):
     (["--tuned-balance", "0.5", "--tuned-dev", "crossfit"], "--tuned-dev none only"),
     (["--tuned-loud-fraction", "0"], "--tuned-loud-fraction 0.0: give a fraction in (0, 1]"),
     (["--tuned-layers", "1", "--tuned-stem", "frozen"], "--tuned-layers needs a Whisper"),
+    (["--tuned-mixup", "0.4", "--tuned-dro", "0.1"], "--tuned-mixup must be >= 0"),
 ])
 def test_the_tuned_stem_options_are_refused_before_any_data_is_read(tmp_path, capsys, option, message):
     from detector.training.train_whisper import main
@@ -501,3 +502,29 @@ def test_sharpness_aware_steps_take_the_gradient_nearby_and_put_the_weights_back
     sharp, sharp_losses = trained(0.05)
     assert np.all(np.isfinite(sharp_losses)) and not torch.allclose(plain, sharp)
     assert sharp_losses[0] == pytest.approx(plain_losses[0], rel=0.2)  # the same batches, the same first loss scale
+
+
+def test_mixup_blends_batches_into_softer_scores_and_off_changes_nothing(tmp_path):
+    clips, labels = _clips()
+    model = _model(tmp_path)
+    init_tuned_branch(model)
+    mels, frames = chunk_mels(model, [chunk_batches(c) for c in clips])
+
+    def trained(**kw):
+        m = _model(tmp_path)
+        init_tuned_branch(m)
+        tune_stem(m, [(mels, frames)], np.array(labels), epochs=3, lr=3e-3, seed=0, log=lambda s: None, **kw)
+        with torch.inference_mode():
+            logits = torch.cat([m.tuned_logit(torch.from_numpy(c)[None]) for c in clips])
+        return m.tuned_conv2.weight.detach(), logits
+
+    plain, plain_logits = trained()
+    off, _ = trained(mixup=0.0)
+    mixed, mixed_logits = trained(mixup=1.0)
+    assert torch.equal(plain, off)  # off draws nothing extra: the recipe's runs stay byte-identical
+    assert not torch.allclose(plain, mixed)
+    # Trained on blends with blended labels, it is less sure of the pure clips.
+    assert float(mixed_logits.abs().mean()) < float(plain_logits.abs().mean())
+    with pytest.raises(ValueError, match="not together with group DRO"):
+        tune_stem(model, [(mels, frames)], np.array(labels), epochs=1, lr=3e-3, seed=0, log=lambda s: None,
+                  mixup=0.4, dro=(["all"] * len(labels), 0.5))

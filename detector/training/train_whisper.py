@@ -350,6 +350,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         raise SettingsError(f"--tuned-loud-fraction {args.tuned_loud_fraction}: give a fraction in (0, 1]")
     if args.tuned_sam < 0 or (args.tuned_sam and args.tuned_dev != "none"):
         raise SettingsError("--tuned-sam must be >= 0, and works with --tuned-dev none only")
+    if args.tuned_mixup < 0 or (args.tuned_mixup and (args.tuned_dev != "none" or args.tuned_dro)):
+        raise SettingsError("--tuned-mixup must be >= 0, and works with --tuned-dev none only, without --tuned-dro")
     if args.tuned_dro < 0 or (args.tuned_dro and args.tuned_dev != "none"):
         raise SettingsError("--tuned-dro must be >= 0, and works with --tuned-dev none only")
     if args.tuned_balance < 0 or (args.tuned_balance and args.tuned_dev != "none"):
@@ -529,7 +531,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             weights = group_weights(labels, chunk_groups, args.tuned_balance) if args.tuned_balance else None
             dro = (chunk_groups, args.tuned_dro) if args.tuned_dro else None  # tried after v11
             tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, tune_seed(args),
-                                          args.tuned_runs, log, weights, args.tuned_block_lr, dro, args.tuned_sam)
+                                          args.tuned_runs, log, weights, args.tuned_block_lr, dro, args.tuned_sam,
+                                          args.tuned_mixup)
         del copies
     dev_chunks = [chunk_batches(get_signal(stores, "train", variants[0], c.file)) for c in dev]
     held_out = torch.cat([tuned_oof[variants[0], i] for i in range(len(dev))]) if tuned_oof else None
@@ -641,6 +644,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "v11; tried after v11)")
     p.add_argument("--tuned-sam", type=float, default=0.0,
                    help="tuned stem: sharpness-aware minimisation with this radius (0: off, v11; tried after v11)")
+    p.add_argument("--tuned-mixup", type=float, default=0.0,
+                   help="tuned stem: mixup with this Beta(alpha, alpha) (0: off, v11; tried after v11)")
     p.add_argument("--tuned-loud-fraction", type=float, default=1.0,
                    help="tuned stem: pool only this fraction of each chunk's frames, the loudest (1: all, v10; "
                         "tried after v10, not shipped)")
