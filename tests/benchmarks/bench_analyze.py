@@ -24,8 +24,9 @@ each peak RSS (``VmHWM``) is that job's alone:
 * ``neighbour`` — ``--neighbour`` seconds of the real-speech recording analysed while another
   process keeps every core busy: the automatic thread count, ``--threads 1`` and one thread per core
   (three rounds, each configuration's median);
-* ``window``  — the window (offscreen) on that recording: when it showed, when its model was ready,
-  and its analysis time against the CLI's on the same file; and the window on the longest FLAC
+* ``window``  — the window (offscreen) on that recording, started three times taking turns with the CLI:
+  when it showed, when its model was ready, and its analysis time against the CLI's on the same file
+  (medians); and the window on the longest FLAC
   recording: its analysis time and peak RSS (the window's own VmHWM, printed by ``--timings``);
 * ``batch``   — ``--batch-clips`` files of 5 s each (cut from the recording) analysed in one run, as
   ``faik analyze FOLDER`` does: its speed against the long file's;
@@ -453,11 +454,20 @@ def main() -> None:
         quiet = _run("analyze", file=f, model=model)
         report["neighbour"] = {"file": f.name, "busy": busy, "quiet_auto": quiet}
         try:
-            win = run_window(f, model)
-            win["cli_wall_s"] = quiet["wall_s"]
+            # Three window starts, taking turns with the CLI, and each figure's median: one start's "model
+            # ready" swung 2.53-3.04 s over a day's runs, around the issue's 3-s target.
+            wins, clis = [], [quiet["wall_s"]]
+            for i in range(3):
+                wins.append(run_window(f, model))
+                if i < 2:
+                    clis.append(_run("analyze", file=f, model=model)["wall_s"])
+            win = {key: sorted(w[key] for w in wins)[1] for key in ("shown_s", "model_ready_s", "analysis_s")}
+            win["cli_wall_s"] = sorted(clis)[1]
+            win["runs"] = wins
             report["window"] = {"file": f.name, **win}
-            print(f"  window: shown {win['shown_s']} s, model ready {win['model_ready_s']} s, analysis "
-                  f"{win['analysis_s']:.1f} s (CLI {quiet['wall_s']:.1f} s)", flush=True)
+            print(f"  window (medians of 3): shown {win['shown_s']} s, model ready {win['model_ready_s']} s "
+                  f"(runs {', '.join(str(w['model_ready_s']) for w in wins)}), analysis {win['analysis_s']:.1f} s "
+                  f"(CLI {win['cli_wall_s']:.1f} s)", flush=True)
         except (SystemExit, subprocess.TimeoutExpired, OSError) as exc:
             print(f"  window: not measured ({str(exc).splitlines()[0]})", flush=True)
 
@@ -543,8 +553,9 @@ def print_table(r: dict) -> None:
     if "window" in r:
         w = r["window"]
         print()
-        print(f"WINDOW (offscreen, python -m desktop --timings), {w['file']}: shown {w['shown_s']:.2f} s after start, "
-              f"model ready {w['model_ready_s']:.2f} s; analysis {w['analysis_s']:.1f} s against the CLI's "
+        print(f"WINDOW (offscreen, python -m desktop --timings, medians of 3 starts), {w['file']}: shown "
+              f"{w['shown_s']:.2f} s after start, model ready {w['model_ready_s']:.2f} s; analysis "
+              f"{w['analysis_s']:.1f} s against the CLI's "
               f"{w['cli_wall_s']:.1f} s on the same file ({w['analysis_s'] / w['cli_wall_s'] - 1:+.0%})")
     if "window_long" in r:
         w = r["window_long"]
