@@ -714,3 +714,11 @@ def test_the_built_in_model_gives_the_same_scores_without_the_masking_passes(mon
         monkeypatch.setattr(faik_whisper_model, "_unless_full", lambda mask: mask)
         masked = model(x, ones).logits
     assert torch.equal(fast, masked)
+
+
+def test_a_bfloat16_mask_longer_than_its_precision_counts_still_finds_its_prefix():
+    from detector.faik_whisper_model import _prefix_length
+
+    m = torch.zeros(2, 520, 1, dtype=torch.bfloat16)
+    m[:, :501] = 1  # a bfloat16 sum of these 501 ones reads 500
+    assert float(m[0].sum()) == 500.0 and _prefix_length(m) == 501
