@@ -179,13 +179,10 @@ def _masked_batch(input_values: torch.Tensor, attention_mask: torch.Tensor | Non
 def level(x: torch.Tensor, lengths: torch.Tensor, target_rms: float) -> torch.Tensor:
     """Scale each row to ``target_rms`` over its valid samples, so recording level is not a feature
     (Whisper's log-mel is not level-invariant). Near-silence is lifted at most 60 dB."""
-    if bool((lengths >= x.shape[1]).all()):
-        # Every sample valid (a batch of whole chunks): the same sum of squares, without building
-        # and applying a mask over the whole batch.
-        rms = x.square().sum(1, keepdim=True).div(lengths[:, None]).sqrt()
-    else:
-        n = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
-        rms = ((x * n) ** 2).sum(1, keepdim=True).div(lengths[:, None]).sqrt()
+    valid = x
+    if not bool((lengths >= x.shape[1]).all()):  # a batch of whole chunks needs no mask over it
+        valid = x * (torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None])
+    rms = valid.square().sum(1, keepdim=True).div(lengths[:, None]).sqrt()
     return x * (target_rms / rms.clamp_min(target_rms * 1e-3))
 
 

@@ -464,7 +464,9 @@ class ModelService:
 
     @staticmethod
     def set_num_threads(n: int | None) -> None:
-        """Limit torch's intra-op threads (process-wide); ``None`` leaves torch's default."""
+        """Limit torch's intra-op threads for calls made from the calling thread (torch keeps the count per
+        thread: the analysis's worker threads set their own, :mod:`detector.parallel_calls`); ``None`` leaves
+        torch's default."""
         if n is None:
             return
         if not isinstance(n, int) or n < 1:

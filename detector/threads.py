@@ -142,7 +142,7 @@ class ThreadGovernor:
 
     ``decide()`` is cheap between looks; the analysis asks it before every batch and spreads the count
     over model calls (:class:`detector.parallel_calls.ThreadSpread`). ``threads`` is
-    the count last set (None before the first update)."""
+    the count last decided (None before the first ``decide()``)."""
 
     def __init__(self, recheck_s: float = RECHECK_S) -> None:
         self.recheck_s = recheck_s

@@ -31,9 +31,6 @@ class PeakService:
     def is_ready(self) -> bool:
         return True
 
-    def set_num_threads(self, n: int) -> None:
-        pass
-
     def predict_proba(self, chunks) -> np.ndarray:
         p = np.array([float(np.max(np.abs(c))) for c in chunks])
         return np.stack([p, 1 - p], axis=1)
