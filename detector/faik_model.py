@@ -193,6 +193,9 @@ class FaikDetectorPreTrainedModel(PreTrainedModel):
 class FaikDetectorForAudioClassification(FaikDetectorPreTrainedModel):
     """Raw 16 kHz waveform -> logits over (ai-generated, real)."""
 
+    #: feature planes the stem reads: log mel and log linear bands (a recipe experiment adds more)
+    input_planes = 2
+
     def __init__(self, config: FaikDetectorConfig) -> None:
         super().__init__(config)
         c = config
@@ -214,7 +217,7 @@ class FaikDetectorForAudioClassification(FaikDetectorPreTrainedModel):
         # A strided stem (default) halves band and time resolution before any full-width conv:
         # training cost on 2 CPU cores is dominated by the first layers.
         self.stem = nn.Sequential(
-            nn.Conv2d(2, ch[0], 3, stride=c.stem_stride, padding=1, bias=False), nn.BatchNorm2d(ch[0]), nn.ReLU(),
+            nn.Conv2d(self.input_planes, ch[0], 3, stride=c.stem_stride, padding=1, bias=False), nn.BatchNorm2d(ch[0]), nn.ReLU(),
             *([nn.MaxPool2d(2)] if c.stem_stride == 1 else []),
         )
         # Two 2x2 pools in total reduce time by 4 (25 frames/s); the rest pool frequency only.
@@ -242,6 +245,13 @@ class FaikDetectorForAudioClassification(FaikDetectorPreTrainedModel):
         self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Waveform (B, N) -> normalised features (B, 2, bands, T) and a frame mask (B, T)."""
+        spec, lengths = self.spectrum(input_values, attention_mask)
+        return self.log_band_features(spec, lengths)
+
+    def spectrum(
+        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Waveform (B, N) -> complex STFT (B, F, T) of the masked waveform and each row's valid samples (B,)."""
         c = self.config
         x = input_values.float()
         if x.dim() == 1:
@@ -258,13 +268,19 @@ class FaikDetectorForAudioClassification(FaikDetectorPreTrainedModel):
             x, n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
             window=self.window.to(x.dtype), center=True, pad_mode="reflect", return_complex=True,
         )
+        return spec, lengths
+
+    def log_band_features(self, spec: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Complex STFT (B, F, T) -> log mel and log linear bands (B, 2, bands, T), each mean-normalised over
+        the row's valid frames, and the frame mask (B, T)."""
+        c = self.config
         power = spec.real.square() + spec.imag.square()  # (B, F, T); square() is ~1.5x faster than ** 2
         mel = torch.log(torch.matmul(self.mel_fb, power) + c.log_floor)
         lin = torch.log(torch.matmul(self.lin_fb, power) + c.log_floor)
         feats = torch.stack([mel, lin], dim=1)  # (B, 2, bands, T)
         t = feats.shape[-1]
         n_frames = (lengths // c.hop_length + 1).clamp(max=t)
-        mask = torch.arange(t, device=x.device)[None, :] < n_frames[:, None]
+        mask = torch.arange(t, device=spec.device)[None, :] < n_frames[:, None]
         if bool(mask.all()):
             # Every frame valid (not so when a short input was padded to one FFT window): the same
             # numbers without the mask's passes over the features. The count is rounded to the

@@ -28,7 +28,8 @@ from detector.faik_whisper_model import BRANCHES, FaikWhisperDetectorForAudioCla
 from detector.training.experimental_model import load_recipe_model
 from detector.training.tune_stem import pad_mels
 
-__all__ = ["BRANCHES", "BranchScores", "branch_logits", "file_scores", "model_weights", "score_files", "tuned_logits"]
+__all__ = ["BRANCHES", "BranchScores", "branch_logits", "dev_rows", "file_scores", "model_weights", "score_files",
+           "tuned_logits"]
 
 
 @dataclass
@@ -133,6 +134,15 @@ def tuned_logits(model: FaikWhisperDetectorForAudioClassification, s: BranchScor
     return out
 
 
+def dev_rows(rows: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    """The index rows of dev: train-split clips of the fake families and real sources every recipe holds out
+    of training (for calibration and choices), in index order."""
+    from detector.training.data import DEV_FAKE_FAMILIES, DEV_REAL_FAMILIES
+
+    return [r for r in rows if r.get("split") == "train"
+            and r["family"] in (DEV_FAKE_FAMILIES if r["label"] == "fake" else DEV_REAL_FAMILIES)]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m detector.training branch-scores --model DIR --index CSV --root DIR --split val --channel C --out F.npz``"""
     import argparse
@@ -143,7 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--model", required=True, help="faik-whisper-detector folder")
     p.add_argument("--index", required=True, help="index.csv")
     p.add_argument("--root", required=True, help="folder the index paths start from")
-    p.add_argument("--split", default="val")
+    p.add_argument("--split", default="val", help="an index split, or dev: the train rows of the families the "
+                   "recipes hold out of training (detector.training.data)")
     p.add_argument("--channel", default="clean", help="as faik evaluate --channel")
     p.add_argument("--limit", type=int, default=0, help="first N files only (smoke test)")
     p.add_argument("--out", required=True, help=".npz to write")
@@ -151,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     model = load_recipe_model(a.model).eval()  # the shipped class or the recipe's experiment class
-    rows = read_index(a.index, split=a.split)
+    rows = dev_rows(read_index(a.index)) if a.split == "dev" else read_index(a.index, split=a.split)
     rows = rows[:a.limit] if a.limit else rows
     s = score_files(model, rows, a.root, a.channel,
                     progress=lambda i, n: print(f"{i}/{n}", flush=True) if i % 100 == 0 else None)

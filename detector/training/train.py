@@ -43,7 +43,7 @@ from torch.nn import functional as F
 from detector.channels import random_augment
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import FaikError, SettingsError
-from detector.faik_model import FaikDetectorConfig, FaikDetectorForAudioClassification, count_parameters
+from detector.faik_model import FaikDetectorForAudioClassification, count_parameters
 from detector.training.data import (
     CODEC_VARIANTS,
     SR,
@@ -54,6 +54,7 @@ from detector.training.data import (
     store_items,
 )
 from detector.training.metrics import ece, eer, false_alarm_rate
+from detector.training.phase_cnn import cnn_model
 
 DEFAULT_CACHE = Path(__file__).resolve().parents[2] / "work_data" / "cache"
 
@@ -218,15 +219,20 @@ VARIANT_PROBS = {"clean": 0.4, "mp3": 0.15, "opus": 0.15, "aac": 0.15, "phone": 
 
 
 def make_batch(items: Sequence[Item], stores: dict[str, AudioStore], rng: np.random.Generator,
-               min_s: float, max_s: float, augment: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Random-length crops (one length per batch) -> (input_values, attention_mask, labels)."""
+               min_s: float, max_s: float, augment: bool = True,
+               variant_probs: dict[str, float] = VARIANT_PROBS) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Random-length crops (one length per batch) -> (input_values, attention_mask, labels).
+
+    A variant outside the store's own codec copies (``noise``, ``reverb``, ``voip``) is read from the
+    store ``"<store>:<variant>"`` (:func:`add_acoustic_variants`)."""
     length = int(rng.uniform(min_s, max_s) * SR)
     xs, masks, ys = [], [], []
     for it in items:
-        names = [v for v in it.variants if v in VARIANT_PROBS]
-        p = np.array([VARIANT_PROBS[v] for v in names])
+        names = [v for v in it.variants if v in variant_probs]
+        p = np.array([variant_probs[v] for v in names])
         v = names[int(rng.choice(len(names), p=p / p.sum()))] if augment else "clean"
-        x = stores[it.store].get(v, it.key)
+        acoustic = stores.get(f"{it.store}:{v}")
+        x = acoustic.get("clean", it.key) if acoustic is not None else stores[it.store].get(v, it.key)
         if len(x) > length:
             s = int(rng.integers(0, len(x) - length + 1))
             x = x[s:s + length]
@@ -262,8 +268,6 @@ def ensure_stores(clips: Sequence[Clip], data: Path, cache: Path, vocoded: Seque
     for method in vocoded:
         vdir = cache / f"vocoded-{method}-seed{seed}"
         if not (vdir / "meta.json").exists():
-            from detector.training.vocode import resynthesise
-
             reals = [c for c in train_clips if c.label == "real" and c.part == "train"]
             log(f"vocoding {len(reals)} real train clips with {method} into {vdir}")
             st = stores["train"]
@@ -326,6 +330,22 @@ def build_items(clips: Sequence[Clip], stores: dict[str, AudioStore], vocoded: S
     return items
 
 
+def add_acoustic_variants(items: Sequence[Item], stores: dict[str, AudioStore], variants: Sequence[str], cache: Path,
+                          seed: int, probability: float) -> tuple[list[Item], dict[str, float]]:
+    """The train clips' acoustic copies built by the Whisper recipe (``acoustic-<variant>-seed<seed>`` in
+    ``cache``) as more variants of the ``train`` store's items, each drawn with ``probability`` (relative to
+    ``VARIANT_PROBS``); returns the items and the variant probabilities. Adds the stores to ``stores``."""
+    probs = dict(VARIANT_PROBS)
+    for v in variants:
+        folder = cache / f"acoustic-{v}-seed{seed}"
+        if not (folder / "meta.json").exists():
+            raise SettingsError(f"no acoustic copy {folder}: run the Whisper recipe with --tuned-variants ...,{v} once")
+        stores[f"train:{v}"] = AudioStore(folder)
+        probs[v] = probability
+    extra = tuple(variants)
+    return [Item(i.store, i.key, i.y, i.group, i.variants + extra) if i.store == "train" else i for i in items], probs
+
+
 # --------------------------------------------------------------------------------------------
 def seed_everything(seed: int) -> None:
     random.seed(seed)
@@ -336,7 +356,10 @@ def seed_everything(seed: int) -> None:
 def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     """Run the recipe; returns the training log (also written next to the model)."""
     torch.set_num_threads(args.threads)
-    seed_everything(args.seed)
+    # --seed keys the cached channel copies; --init-seed (default: the same) starts the weights and the
+    # batch order, so another start of the same recipe reuses the cache.
+    init_seed = args.seed if args.init_seed is None else args.init_seed
+    seed_everything(init_seed)
     data, out, cache = Path(args.data), Path(args.out), Path(args.cache)
     index = data / "index.csv"
     if not index.is_file():
@@ -349,6 +372,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     extra_names = option_list(args.extra)
     extra = ensure_extra_stores(extra_names, cache, args.seed, stores, log) if extra_names else None
     items = build_items(clips, stores, vocoded, extra)
+    items, variant_probs = add_acoustic_variants(items, stores, option_list(args.acoustic), cache, args.seed,
+                                                 args.acoustic_prob)
     dev = [c for c in clips if c.part == "dev"]
     dev_x = [stores["train"].get("clean", c.file) for c in dev]
     dev_y = np.array([1 - c.y for c in dev])  # metrics use 1 = fake
@@ -360,12 +385,12 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     log(f"{len(items)} training items ({sum(i.y == 0 for i in items)} fake), {len(dev)} dev clips")
 
     cfg_kwargs = json.loads(args.model_config) if args.model_config else {}
-    model = FaikDetectorForAudioClassification(FaikDetectorConfig(**cfg_kwargs))
+    model = cnn_model(cfg_kwargs)
     log(f"model: {count_parameters(model)} parameters")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     total = args.epochs * args.steps
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total, pct_start=0.15)
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(init_seed)
     sampler = BalancedSampler(items, rng)
     # An exponential moving average of the weights (and BN statistics) is what gets evaluated and
     # shipped: single-epoch weights swung by +-10 points of val EER from one epoch to the next.
@@ -383,7 +408,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         losses = []
         for _ in range(args.steps):
             x, m, y = make_batch(sampler.draw(args.batch), stores, rng, args.min_crop, args.max_crop,
-                                 augment=not args.no_augment)
+                                 augment=not args.no_augment, variant_probs=variant_probs)
             logits = model(input_values=x, attention_mask=m).logits
             loss = F.cross_entropy(logits, y, label_smoothing=args.label_smoothing)
             opt.zero_grad()
@@ -440,7 +465,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m detector.training train", description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, help="shared data folder with index.csv and audio/")
     p.add_argument("--out", required=True, help="model folder to write (config, weights, preprocessor)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the cached channel copies (and, by default, of the rest)")
+    p.add_argument("--init-seed", type=int, default=None,
+                   help="seed of the initial weights and the batch order (default: --seed); another start of the "
+                        "same recipe on the same cached copies")
+    p.add_argument("--acoustic", default="none",
+                   help="the Whisper recipe's acoustic copies as more variants: comma list of noise,reverb,voip or none")
+    p.add_argument("--acoustic-prob", type=float, default=0.15,
+                   help="weight of each acoustic variant beside clean 0.4 and each codec 0.15")
     p.add_argument("--cache", default=str(DEFAULT_CACHE), help="scratch folder for decoded audio")
     p.add_argument("--vocoded", default="none", help="vocoded-real fakes: comma list of world,gl,melgl,hifigan or none")
     p.add_argument("--extra", default="none",
