@@ -528,3 +528,19 @@ def test_mixup_blends_batches_into_softer_scores_and_off_changes_nothing(tmp_pat
     with pytest.raises(ValueError, match="not together with group DRO"):
         tune_stem(model, [(mels, frames)], np.array(labels), epochs=1, lr=3e-3, seed=0, log=lambda s: None,
                   mixup=0.4, dro=(["all"] * len(labels), 0.5))
+
+
+def test_page_weights_give_each_page_as_much_real_as_fake():
+    from detector.training.tune_stem import page_weights
+
+    y = np.array([0, 0, 0, 1, 0, 0, 1, 1])
+    pages = ["a", "a", "a", "a", "b", "b", "c", "c"]  # a: 3 fakes + 1 real; b: fakes only; c: real only
+    w = page_weights(y, pages, alone=0.5)
+    assert w.mean() == pytest.approx(1.0) and w[y == 0].sum() == pytest.approx(w[y == 1].sum())
+    # within page a the one real chunk weighs as much as the three fakes together
+    assert w[3] == pytest.approx(w[:3].sum())
+    # a one-label page weighs `alone` against a two-label page's 1 (per label, before the label balance)
+    assert w[4:6].sum() / w[:3].sum() == pytest.approx(0.5)
+    assert np.all(page_weights(y, pages, alone=0.0)[4:] == 0)
+    with pytest.raises(ValueError, match="no page gives label"):
+        page_weights(np.array([0, 1]), ["a", "b"], alone=0.0)

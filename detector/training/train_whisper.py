@@ -92,6 +92,7 @@ from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, 
 from detector.training.probe import fit_probe, load_probe
 from detector.training.rawboost import rawboost
 from detector.training.tune_stem import (chunk_mels, crossfit_soup, fit_start_probe, group_weights, init_tuned_branch,
+                                         page_weights,
                                          load_tuned_stem, tune_stem_soup)
 from detector.training.voicefilter import WHEEL as TEACHER_WHEEL
 from detector.training.voicefilter import VoiceFilterEmbedder, find_embedder
@@ -112,6 +113,14 @@ ACOUSTIC_VARIANTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndar
 }
 V9_COPIES = (*VARIANTS, "noise", "reverb")  # the copies v7-v9's student and tuned stem learn from
 V1_NAME = "faik-detector-v1"  # retired from resources/models/: fetched from git history (detector.training.retired)
+
+
+def clip_pages(index_csv: Path) -> dict[str, str]:
+    """Each clip's demo page: ``file`` -> ``source_repo`` of ``index_csv`` (for ``--tuned-page-balance``)."""
+    import csv
+
+    with open(index_csv, newline="", encoding="utf-8") as fh:
+        return {r["file"]: r.get("source_repo") or "?" for r in csv.DictReader(fh)}
 
 
 def chunk_batches(x: np.ndarray, settings: ChunkSettings = ChunkSettings()) -> torch.Tensor:
@@ -356,6 +365,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         raise SettingsError("--tuned-dro must be >= 0, and works with --tuned-dev none only")
     if args.tuned_balance < 0 or (args.tuned_balance and args.tuned_dev != "none"):
         raise SettingsError("--tuned-balance must be >= 0, and works with --tuned-dev none only")
+    if args.tuned_page_balance is not None and (args.tuned_page_balance < 0 or args.tuned_balance
+                                                or args.tuned_dev != "none"):
+        raise SettingsError("--tuned-page-balance must be >= 0, not with --tuned-balance, and with --tuned-dev none only")
     data, out, cache = Path(args.data), Path(args.out), Path(args.cache)
     index = data / "index.csv"
     if not index.is_file():
@@ -484,15 +496,19 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             init_tuned_branch(model)
         else:
             load_tuned_stem(model, tuned_vars)
-        copies, labels, chunk_groups = [], None, []
+        copies, labels, chunk_groups, chunk_pages = [], None, [], []
+        page_of = clip_pages(data / "index.csv") if args.tuned_page_balance is not None else {}
         for v in tuned_variants:
-            batches, ys, gs = [], [], []
+            batches, ys, gs, ps = [], [], [], []
             for store, items in by_store.items():
                 for s, k, y_item, g in items:
                     batches.append(chunk_batches(get_signal(stores, s, v, k)))
                     ys += [y_item] * len(batches[-1])
                     gs += [g] * len(batches[-1])
+                    # a vocoded copy or extra material is a page of its own store
+                    ps += [page_of.get(k, "?") if s == "train" else s] * len(batches[-1])
             chunk_groups = chunk_groups or gs
+            chunk_pages = chunk_pages or ps
             copies.append(chunk_mels(model, batches))
             labels = np.array(ys) if labels is None else labels
             log(f"tuned stem: log-mels of {len(ys)} chunks in copy {v} ({time.time() - t0:.0f} s)")
@@ -529,6 +545,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         else:
             # Tried after v10 (--tuned-balance > 0): chunks drawn with group-balanced weights; v10 is 0.
             weights = group_weights(labels, chunk_groups, args.tuned_balance) if args.tuned_balance else None
+            if args.tuned_page_balance is not None:  # tried after v11
+                weights = page_weights(labels, chunk_pages, args.tuned_page_balance)
             dro = (chunk_groups, args.tuned_dro) if args.tuned_dro else None  # tried after v11
             tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, tune_seed(args),
                                           args.tuned_runs, log, weights, args.tuned_block_lr, dro, args.tuned_sam,
@@ -644,6 +662,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "v11; tried after v11)")
     p.add_argument("--tuned-sam", type=float, default=0.0,
                    help="tuned stem: sharpness-aware minimisation with this radius (0: off, v11; tried after v11)")
+    p.add_argument("--tuned-page-balance", type=float, default=None, metavar="ALONE",
+                   help="tuned stem: chunks drawn so that each demo page gives as much real as fake speech, a page "
+                        "with one label only weighing ALONE (detector.training.tune_stem.page_weights; off: v11; "
+                        "tried after v11)")
     p.add_argument("--tuned-mixup", type=float, default=0.0,
                    help="tuned stem: mixup with this Beta(alpha, alpha) (0: off, v11; tried after v11)")
     p.add_argument("--tuned-loud-fraction", type=float, default=1.0,
