@@ -19,7 +19,7 @@ from fractions import Fraction
 import numpy as np
 from scipy import signal as sps
 
-from detector.errors import SettingsError
+from detector.errors import FaikError, SettingsError
 
 CHANNEL_NAMES: tuple[str, ...] = (
     "clean", "mp3-32k", "mp3-64k", "phone-8k", "phone-8k-mulaw", "opus-24k", "aac-32k",
@@ -68,6 +68,9 @@ def codec_roundtrip(
     # Some encoders (Opus in Ogg) refuse input shorter than a frame or two: pad with silence, cut after.
     x = np.pad(x, (0, max(0, sr // 10 - n)))
     rate = codec_rate or sr
+    if codec not in av.codecs_available:
+        raise FaikError(f"this PyAV build ({av.__version__}) has no {codec} encoder, which this channel needs; "
+                        "install the version the project pins: pip install -e . (av==18.1.0)")
     buf = io.BytesIO()
     with av.open(buf, "w", format=container) as out:
         stream = out.add_stream(codec, rate=rate, layout="mono")

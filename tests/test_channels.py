@@ -152,3 +152,15 @@ def test_auto_gain_and_the_call_chain_keep_the_length_of_clips_shorter_than_the_
     assert auto_gain(x, SR).shape == (n,)
     for seed in range(4):
         assert voip_call(x, SR, np.random.default_rng(seed)).shape == (n,)
+
+
+def test_a_pyav_build_without_an_encoder_gets_a_clear_message(monkeypatch):
+    # PyAV 18.1.1's wheels dropped the libopencore AMR-NB encoder: the channel must say what to install.
+    import av
+
+    from detector.channels import amr_nb
+    from detector.errors import FaikError
+
+    monkeypatch.setattr(av, "codecs_available", set(av.codecs_available) - {"libopencore_amrnb"})
+    with pytest.raises(FaikError, match=r"no libopencore_amrnb encoder.*av==18\.1\.0"):
+        amr_nb(np.zeros(16000, np.float32), 16000)
