@@ -8,9 +8,8 @@ import soundfile as sf
 import torch
 
 from detector.faik_model import FaikDetectorConfig, FaikDetectorForAudioClassification
-from detector.training.branch_scores import BranchScores, score_files
-from detector.training.cnn_branch import (evaluate_candidate, file_p_ai, fit_file_calibration, fused_logits,
-                                          cnn_chunk_logits)
+from detector.training.branch_scores import BranchScores, file_p_ai, score_files
+from detector.training.cnn_branch import cnn_chunk_logits, evaluate_candidate, fit_file_calibration, fused_logits
 from detector.training.phase_cnn import PhaseCnnForAudioClassification, cnn_model, load_cnn, phase_planes
 from detector.training.train import Item, add_acoustic_variants, build_store, make_batch
 from tests.faik_testkit import synth_speechlike, write_ct2_whisper

@@ -16,7 +16,7 @@ Use from a notebook or script; choose on val, never fit on it (model cards).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +28,8 @@ from detector.faik_whisper_model import BRANCHES, FaikWhisperDetectorForAudioCla
 from detector.training.experimental_model import load_recipe_model
 from detector.training.tune_stem import pad_mels
 
-__all__ = ["BRANCHES", "BranchScores", "branch_logits", "dev_rows", "file_scores", "model_weights", "score_files",
-           "tuned_logits"]
+__all__ = ["BRANCHES", "BranchScores", "branch_logits", "dev_rows", "file_chunks", "file_p_ai", "file_scores",
+           "model_weights", "score_files", "tuned_logits"]
 
 
 @dataclass
@@ -79,28 +79,35 @@ def model_weights(model: FaikWhisperDetectorForAudioClassification) -> np.ndarra
     return model.fusion_weights().double().numpy()
 
 
+def file_chunks(files: Sequence[str], root: str | Path, channel: str = "clean",
+                settings: ChunkSettings = ChunkSettings()) -> Iterator[torch.Tensor]:
+    """Each file's chunks as one (n_chunks, chunk_len) float32 batch, as ``faik evaluate`` analyses them: the
+    file at position i in ``channel``'s copy i (:func:`detector.evaluate.channel_copy`), the app's chunk plan."""
+    from detector.audio import load_audio
+    from detector.evaluate import channel_copy
+
+    for i, f in enumerate(files):
+        audio = load_audio(Path(root) / f)
+        x = audio.samples if channel == "clean" else channel_copy(audio.samples, audio.sample_rate, channel, i)
+        spans = plan_chunks(int(x.size), audio.sample_rate, settings)
+        yield torch.from_numpy(np.stack([x[s.start:s.end] for s in spans]).astype(np.float32))
+
+
 def score_files(model: FaikWhisperDetectorForAudioClassification, rows: Sequence[dict[str, str]], root: str | Path,
                 channel: str = "clean", settings: ChunkSettings = ChunkSettings(),
                 progress: Callable[[int, int], None] | None = None) -> BranchScores:
     """Analyse ``rows`` (from :func:`detector.evaluate.read_index`, in that order: the channel's random
     settings depend on each file's position, as in ``faik evaluate``) and keep every branch's chunk logits."""
-    from detector.audio import load_audio
-    from detector.evaluate import channel_copy
-
     files, labels, langs, fams, owner, logits, mels, frames = [], [], [], [], [], [], [], []
-    for i, r in enumerate(rows):
+    for i, (r, batch) in enumerate(zip(rows, file_chunks([r["file"] for r in rows], root, channel, settings))):
         if progress is not None:
             progress(i, len(rows))
-        audio = load_audio(Path(root) / r["file"])
-        x = audio.samples if channel == "clean" else channel_copy(audio.samples, audio.sample_rate, channel, i)
-        spans = plan_chunks(int(x.size), audio.sample_rate, settings)
-        batch = torch.from_numpy(np.stack([x[s.start:s.end] for s in spans]).astype(np.float32))
         lg, mel, fr = branch_logits(model, batch)
         files.append(r["file"])
         labels.append(1 if r["label"] == "fake" else 0)
         langs.append(r.get("language") or "?")
         fams.append(r.get("family") or "?")
-        owner.extend([len(files) - 1] * len(spans))
+        owner.extend([len(files) - 1] * len(batch))
         logits.append(lg)
         mels.extend(mel)
         frames.append(fr)
@@ -114,9 +121,15 @@ def file_scores(s: BranchScores, weights: Sequence[float], scale: float, bias: f
     ``BRANCHES``) and calibration ``z / scale + bias``; ``logits`` replaces ``s.logits`` (e.g. with a
     re-scored tuned column)."""
     lg = s.logits if logits is None else logits
-    z = lg @ np.asarray(weights, dtype=np.float64) / scale + bias
-    p_ai = 1.0 / (1.0 + np.exp(z))
-    return np.bincount(s.file_of, weights=p_ai) / np.bincount(s.file_of)
+    return file_p_ai(s.file_of, lg @ np.asarray(weights, dtype=np.float64), scale, bias)
+
+
+def file_p_ai(file_of: np.ndarray, fused: np.ndarray, scale: float, bias: float) -> np.ndarray:
+    """Mean P(AI) per file (the app's file score) from fused chunk logits of "real", calibrated
+    ``z / scale + bias``; ``file_of`` numbers each chunk's file."""
+    with np.errstate(over="ignore"):  # a huge logit gives P(AI) 0, as it should
+        p_ai = 1.0 / (1.0 + np.exp(fused / scale + bias))
+    return np.bincount(file_of, weights=p_ai) / np.bincount(file_of)
 
 
 def tuned_logits(model: FaikWhisperDetectorForAudioClassification, s: BranchScores, batch: int = 64) -> np.ndarray:

@@ -36,31 +36,24 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from detector.chunking import ChunkSettings, plan_chunks
+from detector.chunking import ChunkSettings
 from detector.faik_model import FaikDetectorForAudioClassification
-from detector.faik_whisper_model import standardise
-from detector.training.branch_scores import BranchScores
+from detector.faik_whisper_model import BRANCHES, standardise
+from detector.training.branch_scores import BranchScores, file_chunks, file_p_ai
 from detector.training.metrics import ece, eer
 from detector.training.phase_cnn import load_cnn
+
 CHANNELS = ("clean", "mp3-32k", "phone-8k")
-#: v11's fusion (probe, cnn, speaker, conv1, distil, tuned), its config's weights
-V11_CNN_COLUMN = 1
+CNN_COLUMN = BRANCHES.index("cnn")  # the CNN's column of the cached branch logits
 
 
 def cnn_chunk_logits(model: FaikDetectorForAudioClassification, files: Sequence[str], root: str | Path,
                      channel: str, settings: ChunkSettings = ChunkSettings()) -> np.ndarray:
-    """The CNN's logit of "real" minus "AI-generated" per chunk of ``files``, in the order and with the channel
-    copies of :func:`detector.training.branch_scores.score_files` (the file at position i gets copy i), and
-    its input standardised as v11 standardises its CNN branch's."""
-    from detector.audio import load_audio
-    from detector.evaluate import channel_copy
-
+    """The CNN's logit of "real" minus "AI-generated" per chunk of ``files``, on the chunks and channel copies
+    :func:`detector.training.branch_scores.score_files` analyses, its input standardised as v11 standardises
+    its CNN branch's."""
     out = []
-    for i, f in enumerate(files):
-        audio = load_audio(Path(root) / f)
-        x = audio.samples if channel == "clean" else channel_copy(audio.samples, audio.sample_rate, channel, i)
-        spans = plan_chunks(int(x.size), audio.sample_rate, settings)
-        batch = torch.from_numpy(np.stack([x[s.start:s.end] for s in spans]).astype(np.float32))
+    for batch in file_chunks(files, root, channel, settings):
         with torch.inference_mode():
             lg = model(standardise(batch, None)).logits
         out.append((lg[:, 1] - lg[:, 0]).double().numpy())
@@ -80,12 +73,6 @@ class FusedRow:
     ece_modern: tuple[float, ...]
     scale: float
     bias: float
-
-
-def file_p_ai(file_of: np.ndarray, fused: np.ndarray, scale: float, bias: float) -> np.ndarray:
-    """Mean P(AI) per file from fused chunk logits of "real" (the app's file score), calibrated ``z / scale + bias``."""
-    p = 0.5 * (1.0 - np.tanh(0.5 * (fused / scale + bias)))  # 1 / (1 + e^z) without overflow
-    return np.bincount(file_of, weights=p) / np.bincount(file_of)
 
 
 def fit_file_calibration(parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[float, float]:
@@ -125,7 +112,7 @@ def fused_logits(scores: BranchScores, weights: Sequence[float], column: np.ndar
         return column
     if mode == "replace":
         lg = scores.logits.copy()
-        lg[:, V11_CNN_COLUMN] = column
+        lg[:, CNN_COLUMN] = column
         return lg @ w
     if mode == "add":
         return scores.logits @ (w * (1.0 - weight)) + column * weight

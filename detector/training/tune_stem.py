@@ -280,7 +280,7 @@ def page_weights(labels: Sequence[int], pages: Sequence[str], alone: float) -> n
     if len(labels) != len(pages) or alone < 0:
         raise ValueError("one page per label, and alone >= 0")
     cells = Counter(zip(pages, labels.tolist()))
-    both = {pg for pg in set(pages) if sum(1 for lab in (0, 1) if (pg, lab) in cells) == 2}
+    both = {pg for pg, lab in cells if lab == 0 and (pg, 1) in cells}
     w = np.array([(1.0 if pg in both else alone) / cells[pg, lab] for pg, lab in zip(pages, labels.tolist())])
     for lab in (0, 1):
         mass = w[labels == lab].sum()
