@@ -105,13 +105,49 @@ def test_short_clip_gets_exactly_one_chunk(n):
 
 
 def test_seed_regression_tail_is_covered():
-    """The seed's loop dropped the last 3 s of a 13-s file; here a chunk ends at the last sample."""
-    n = 13 * SR
+    """The seed's loop dropped the last 2 s of a 14.5-s file; here a chunk is added that ends at the last sample."""
+    n = 14 * SR + SR // 2
     spans = plan_chunks(n, SR, ChunkSettings(5.0, 0.5))
     seed_starts = list(range(0, n - 80000 + 1, 40000))
+    assert seed_starts[-1] + 80000 == n - 2 * SR
     assert [s.start for s in spans[:-1]] == seed_starts
     assert spans[-1].start == n - 80000 and spans[-1].end == n
-    assert spans[-1].start_time == 8.0 and spans[-1].end_time == 13.0
+    assert spans[-1].start_time == 9.5 and spans[-1].end_time == 14.5
+
+
+def test_a_short_rest_moves_the_last_chunk_instead_of_adding_a_near_duplicate():
+    """A 7.51-s clip at 5 s / 50 %: the grid leaves 10 ms; the last chunk moves to end there (0-5, 2.51-7.51 s)
+    instead of a third chunk overlapping the second by 99.8 % (the old plan: 0-5, 2.5-7.5, 2.51-7.51)."""
+    n = 7 * SR + 8160  # 7.51 s
+    settings = ChunkSettings(5.0, 0.5)
+    assert [(s.start, s.end) for s in plan_chunks(n, SR, settings)] == [(0, 80000), (n - 80000, n)]
+    assert count_chunks(n, SR, settings) == 2
+    # the training recipes' rule (v1-v12 were trained with it) is kept on request
+    old = plan_chunks(n, SR, settings, shift_tail=False)
+    assert [(s.start, s.end) for s in old] == [(0, 80000), (40000, 120000), (n - 80000, n)]
+    assert count_chunks(n, SR, settings, shift_tail=False) == 3
+
+
+def test_the_rest_is_moved_up_to_half_a_step_and_added_beyond():
+    settings = ChunkSettings(5.0, 0.5)  # step 2.5 s
+    moved = plan_chunks(10 * SR + SR + SR // 4, SR, settings)  # rest 1.25 s = half a step
+    assert [s.start_time for s in moved] == [0, 2.5, 6.25] and len({s.start for s in moved}) == 3
+    added = plan_chunks(10 * SR + SR + SR // 4 + 1, SR, settings)  # one sample more
+    assert [s.start for s in added][:-1] == [0, 40000, 80000] and added[-1].end == 11 * SR + SR // 4 + 1
+
+
+def test_without_overlap_nothing_is_moved_so_no_sample_is_left_out():
+    """At 0 % overlap moving the last chunk would open a gap, so a short rest still gets a chunk of its own."""
+    n = 10 * SR + 160
+    spans = plan_chunks(n, SR, ChunkSettings(5.0, 0.0))
+    assert [(s.start, s.end) for s in spans] == [(0, 80000), (80000, 160000), (n - 80000, n)]
+
+
+def test_a_single_grid_chunk_is_never_moved():
+    """One grid chunk and a short rest: moving it would drop the start, so the tail chunk is added."""
+    n = 5 * SR + 160
+    spans = plan_chunks(n, SR, ChunkSettings(5.0, 0.5))
+    assert [(s.start, s.end) for s in spans] == [(0, 80000), (160, n)]
 
 
 def test_no_extra_chunk_when_grid_ends_exactly():
@@ -139,6 +175,8 @@ def test_plan_invariants(n, d, o):
     assert spans[0].start == 0 and spans[-1].end == n  # whole recording covered, both ends
     for a, b in zip(spans, spans[1:]):
         assert b.start > a.start and b.start <= a.end  # no gaps, strictly advancing
+    if len(spans) >= 3 and o >= 0.5:  # no near-duplicate tail (below 50 %, a rest beyond the overlap is added)
+        assert 2 * (spans[-1].start - spans[-2].start) >= step
     if n >= chunk:
         assert all(s.length == chunk for s in spans)  # every chunk full length (tail aligned to the end)
         assert all(0 <= s.start and s.end <= n for s in spans)
@@ -149,9 +187,10 @@ def test_plan_invariants(n, d, o):
 
 
 def test_count_chunks_matches_plan_exhaustively_for_small_sizes():
-    for settings in (ChunkSettings(1.0, 0.5), ChunkSettings(1.0, 0.9), ChunkSettings(2.0, 0.0)):
-        for n in range(0, 3 * 16 * 100 + 7, 37):  # at 100 Hz: many boundary cases quickly
-            assert count_chunks(n, 100, settings) == len(plan_chunks(n, 100, settings))
+    for settings in (ChunkSettings(1.0, 0.5), ChunkSettings(1.0, 0.9), ChunkSettings(2.0, 0.0), ChunkSettings(1.0, 0.3)):
+        for n in range(0, 3 * 16 * 100 + 7, 7):  # at 100 Hz: many boundary cases quickly
+            for shift in (True, False):
+                assert count_chunks(n, 100, settings, shift) == len(plan_chunks(n, 100, settings, shift))
 
 
 @pytest.mark.parametrize("n, sr", [(-1, SR), (100, 0), (100, -16000)])

@@ -208,7 +208,7 @@ def test_svg_regions_colours_opacity_and_lanes():
 
 def test_lanes_never_overlap_including_end_aligned_tail():
     settings = ChunkSettings(chunk_duration=4.0, overlap=0.75)
-    spans = plan_chunks(16000 * 23 + 123, 16000, settings)  # tail chunk aligned to the end
+    spans = plan_chunks(16000 * 23 + 9600, 16000, settings)  # a 0.6-s rest: a tail chunk added, aligned to the end
     chunks = [ChunkResult.from_probabilities(s, 0.3, 0.7) for s in spans]
     lanes = report_mod.assign_lanes(chunks)
     for lane in set(lanes):

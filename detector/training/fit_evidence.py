@@ -56,10 +56,11 @@ def part_rows(index_csv: Path, part: str) -> list[dict[str, str]]:
 def score_part(service, data: Path, part: str, channel: str, cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
     """File scores (mean P(AI), as the app computes them) and labels (1 = AI-generated) of one part in
     one channel, from the cache when it holds them for these weights."""
+    from detector.chunking import PLAN_VERSION
     from detector.evaluate import evaluate_index
 
     sha = service.info.weights_sha256
-    path = cache / sha[:16] / f"{part}-{channel}.json" if cache is not None else None
+    path = cache / f"{sha[:16]}-plan{PLAN_VERSION}" / f"{part}-{channel}.json" if cache is not None else None
     if path is not None and path.is_file():
         d = json.loads(path.read_text("utf-8"))
         return np.array(d["scores"]), np.array(d["labels"])

@@ -109,12 +109,13 @@ def run_recipe(parser: argparse.ArgumentParser, recipe: Callable[..., dict], arg
 # scoring
 def chunk_logits(model: FaikDetectorForAudioClassification, signals: Sequence[np.ndarray],
                  settings: ChunkSettings = ChunkSettings(), batch: int = 16) -> list[torch.Tensor]:
-    """Per-clip tensors of chunk logits (n_chunks, 2) under the product's chunking."""
+    """Per-clip tensors of chunk logits (n_chunks, 2) under the product's chunking as the recipe has always
+    used it (the tail chunk added, never moved: ``shift_tail=False``, :mod:`detector.chunking`)."""
     model.eval()
     jobs: dict[int, list[tuple[int, int, np.ndarray]]] = defaultdict(list)  # length -> (clip, k, chunk)
     counts = []
     for ci, x in enumerate(signals):
-        spans = plan_chunks(len(x), SR, settings)
+        spans = plan_chunks(len(x), SR, settings, shift_tail=False)  # the recipe's rule (chunking docstring)
         counts.append(len(spans))
         for k, sp in enumerate(spans):
             jobs[sp.length].append((ci, k, normalise(x[sp.start:sp.end])))

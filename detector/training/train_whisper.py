@@ -125,8 +125,10 @@ def clip_pages(index_csv: Path) -> dict[str, str]:
 
 def chunk_batches(x: np.ndarray, settings: ChunkSettings = ChunkSettings()) -> torch.Tensor:
     """The product's chunks of one clip as a (n_chunks, chunk_len) batch (all chunks of a clip
-    have the same length: the tail chunk is end-aligned)."""
-    spans = plan_chunks(len(x), SR, settings)
+    have the same length: the tail chunk is end-aligned). The tail chunk is always added, never moved,
+    as when v1-v12 were trained (``shift_tail=False``: their recipes reproduce the shipped weights and
+    use the cached frozen features); the app moves a near-duplicate tail chunk (:mod:`detector.chunking`)."""
+    spans = plan_chunks(len(x), SR, settings, shift_tail=False)
     return torch.from_numpy(np.stack([x[s.start:s.end] for s in spans]).astype(np.float32))
 
 

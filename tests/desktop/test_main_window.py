@@ -91,7 +91,7 @@ def test_drop_analyses_and_draws_one_region_per_chunk_coloured_by_verdict(qtbot,
     item = window.queue.items[0]
     result = item.result
     assert result is not None and item.state.value == "done"
-    assert result.total_chunks == 6  # 16 s at 5 s / 50 %: 0, 2.5, 5, 7.5, 10 and the tail 11–16
+    assert result.total_chunks == 5  # 16 s at 5 s / 50 %: 0, 2.5, 5, 7.5 and the last moved to 11–16 (1-s rest)
     window.waveform.flush()
     regions = window.waveform.regions()
     assert len(regions) == result.total_chunks
