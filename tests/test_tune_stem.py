@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -544,3 +546,79 @@ def test_page_weights_give_each_page_as_much_real_as_fake():
     assert np.all(page_weights(y, pages, alone=0.0)[4:] == 0)
     with pytest.raises(ValueError, match="no page gives label"):
         page_weights(np.array([0, 1]), ["a", "b"], alone=0.0)
+
+
+def _saved_with_folds(tmp_path):
+    """A saved tiny model whose training log names two dev folds, and each fold's stem (perturbed weights)."""
+    from detector.training.train import write_feature_extractor
+    from detector.training.train_whisper import save_fold_stem
+    from detector.training.tune_stem import tuned_weights
+
+    model = _model(tmp_path)
+    out = tmp_path / "model"
+    model.save_pretrained(out, safe_serialization=True)
+    write_feature_extractor(out, normalize=False)
+    folds = [frozenset({"glow-tts", "mls"}), frozenset({"xtts", "daps"})]
+    (out / "training_log.json").write_text(json.dumps({"tuned_dev_folds": [sorted(f) for f in folds]}))
+    stems = {}
+    for k, fams in enumerate(folds):
+        with torch.no_grad():
+            for p in model.tuned_probe.parameters():
+                p.add_(0.5 * (k + 1))
+        stems[k] = tuned_weights(model)
+        save_fold_stem(tmp_path / "folds", k, stems[k], fams)
+    return out, folds, stems
+
+
+def test_fold_models_carry_each_folds_tuned_stem_and_the_rest_unchanged(tmp_path):
+    from safetensors.torch import load_file
+
+    from detector.model_service import ModelService
+    from detector.training.fit_evidence import fold_models
+
+    out, folds, stems = _saved_with_folds(tmp_path)
+    base = load_file(str(out / "model.safetensors"))
+    made = fold_models(out, tmp_path / "folds", tmp_path / "tmp")
+    assert [fams for _, fams in made] == folds
+    x = synth_speechlike(2.0, seed=3)
+    scores = []
+    for k, (folder, _) in enumerate(made):
+        w = load_file(str(folder / "model.safetensors"))
+        assert set(w) == set(base) and set(stems[k]) and set(stems[k]) < set(w)
+        assert all(torch.equal(w[n], stems[k][n]) for n in stems[k])
+        assert all(torch.equal(w[n], base[n]) for n in base if n not in stems[k])
+        svc = ModelService()
+        svc.load(str(folder), "float32")
+        scores.append(svc.predict_proba([x])[0])
+    assert not np.allclose(scores[0], scores[1])  # each fold's stem is really the one scored
+
+
+def test_fold_stems_of_other_folds_are_refused(tmp_path):
+    from detector.errors import SettingsError
+    from detector.training.fit_evidence import fold_models
+
+    out, _, _ = _saved_with_folds(tmp_path)
+    (out / "training_log.json").write_text(json.dumps({"tuned_dev_folds": [["a"], ["b"]]}))
+    with pytest.raises(SettingsError, match="not the folds"):
+        fold_models(out, tmp_path / "folds", tmp_path / "tmp")
+    with pytest.raises(SettingsError, match="folds.json"):
+        fold_models(out, tmp_path / "nowhere", tmp_path / "tmp2")
+
+
+def test_fit_evidence_refuses_a_model_that_learnt_from_dev_without_its_fold_stems(tmp_path, capsys):
+    """Its own dev scores are not held out: fitting the map on them would overstate the evidence."""
+    from detector.training.fit_evidence import main
+
+    out, _, _ = _saved_with_folds(tmp_path)
+    assert main(["--model", str(out), "--data", str(tmp_path / "nodata"), "--cache", ""]) == 2
+    assert "--fold-stems" in capsys.readouterr().err
+    assert not (out / "evidence.json").exists()
+
+
+def test_fold_stems_need_crossfit():
+    from detector.errors import SettingsError
+    from detector.training.train_whisper import build_parser, train
+
+    args = build_parser().parse_args(["--data", "d", "--out", "o", "--fold-stems", "f"])
+    with pytest.raises(SettingsError, match="crossfit"):
+        train(args)

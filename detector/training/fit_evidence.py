@@ -14,6 +14,11 @@ What it does, per channel (default: clean, MP3 32 kbit/s, 8 kHz telephone band, 
    (:func:`detector.evidence.earned_band`, never above "moderate" unless earned) becomes the map's
    ``max_band``; val's scores give the table behind the result's "N of M" sentence.
 
+A model whose tuned stem also learnt from dev (``train-whisper --tuned-dev crossfit``, v12) has no
+held-out dev scores of its own: ``--fold-stems DIR`` (written by that training run's ``--fold-stems``)
+scores each dev family with the model whose tuned stem is the soup of the fold that left the family out,
+and the map is fitted on those. Without it such a model is refused.
+
 Writes ``evidence.json`` into the model folder (with what it was fitted on and the weights' SHA-256:
 the model service ignores a map made for other weights) and prints the val table. Scores are cached
 under ``--cache`` (default ``work_data/evidence``) per model weights, part and channel, so a rerun with
@@ -25,7 +30,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import hashlib
 import math
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -33,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from detector.errors import SettingsError
 from detector.evidence import (AI, BANDS, DEFAULT_MAX_BAND, REAL, EvidenceMap, HeldOutTable, cllr, earned_band,
                                fit_channel_map, min_cllr, save_evidence, weaker)
 
@@ -53,18 +61,22 @@ def part_rows(index_csv: Path, part: str) -> list[dict[str, str]]:
     raise ValueError(f"unknown part {part!r}")
 
 
-def score_part(service, data: Path, part: str, channel: str, cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
+def score_part(service, data: Path, part: str, channel: str, cache: Path | None,
+               families: frozenset[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """File scores (mean P(AI), as the app computes them) and labels (1 = AI-generated) of one part in
-    one channel, from the cache when it holds them for these weights."""
+    one channel (only its clips of ``families`` if given), from the cache when it holds them for these weights."""
     from detector.chunking import PLAN_VERSION
     from detector.evaluate import evaluate_index
 
     sha = service.info.weights_sha256
-    path = cache / f"{sha[:16]}-plan{PLAN_VERSION}" / f"{part}-{channel}.json" if cache is not None else None
+    name = part if families is None else f"{part}-{hashlib.sha256(' '.join(sorted(families)).encode()).hexdigest()[:8]}"
+    path = cache / f"{sha[:16]}-plan{PLAN_VERSION}" / f"{name}-{channel}.json" if cache is not None else None
     if path is not None and path.is_file():
         d = json.loads(path.read_text("utf-8"))
         return np.array(d["scores"]), np.array(d["labels"])
-    rows = part_rows(data / "index.csv", part)
+    rows = [r for r in part_rows(data / "index.csv", part) if families is None or r["family"] in families]
+    if not rows:
+        raise SettingsError(f"no {part} clips of the families {sorted(families or ())}")
     with tempfile.TemporaryDirectory() as tmp:
         idx = Path(tmp) / f"{part}.csv"
         with open(idx, "w", newline="", encoding="utf-8") as fh:
@@ -81,6 +93,45 @@ def score_part(service, data: Path, part: str, channel: str, cache: Path | None)
         path.write_text(json.dumps({"scores": scores.tolist(), "labels": labels.tolist(),
                                     "files": [it.file for it in rep.items]}), "utf-8")
     return scores, labels
+
+
+def fold_models(model_dir: Path, fold_stems: Path, tmp: Path) -> list[tuple[Path, frozenset[str]]]:
+    """One model folder per dev fold, written under ``tmp``: ``model_dir``'s weights with the tuned stem
+    of that fold's soup (``train-whisper --fold-stems``) in place, and the fold's families. Refuses
+    stems that would replace anything but existing tensors of the same shape, or folds that do not
+    match the training log's."""
+    from safetensors.torch import load_file, save_file
+
+    from detector.training.train_whisper import FOLD_STEM_FILE, FOLDS_FILE
+
+    index = fold_stems / FOLDS_FILE
+    if not index.is_file():
+        raise SettingsError(f"no {FOLDS_FILE} in {fold_stems}: give the folder a train-whisper --fold-stems run wrote")
+    folds = {int(k): frozenset(v) for k, v in json.loads(index.read_text("utf-8")).items()}
+    log_path = model_dir / "training_log.json"
+    logged = json.loads(log_path.read_text("utf-8")).get("tuned_dev_folds") if log_path.is_file() else None
+    if logged is not None and sorted(map(sorted, folds.values())) != sorted(map(sorted, logged)):
+        raise SettingsError(f"the folds in {fold_stems} are not the folds {model_dir.name} was trained with")
+    base = load_file(str(model_dir / "model.safetensors"))
+    out = []
+    for k in sorted(folds):
+        stem = load_file(str(fold_stems / FOLD_STEM_FILE.format(k=k)))
+        wrong = [n for n, t in stem.items() if n not in base or base[n].shape != t.shape]
+        if wrong or not stem:
+            raise SettingsError(f"fold {k}'s stem does not fit {model_dir.name} (tensors {wrong[:3]})")
+        folder = tmp / f"fold-{k}"
+        folder.mkdir(parents=True)
+        for f in ("config.json", "preprocessor_config.json"):
+            shutil.copy(model_dir / f, folder / f)
+        save_file({**base, **stem}, str(folder / "model.safetensors"), metadata={"format": "pt"})
+        out.append((folder, folds[k]))
+    return out
+
+
+def learnt_from_dev(model_dir: Path) -> bool:
+    """Whether the model's training log says its tuned stem learnt from dev (``--tuned-dev crossfit``)."""
+    log_path = model_dir / "training_log.json"
+    return log_path.is_file() and bool(json.loads(log_path.read_text("utf-8")).get("tuned_dev_folds"))
 
 
 def build_map(dev: dict[str, tuple[np.ndarray, np.ndarray]], val: dict[str, tuple[np.ndarray, np.ndarray]],
@@ -133,26 +184,54 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="comma-separated evaluation channels (default %(default)s)")
     p.add_argument("--cache", default="work_data/evidence", help="score cache folder ('' for none)")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--fold-stems", default="",
+                   help="the folds' tuned stems of a --tuned-dev crossfit model (train-whisper --fold-stems): dev "
+                        "is scored with the soup that left each family out")
     args = p.parse_args(argv)
     from detector.chunking import ChunkSettings
     from detector.model_service import ModelService
 
-    svc = ModelService()
-    info = svc.load(args.model, "float32")  # a recipe step gives the same numbers on every machine
-    if args.threads:
-        svc.set_num_threads(args.threads)
+    model_dir = Path(args.model)
+    if learnt_from_dev(model_dir) and not args.fold_stems:
+        print(f"error: {model_dir.name}'s tuned stem learnt from dev (--tuned-dev crossfit), so its own dev scores are "
+              "not held out: pass --fold-stems with the folder its training run wrote (train-whisper --fold-stems)",
+              file=sys.stderr)
+        return 2
+
+    def service(folder: Path) -> ModelService:
+        svc = ModelService()
+        svc.load(str(folder), "float32")  # a recipe step gives the same numbers on every machine
+        if args.threads:
+            svc.set_num_threads(args.threads)
+        return svc
+
+    svc = service(model_dir)
+    info = svc.info
     data = Path(args.data)
     cache = Path(args.cache) if args.cache else None
     channels = [c.strip() for c in args.channels.split(",") if c.strip()]
-    dev = {ch: score_part(svc, data, "dev", ch, cache) for ch in channels}
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.fold_stems:
+            try:
+                folds = [(service(folder), fams) for folder, fams in fold_models(model_dir, Path(args.fold_stems), Path(tmp))]
+            except SettingsError as err:
+                print(f"error: {err}", file=sys.stderr)
+                return 2
+            dev = {}
+            for ch in channels:
+                parts = [score_part(s, data, "dev", ch, cache, fams) for s, fams in folds]
+                dev[ch] = (np.concatenate([a for a, _ in parts]), np.concatenate([b for _, b in parts]))
+        else:
+            dev = {ch: score_part(svc, data, "dev", ch, cache) for ch in channels}
     val = {ch: score_part(svc, data, "val", ch, cache) for ch in channels}
     s = ChunkSettings()
     fitted_on = {
-        "part": "dev (train's held-out generator families and real sources: detector.training.data)",
+        "part": "dev (train's held-out generator families and real sources: detector.training.data)"
+                + (", each family scored with the tuned stem of the fold that left it out (--fold-stems)" if args.fold_stems else ""),
         "n_real": int((dev[channels[0]][1] == 0).sum()), "n_fake": int((dev[channels[0]][1] == 1).sum()),
         "channels": channels, "chunk_duration": s.chunk_duration, "overlap": s.overlap,
         "measured_on": "val", "command": "python -m detector.training fit-evidence --model MODEL --data DATA "
-                                         f"--channels {','.join(channels)}",
+                                         f"--channels {','.join(channels)}" + (" --fold-stems FOLDS" if args.fold_stems else ""),
     }
     emap = build_map(dev, val, weights_sha256=info.weights_sha256, fitted_on=fitted_on)
     out = save_evidence(args.model, emap)

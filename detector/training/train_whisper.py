@@ -92,6 +92,7 @@ from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, 
 from detector.training.probe import fit_probe, load_probe
 from detector.training.rawboost import rawboost
 from detector.training.tune_stem import (chunk_mels, crossfit_soup, fit_start_probe, group_weights, init_tuned_branch,
+                                         tuned_weights,
                                          page_weights,
                                          load_tuned_stem, tune_stem_soup)
 from detector.training.voicefilter import WHEEL as TEACHER_WHEEL
@@ -370,6 +371,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     if args.tuned_page_balance is not None and (args.tuned_page_balance < 0 or args.tuned_balance
                                                 or args.tuned_dev != "none"):
         raise SettingsError("--tuned-page-balance must be >= 0, not with --tuned-balance, and with --tuned-dev none only")
+    if args.fold_stems and args.tuned_dev != "crossfit":
+        raise SettingsError("--fold-stems keeps the soups of --tuned-dev crossfit's folds: add --tuned-dev crossfit")
     data, out, cache = Path(args.data), Path(args.out), Path(args.cache)
     index = data / "index.csv"
     if not index.is_file():
@@ -538,6 +541,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
                         if fold_of[i] == k:
                             for v in variants:
                                 tuned_oof[v, i] = model.tuned_logit(chunk_batches(get_signal(stores, "train", v, c.file)))
+                if args.fold_stems:  # for fit-evidence: the map, too, must be fitted on held-out scores
+                    save_fold_stem(Path(args.fold_stems), k, tuned_weights(model), tuned_folds[k])
 
             log(f"tuned stem: dev folds {[sorted(f) for f in tuned_folds]}")
             tuned_losses = crossfit_soup(model, copies, labels, dev_copies, np.repeat([c.y for c in dev], n_chunks),
@@ -589,6 +594,25 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     write_model_folder(out, model, train_log)
     log(f"wrote {out} ({time.time() - t0:.0f} s)")
     return train_log
+
+
+FOLD_STEM_FILE = "fold-{k}.safetensors"
+FOLDS_FILE = "folds.json"
+
+
+def save_fold_stem(folder: Path, k: int, weights: dict[str, torch.Tensor], families: frozenset[str]) -> None:
+    """``--fold-stems``: fold ``k``'s tuned-stem soup (which never saw that fold's dev families), as the
+    model-level tensors it replaces in the final weights, and the fold's families (``folds.json``).
+    Why: with ``--tuned-dev crossfit`` the shipped stem learnt from dev, so its own dev scores are not
+    held out; ``fit-evidence --fold-stems`` scores each dev family with the soup that left it out."""
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(weights, str(folder / FOLD_STEM_FILE.format(k=k)))
+    index = folder / FOLDS_FILE
+    folds = json.loads(index.read_text("utf-8")) if index.is_file() and k > 0 else {}
+    folds[str(k)] = sorted(families)
+    index.write_text(json.dumps(folds, indent=1), "utf-8")
 
 
 def fraction(text: str) -> float:
@@ -656,6 +680,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tuned-dev", choices=("none", "crossfit"), default="none",
                    help="crossfit: the tuned stem also learns from dev's families; its spread and the calibration "
                         "use held-out dev scores from soups that each left one of two dev folds out (v9: none)")
+    p.add_argument("--fold-stems", default="",
+                   help="with --tuned-dev crossfit: write each fold's soup here (fold-K.safetensors, folds.json) for "
+                        "fit-evidence --fold-stems (v12)")
     p.add_argument("--tuned-balance", type=float, default=0.0,
                    help="tuned stem: draw chunks with group-balanced weights to this power (0: every chunk once an "
                         "epoch, v10; 1: each family / real source an equal share; tried after v10, not shipped)")

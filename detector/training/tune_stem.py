@@ -301,6 +301,14 @@ def load_tuned_state(model: FaikWhisperDetectorForAudioClassification, state: Se
         m.load_state_dict(st)
 
 
+def tuned_weights(model: FaikWhisperDetectorForAudioClassification) -> dict[str, torch.Tensor]:
+    """The tuned branch's trainable weights under their names in the model's own state dict
+    (``tuned_conv1.weight``, ...): what a fold's soup changes in a saved model folder."""
+    mine = {id(m) for m in _tuned_modules(model)}
+    return {f"{name}.{k}": v.detach().clone().contiguous() for name, m in model.named_children() if id(m) in mine
+            for k, v in m.state_dict().items()}
+
+
 def _tuned_modules(model: FaikWhisperDetectorForAudioClassification) -> tuple[torch.nn.Module, ...]:
     blocks = () if getattr(model, "tuned_blocks", None) is None else (model.tuned_blocks,)
     return model.tuned_conv1, model.tuned_conv2, model.tuned_probe, *blocks
