@@ -64,16 +64,32 @@ class _Interrupted(BaseException):
 
 @contextlib.contextmanager
 def _signals_deferred():
-    """Hold SIGINT and SIGTERM back while the block runs (a result written is then also counted)."""
-    mask = getattr(signal, "pthread_sigmask", None)
-    if mask is None or threading.current_thread() is not threading.main_thread():
+    """Hold SIGINT and SIGTERM back while the block runs (a result written is then also counted).
+
+    Both at the OS level (the main thread's signal mask) and at Python's: a signal sent to the process
+    may be delivered to another thread (torch's, the second model call's), which the main thread's mask
+    does not cover, and Python then runs its handler in the main thread at once, inside the block. So
+    the block's handlers only note the signal; it is raised again, to the handlers before, on the way out.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    pending: list[int] = []
+    old_handlers = {sig: signal.signal(sig, lambda signum, _frame: pending.append(signum))
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+    mask = getattr(signal, "pthread_sigmask", None)
+    old = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if mask is not None else None
     try:
         yield
     finally:
-        mask(signal.SIG_SETMASK, old)
+        try:
+            for sig, handler in old_handlers.items():
+                signal.signal(sig, handler)
+        finally:
+            if mask is not None:
+                mask(signal.SIG_SETMASK, old)  # a signal the mask held reaches the restored handler here
+        if pending:
+            signal.raise_signal(pending[0])
 
 
 @contextlib.contextmanager

@@ -586,3 +586,21 @@ def test_bad_input_corpus_each_named_no_traceback(capsys, tmp_path, tiny_model_d
         if row["verdict"] == "failed":
             assert any(name in line for line in err.splitlines() if line.startswith("faik: ")), name
     assert rows["good.wav"]["verdict"] != "failed" and rows["dangling-link.wav"]["verdict"] == "failed"
+
+
+def test_a_signal_handled_inside_the_deferred_block_waits_until_the_result_is_counted():
+    """A signal sent to the process may be delivered to another thread (torch's, the second model call's);
+    the main thread's mask does not hold it back and Python runs its handler inside the block. There it
+    must only be noted, and raised once the block (writing a result and counting it) has finished."""
+    from detector import cli
+
+    steps = []
+    with pytest.raises(cli._Interrupted):
+        with cli._signals_interrupt():
+            with cli._signals_deferred():
+                steps.append("written")
+                signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # what Python does for a tripped signal
+                steps.append("counted")
+            steps.append("after")  # not reached: the held signal is raised on the way out of the block
+    assert steps == ["written", "counted"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # every handler restored
