@@ -1,4 +1,4 @@
-"""The built-in model's architecture (faik-detector-v10 and v11, which differ only in their training data and copies): six branches fused into one logit.
+"""The built-in model's architecture (faik-detector-v10, v11 and v12, which differ only in their training data and copies): six branches fused into one logit.
 
 Raw 16 kHz waveform -> for each branch a logit of "real", divided by its spread on held-out chunks
 -> weighted sum (``fusion_weights``) -> ``z / logit_scale + logit_bias`` (calibration fitted on held-out
@@ -57,7 +57,7 @@ class FaikWhisperDetectorConfig(PretrainedConfig):
     #: the statistics over time a probe may pool (the recipe's experiments add others)
     POOLED_STATS: tuple[str, ...] = ("mean", "std")
 
-    #: The distilled branch reads the speaker d-vector too (v6-v11). A class constant, not a field: only the
+    #: The distilled branch reads the speaker d-vector too (v6-v12). A class constant, not a field: only the
     #: recipe's experiment class (``distil_speaker=False``, tried after v11, not shipped) reads it without.
     distil_speaker = True
 

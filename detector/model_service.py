@@ -2,7 +2,7 @@
 
 Sources (``ModelService.load(source)``):
 
-* ``None`` — the built-in model, ``resources/models/faik-detector-v11`` next to the
+* ``None`` — the built-in model, ``resources/models/faik-detector-v12`` next to the
   package (or inside a PyInstaller bundle, under ``sys._MEIPASS``);
 * a local folder holding ``config.json``, ``preprocessor_config.json`` and
   ``model.safetensors`` (a ``save_pretrained`` folder or a hub snapshot);
@@ -40,7 +40,7 @@ from detector.errors import FaikError, ModelLoadError, ModelNotReadyError
 from detector.evidence import load_evidence
 from detector.model_validation import load_validation
 
-BUILTIN_MODEL_NAME = "faik-detector-v11"
+BUILTIN_MODEL_NAME = "faik-detector-v12"
 SEED_HUB_MODEL_ID = "mo-thecreator/Deepfake-audio-detection"
 EXPECTED_SAMPLE_RATE = 16000
 # Seconds to wait for the hub to answer before calling it unreachable (per request).

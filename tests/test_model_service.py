@@ -176,7 +176,7 @@ def test_classify_source():
     assert classify_source(SEED_HUB_MODEL_ID) == ("hub", SEED_HUB_MODEL_ID)
     assert classify_source("./some/folder")[0] == "folder"
     assert classify_source("/abs/folder")[0] == "folder"
-    assert BUILTIN_MODEL_DIR.parts[-3:] == ("resources", "models", "faik-detector-v11")
+    assert BUILTIN_MODEL_DIR.parts[-3:] == ("resources", "models", "faik-detector-v12")
 
 
 def test_builtin_dir_inside_pyinstaller_bundle(tmp_path):
@@ -188,7 +188,7 @@ def test_builtin_dir_inside_pyinstaller_bundle(tmp_path):
         """
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == str(tmp_path / "resources" / "models" / "faik-detector-v11")
+    assert out.stdout.strip() == str(tmp_path / "resources" / "models" / "faik-detector-v12")
 
 
 def _fake_hub_cache(cache: Path, model_dir: Path, repo_id: str = SEED_HUB_MODEL_ID) -> Path:
@@ -355,7 +355,7 @@ def test_builtin_model_loads_if_present():
         pytest.skip("built-in model not installed yet")
     svc = ModelService()
     info = svc.load(None)
-    assert info.source_kind == "built-in" and info.name == "faik-detector-v11"
+    assert info.source_kind == "built-in" and info.name == "faik-detector-v12"
     p = svc.predict_proba(_chunks(2, 5.0))
     assert p.shape == (2, 2) and np.allclose(p.sum(1), 1)
 

@@ -68,3 +68,20 @@ def test_resources_models_holds_only_what_the_app_ships():
     for n in range(1, 10):
         assert (history / f"faik-detector-v{n}" / "MODEL_CARD.md").is_file()
         assert not (history / f"faik-detector-v{n}" / "model.safetensors").exists()  # weights: git history
+
+
+@pytest.mark.parametrize("name", ["faik-detector-v9", "faik-detector-v10", "faik-detector-v11"])
+def test_each_retired_model_is_read_from_a_commit_that_holds_its_weights(name):
+    """v10 and v11 left resources/models/ later than v1-v9: each is read from its own last commit there."""
+    from detector.training.retired import REPO, RETIRED, retired_commit
+
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    assert name in RETIRED
+    ref = f"{retired_commit(name)}:resources/models/{name}/model.safetensors"
+    shallow = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--is-shallow-repository"],
+                             capture_output=True, text=True).stdout.strip() == "true"
+    if shallow:
+        pytest.skip("a shallow clone lacks the history")
+    proc = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", ref], capture_output=True)
+    assert proc.returncode == 0, proc.stderr

@@ -24,6 +24,9 @@ Steps (each figure in v11's card came from these):
    that the rows differ only in their scores (v11's row reproduces its card's EERs).
 
 Choose on val's modern row; dev (held-out train families) is printed beside it because the two disagree.
+v11 has been retired since (v12 is built in, with the same six branches): its figures come back with its
+folder, ``python -m detector.training retired --name faik-detector-v11``, as ``--model`` of step 2 and
+``--reference`` of step 4 (which defaults to the built-in model).
 """
 
 from __future__ import annotations
@@ -172,8 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     f.add_argument("--scores", required=True, help="branch-score .npz pattern with {part} and {channel}")
     f.add_argument("--column", action="append", default=[], metavar="NAME=PATTERN",
                    help=".npy pattern with {part} and {channel} from the score step (repeatable)")
-    f.add_argument("--reference", default="resources/models/faik-detector-v11",
-                   help="the model whose weights fuse the cached branches")
+    f.add_argument("--reference", default=None,
+                   help="the model whose weights fuse the cached branches (default: the built-in model; v11's "
+                        "figures: work_data/retired/faik-detector-v11, from 'python -m detector.training retired "
+                        "--name faik-detector-v11')")
     f.add_argument("--weights", default="0.1,0.2,0.3", help="weights of an added column")
     a = p.parse_args(argv)
     torch.set_num_threads(getattr(a, "threads", 2))
@@ -194,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from detector.training.branch_scores import model_weights
     from detector.training.experimental_model import load_recipe_model
 
+    if a.reference is None:
+        from detector.model_service import BUILTIN_MODEL_DIR
+
+        a.reference = str(BUILTIN_MODEL_DIR)
     weights = model_weights(load_recipe_model(a.reference))
     dev = {ch: BranchScores.load(a.scores.format(part="dev", channel=ch)) for ch in CHANNELS}
     val = {ch: BranchScores.load(a.scores.format(part="val", channel=ch)) for ch in CHANNELS}

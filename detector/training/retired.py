@@ -1,6 +1,6 @@
 """A retired model folder, fetched from git history: ``python -m detector.training retired --name faik-detector-v1``.
 
-``resources/models/`` holds only what the app ships. Earlier models (v1-v9; their cards are in
+``resources/models/`` holds only what the app ships. Earlier models (v1-v11; their cards are in
 ``docs/model-history/``) live on in the repository's history: :func:`retired_model_dir` writes one
 folder, exactly as it was committed, into a cache (``work_data/retired/<name>``) and returns it. A
 recipe that needs one as an input (the v10 recipe's CNN branch is v1's network, unchanged) asks
@@ -25,12 +25,15 @@ DEFAULT_CACHE = REPO / "work_data" / "retired"
 RETIRED_AT = "ea24de9c38db9af9912feb236820728e94ebd266"
 # v10, the built-in model until v11 (2026-12-07), as it was last committed there (card, evidence map included).
 V10_AT = "dd3cd44039bfc988c2751012d2f331789be57931"
-RETIRED = (*(f"faik-detector-v{n}" for n in range(1, 10)), "faik-detector-v10")
+# v11, the built-in model until v12 (2026-12-07), likewise.
+V11_AT = "d110370c5997a6ec2bd160cbce3f939388b7c272"
+RETIRED = (*(f"faik-detector-v{n}" for n in range(1, 10)), "faik-detector-v10", "faik-detector-v11")
+_LAST_SHIPPED_AT = {"faik-detector-v10": V10_AT, "faik-detector-v11": V11_AT}
 
 
 def retired_commit(name: str) -> str:
     """The commit a retired model is read from by default."""
-    return V10_AT if name == "faik-detector-v10" else RETIRED_AT
+    return _LAST_SHIPPED_AT.get(name, RETIRED_AT)
 _STAMP = ".retired-from"
 
 
@@ -71,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m detector.training retired", description=__doc__.split("\n")[0])
     p.add_argument("--name", required=True, help=f"one of {', '.join(RETIRED)} (or any folder name at --commit)")
     p.add_argument("--commit", default=None,
-                   help="the commit to read it from (default: the last one with that model: v1-v9, or v10)")
+                   help="the commit to read it from (default: the last one with that model: v1-v9, v10 or v11)")
     p.add_argument("--cache", default=str(DEFAULT_CACHE), help="where to write it (a folder per model)")
     args = p.parse_args(argv)
     try:
