@@ -551,7 +551,7 @@ def test_page_weights_give_each_page_as_much_real_as_fake():
 def _saved_with_folds(tmp_path):
     """A saved tiny model whose training log names two dev folds, and each fold's stem (perturbed weights)."""
     from detector.training.train import write_feature_extractor
-    from detector.training.train_whisper import save_fold_stem
+    from detector.training.train_whisper import save_fold_stem, save_folds_index
     from detector.training.tune_stem import tuned_weights
 
     model = _model(tmp_path)
@@ -566,7 +566,8 @@ def _saved_with_folds(tmp_path):
             for p in model.tuned_probe.parameters():
                 p.add_(0.5 * (k + 1))
         stems[k] = tuned_weights(model)
-        save_fold_stem(tmp_path / "folds", k, stems[k], fams)
+        save_fold_stem(tmp_path / "folds", k, stems[k])
+    save_folds_index(tmp_path / "folds", folds)
     return out, folds, stems
 
 

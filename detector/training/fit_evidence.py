@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import hashlib
+import json
 import math
 import shutil
 import sys
@@ -108,8 +108,7 @@ def fold_models(model_dir: Path, fold_stems: Path, tmp: Path) -> list[tuple[Path
     if not index.is_file():
         raise SettingsError(f"no {FOLDS_FILE} in {fold_stems}: give the folder a train-whisper --fold-stems run wrote")
     folds = {int(k): frozenset(v) for k, v in json.loads(index.read_text("utf-8")).items()}
-    log_path = model_dir / "training_log.json"
-    logged = json.loads(log_path.read_text("utf-8")).get("tuned_dev_folds") if log_path.is_file() else None
+    logged = logged_folds(model_dir)
     if logged is not None and sorted(map(sorted, folds.values())) != sorted(map(sorted, logged)):
         raise SettingsError(f"the folds in {fold_stems} are not the folds {model_dir.name} was trained with")
     base = load_file(str(model_dir / "model.safetensors"))
@@ -128,10 +127,11 @@ def fold_models(model_dir: Path, fold_stems: Path, tmp: Path) -> list[tuple[Path
     return out
 
 
-def learnt_from_dev(model_dir: Path) -> bool:
-    """Whether the model's training log says its tuned stem learnt from dev (``--tuned-dev crossfit``)."""
+def logged_folds(model_dir: Path) -> list[list[str]] | None:
+    """The dev folds the model's training log names (``tuned_dev_folds``: its tuned stem learnt from dev,
+    ``--tuned-dev crossfit``), or ``None`` when it names none or there is no log."""
     log_path = model_dir / "training_log.json"
-    return log_path.is_file() and bool(json.loads(log_path.read_text("utf-8")).get("tuned_dev_folds"))
+    return json.loads(log_path.read_text("utf-8")).get("tuned_dev_folds") or None if log_path.is_file() else None
 
 
 def build_map(dev: dict[str, tuple[np.ndarray, np.ndarray]], val: dict[str, tuple[np.ndarray, np.ndarray]],
@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from detector.model_service import ModelService
 
     model_dir = Path(args.model)
-    if learnt_from_dev(model_dir) and not args.fold_stems:
+    if logged_folds(model_dir) and not args.fold_stems:
         print(f"error: {model_dir.name}'s tuned stem learnt from dev (--tuned-dev crossfit), so its own dev scores are "
               "not held out: pass --fold-stems with the folder its training run wrote (train-whisper --fold-stems)",
               file=sys.stderr)

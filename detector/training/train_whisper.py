@@ -542,9 +542,11 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
                             for v in variants:
                                 tuned_oof[v, i] = model.tuned_logit(chunk_batches(get_signal(stores, "train", v, c.file)))
                 if args.fold_stems:  # for fit-evidence: the map, too, must be fitted on held-out scores
-                    save_fold_stem(Path(args.fold_stems), k, tuned_weights(model), tuned_folds[k])
+                    save_fold_stem(Path(args.fold_stems), k, tuned_weights(model))
 
             log(f"tuned stem: dev folds {[sorted(f) for f in tuned_folds]}")
+            if args.fold_stems:
+                save_folds_index(Path(args.fold_stems), tuned_folds)
             tuned_losses = crossfit_soup(model, copies, labels, dev_copies, np.repeat([c.y for c in dev], n_chunks),
                                          np.repeat(fold_of, n_chunks), score_held_out, args.tuned_epochs,
                                          args.tuned_lr, tune_seed(args), args.tuned_runs, log)
@@ -600,19 +602,21 @@ FOLD_STEM_FILE = "fold-{k}.safetensors"
 FOLDS_FILE = "folds.json"
 
 
-def save_fold_stem(folder: Path, k: int, weights: dict[str, torch.Tensor], families: frozenset[str]) -> None:
-    """``--fold-stems``: fold ``k``'s tuned-stem soup (which never saw that fold's dev families), as the
-    model-level tensors it replaces in the final weights, and the fold's families (``folds.json``).
+def save_folds_index(folder: Path, folds: Sequence[frozenset[str]]) -> None:
+    """``--fold-stems``: each fold's dev families (``folds.json``, fold ``k`` under key ``"k"``).
     Why: with ``--tuned-dev crossfit`` the shipped stem learnt from dev, so its own dev scores are not
     held out; ``fit-evidence --fold-stems`` scores each dev family with the soup that left it out."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / FOLDS_FILE).write_text(json.dumps({str(k): sorted(f) for k, f in enumerate(folds)}, indent=1), "utf-8")
+
+
+def save_fold_stem(folder: Path, k: int, weights: dict[str, torch.Tensor]) -> None:
+    """``--fold-stems``: fold ``k``'s tuned-stem soup (which never saw that fold's dev families), as the
+    model-level tensors it replaces in the final weights (:func:`detector.training.tune_stem.tuned_weights`)."""
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
     save_file(weights, str(folder / FOLD_STEM_FILE.format(k=k)))
-    index = folder / FOLDS_FILE
-    folds = json.loads(index.read_text("utf-8")) if index.is_file() and k > 0 else {}
-    folds[str(k)] = sorted(families)
-    index.write_text(json.dumps(folds, indent=1), "utf-8")
 
 
 def fraction(text: str) -> float:
