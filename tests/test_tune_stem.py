@@ -623,3 +623,29 @@ def test_fold_stems_need_crossfit():
     args = build_parser().parse_args(["--data", "d", "--out", "o", "--fold-stems", "f"])
     with pytest.raises(SettingsError, match="crossfit"):
         train(args)
+
+
+def test_one_class_margins_make_the_tuned_loss_the_one_class_softmax(tmp_path):
+    """tuned_oc (tried after v12): the tuned logit is alpha * (cosine to the probe's direction - the margins'
+    midpoint), and the training loss is the one-class softmax's: softplus(alpha (m_real - cos)) for a real
+    chunk, softplus(alpha (cos - m_fake)) for a fake (one batch: the epoch's loss is the starting weights')."""
+    clips, labels = _clips()
+    y = np.array(labels)
+    model, wide = _wide_model(tmp_path, tuned_oc=(20.0, 0.9, 0.2))
+    load_tuned_stem(model, wide)
+    mels = chunk_mels(model, [chunk_batches(c) for c in clips])
+    fit_start_probe(model, [mels], y, C=1.0)
+    with torch.inference_mode():
+        x = (model.tuned_features_from_mel(mels[0].float(), mels[1]) - model.tuned_mean) / model.tuned_std
+        cos = torch.nn.functional.cosine_similarity(x, model.tuned_probe.weight[:1], dim=1).double()
+        assert torch.allclose(model.tuned_logit_from_mel(mels[0].float(), mels[1]).double(), 20 * (cos - 0.55), atol=1e-4)
+    real = torch.as_tensor(y == 1)
+    expected = torch.cat([torch.nn.functional.softplus(20 * (0.9 - cos[real])),
+                          torch.nn.functional.softplus(20 * (cos[~real] - 0.2))]).mean()
+    assert model.tuned_margin() == pytest.approx(7.0)
+    losses = tune_stem(model, [mels], y, epochs=1, lr=3e-3, seed=0, log=lambda s: None)
+    assert losses[0] == pytest.approx(float(expected), rel=1e-4)
+    with pytest.raises(ValueError, match="tuned_oc"):
+        FaikWhisperExperimentConfig(tuned_oc=(20.0, 0.2, 0.9))
+    with pytest.raises(ValueError, match="without mixup"):
+        tune_stem(model, [mels], y, epochs=1, lr=3e-3, seed=0, log=lambda s: None, mixup=0.4)

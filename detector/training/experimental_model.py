@@ -12,6 +12,10 @@ module is imported, so the recipe's harnesses load it; the app does not):
   groups before those layers, dividing their cost;
 * the pooled statistic ``dstd``: the frame-to-frame change of a layer's states (how smoothly the
   representation moves in time);
+* ``tuned_oc`` = (alpha, m_real, m_fake): the tuned branch scores a chunk by the cosine between its
+  standardised statistics and the probe's direction, trained with the one-class softmax's margins (Zhang et
+  al., IEEE SPL 2021: real chunks pulled above cosine ``m_real``, fakes pushed below ``m_fake``; reported to
+  carry to unseen spoofing attacks because only the real class is made compact); tried after v12;
 * ``distil_speaker`` false: the distilled branch reads the stem and conv1 features only, so with
   ``speaker_weight`` 0 the model has no speaker encoder (its LSTM is ~45 % of analysis time; tried after v11:
   1.5x faster, about a point worse on val, v11's card).
@@ -39,7 +43,7 @@ from detector.whisper_frontend import MAX_POSITIONS, WhisperEncoderLayer, conv_s
 EXPERIMENT_MODEL_TYPE = "faik-whisper-detector-experiment"
 #: each experiment option and its value in the shipped shape
 EXPERIMENT_DEFAULTS: dict[str, Any] = {"tuned_loud_fraction": 1.0, "tuned_layers": 0, "tuned_heads": 0,
-                                       "tuned_frame_pool": 1, "distil_speaker": True}
+                                       "tuned_frame_pool": 1, "distil_speaker": True, "tuned_oc": ()}
 
 
 class FaikWhisperExperimentConfig(FaikWhisperDetectorConfig):
@@ -49,13 +53,18 @@ class FaikWhisperExperimentConfig(FaikWhisperDetectorConfig):
     POOLED_STATS = ("mean", "std", "dstd")
 
     def __init__(self, tuned_loud_fraction: float = 1.0, tuned_layers: int = 0, tuned_heads: int = 0,
-                 tuned_frame_pool: int = 1, distil_speaker: bool = True, **kwargs: Any) -> None:
+                 tuned_frame_pool: int = 1, distil_speaker: bool = True, tuned_oc: Any = (),
+                 **kwargs: Any) -> None:
         self.distil_speaker = bool(distil_speaker)  # before the shipped checks, which read it
         super().__init__(**kwargs)
         self.tuned_loud_fraction = float(tuned_loud_fraction)
         self.tuned_layers = int(tuned_layers)
         self.tuned_heads = int(tuned_heads)
         self.tuned_frame_pool = int(tuned_frame_pool)
+        self.tuned_oc = [float(v) for v in (tuned_oc or ())]
+        if self.tuned_oc and (len(self.tuned_oc) != 3 or self.tuned_oc[0] <= 0
+                              or not -1 <= self.tuned_oc[2] < self.tuned_oc[1] <= 1):
+            raise ValueError(f"tuned_oc {self.tuned_oc}: (alpha > 0, m_real, m_fake) with -1 <= m_fake < m_real <= 1")
         if not 0 < self.tuned_loud_fraction <= 1:
             raise ValueError(f"tuned_loud_fraction {self.tuned_loud_fraction}: in (0, 1]")
         if self.tuned_layers < 0 or self.tuned_frame_pool < 1:
@@ -104,6 +113,24 @@ class FaikWhisperExperimentForAudioClassification(FaikWhisperDetectorForAudioCla
         if self.tuned_blocks is not None:
             h = encode_layers(h, self.tuned_positions, self.tuned_blocks, keep)[-1]
         return torch.cat(_masked_mean_std(h, keep[:, :, None].to(h.dtype)), dim=1)
+
+    def tuned_logit_from_mel(self, mel: torch.Tensor, valid_frames: torch.Tensor) -> torch.Tensor:
+        """As the shipped model's, or with ``tuned_oc``: alpha * (cosine to the probe's direction - the
+        margins' midpoint), so that 0 is the boundary between them (the fusion rescales it anyway)."""
+        if not self.config.tuned_oc:
+            return super().tuned_logit_from_mel(mel, valid_frames)
+        alpha, m_real, m_fake = self.config.tuned_oc
+        x = (self.tuned_features_from_mel(mel, valid_frames) - self.tuned_mean) / self.tuned_std
+        cos = F.cosine_similarity(x, self.tuned_probe.weight[:1].to(x.dtype), dim=1)
+        return alpha * (cos - 0.5 * (m_real + m_fake))
+
+    def tuned_margin(self) -> float:
+        """The one-class softmax's margin in logit units (0 without ``tuned_oc``): a real chunk's training
+        logit is lowered and a fake's raised by it, which turns the binary cross-entropy into that loss."""
+        if not self.config.tuned_oc:
+            return 0.0
+        alpha, m_real, m_fake = self.config.tuned_oc
+        return 0.5 * alpha * (m_real - m_fake)
 
     def _layer_stats(self, h: torch.Tensor, m: torch.Tensor) -> list[torch.Tensor]:
         out = super()._layer_stats(h, m)

@@ -273,6 +273,7 @@ def assemble_model(args: argparse.Namespace) -> AssembledModel:
         tuned_layers=args.tuned_layers,
         tuned_heads=int(tuned_vars["encoder/num_heads"]) if tuned_vars and args.tuned_layers else 0,
         tuned_frame_pool=args.tuned_frame_pool,
+        tuned_oc=[float(v) for v in args.tuned_oc.split(",")] if args.tuned_oc else (),
         tuned_source=(f"{tuned_name}{tuned_layers_text}"
                       + f" fine-tuned {args.tuned_epochs} epochs, lr {args.tuned_lr:g}, on the train "
                       f"chunks in the copies {args.tuned_variants}"
@@ -701,6 +702,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "tried after v11)")
     p.add_argument("--tuned-mixup", type=float, default=0.0,
                    help="tuned stem: mixup with this Beta(alpha, alpha) (0: off, v11; tried after v11)")
+    p.add_argument("--tuned-oc", default="", metavar="ALPHA,M_REAL,M_FAKE",
+                   help="tuned stem: one-class softmax (cosine score, margins M_REAL / M_FAKE, scale ALPHA; e.g. "
+                        "20,0.9,0.2; off: v12; tried after v12)")
     p.add_argument("--tuned-loud-fraction", type=float, default=1.0,
                    help="tuned stem: pool only this fraction of each chunk's frames, the loudest (1: all, v10; "
                         "tried after v10, not shipped)")

@@ -170,6 +170,9 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
         raise ValueError(f"mixup {mixup}: give alpha >= 0, and not together with group DRO")
     if weights is not None and (len(weights) != n or not np.all(np.asarray(weights) >= 0) or not np.sum(weights) > 0):
         raise ValueError(f"weights need one non-negative number per chunk ({n}), not all zero")
+    margin = model.tuned_margin() if hasattr(model, "tuned_margin") else 0.0  # tried after v12 (one-class softmax)
+    if margin and mixup > 0:
+        raise ValueError("the one-class margins (tuned_oc) work without mixup")
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     y = torch.as_tensor(labels, dtype=torch.float32)
@@ -208,10 +211,11 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
                     mel = lam * mel + (1 - lam) * mel[partner]
                     frames = torch.maximum(frames, frames[partner])
                     target = lam * target + (1 - lam) * target[partner]
+                shift = margin * (2.0 * target - 1.0)  # 0 unless tuned_oc: the one-class softmax's margins
                 if dro is None:
-                    loss = F.binary_cross_entropy_with_logits(model.tuned_logit_from_mel(mel, frames), target)
+                    loss = F.binary_cross_entropy_with_logits(model.tuned_logit_from_mel(mel, frames) - shift, target)
                 else:
-                    per = F.binary_cross_entropy_with_logits(model.tuned_logit_from_mel(mel, frames), y[idx],
+                    per = F.binary_cross_entropy_with_logits(model.tuned_logit_from_mel(mel, frames) - shift, y[idx],
                                                              reduction="none")
                     g = gid[idx]
                     present, inv, count = torch.unique(g, return_inverse=True, return_counts=True)
@@ -231,7 +235,7 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
                         for p, e in zip(params, steps):
                             p.add_(e)
                     opt.zero_grad()
-                    out = model.tuned_logit_from_mel(mel, frames)
+                    out = model.tuned_logit_from_mel(mel, frames) - shift
                     if w is None:
                         again = F.binary_cross_entropy_with_logits(out, target)
                     else:
