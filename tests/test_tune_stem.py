@@ -21,6 +21,7 @@ from detector.training.tune_stem import (
     concat_mels,
     crossfit_soup,
     fit_start_probe,
+    era_weights,
     group_weights,
     init_tuned_branch,
     load_tuned_stem,
@@ -325,6 +326,8 @@ def test_the_tuned_stem_pools_only_the_loud_frames_when_configured(tmp_path):
     (["--tuned-loud-fraction", "0"], "--tuned-loud-fraction 0.0: give a fraction in (0, 1]"),
     (["--tuned-layers", "1", "--tuned-stem", "frozen"], "--tuned-layers needs a Whisper"),
     (["--tuned-mixup", "0.4", "--tuned-dro", "0.1"], "--tuned-mixup must be >= 0"),
+    (["--tuned-modern-weight", "0"], "--tuned-modern-weight must be > 0"),
+    (["--tuned-modern-weight", "3", "--tuned-dev", "crossfit"], "--tuned-modern-weight must be > 0"),
 ])
 def test_the_tuned_stem_options_are_refused_before_any_data_is_read(tmp_path, capsys, option, message):
     from detector.training.train_whisper import main
@@ -649,3 +652,28 @@ def test_one_class_margins_make_the_tuned_loss_the_one_class_softmax(tmp_path):
         FaikWhisperExperimentConfig(tuned_oc=(20.0, 0.2, 0.9))
     with pytest.raises(ValueError, match="without mixup"):
         tune_stem(model, [mels], y, epochs=1, lr=3e-3, seed=0, log=lambda s: None, mixup=0.4)
+
+
+def test_era_weights_draw_modern_fakes_more_often_and_keep_each_labels_share():
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    groups = ["fake:vall-e", "fake:wavenet", "fake:wavenet", "fake:vall-e", "real:ljspeech", "real:vctk"]
+    w = era_weights(labels, groups, frozenset({"fake:vall-e"}), 3.0)
+    assert w.mean() == pytest.approx(1.0)
+    assert w[0] == pytest.approx(3 * w[1]) and w[0] == pytest.approx(w[3])
+    assert w[labels == 0].sum() == pytest.approx(4.0) and w[4] == pytest.approx(1.0)  # the fakes keep their share
+    assert np.allclose(era_weights(labels, groups, frozenset({"fake:vall-e"}), 1.0), 1.0)
+    with pytest.raises(ValueError, match="factor > 0"):
+        era_weights(labels, groups, frozenset(), 0.0)
+
+
+def test_modern_train_families_are_train_families_outside_dev():
+    import csv
+
+    from detector.training.data import DEV_FAKE_FAMILIES, MODERN_TRAIN_FAMILIES
+    from tests.faik_testkit import SHARED_DATA
+
+    if not (SHARED_DATA / "index.csv").is_file():
+        pytest.skip("needs ../shared/data")
+    with open(SHARED_DATA / "index.csv", newline="", encoding="utf-8") as fh:
+        train = {r["family"] for r in csv.DictReader(fh) if r["split"] == "train" and r["label"] == "fake"}
+    assert MODERN_TRAIN_FAMILIES <= train - DEV_FAKE_FAMILIES

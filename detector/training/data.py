@@ -35,6 +35,16 @@ DEV_FAKE_FAMILIES = frozenset(
 )
 DEV_REAL_FAMILIES = frozenset({"tortoise-voices", "mls", "librivox", "daps", "jsut", "e2tts-page-prompts"})
 
+# Train's generator families published in 2023 or later (zero-shot codec-language-model, flow-matching and
+# diffusion TTS, neural codecs), the era of val's modern row and of the generators users meet now; the
+# rest of train is 2016-2022 (WaveNet ... YourTTS). Used only by ``train-whisper --tuned-modern-weight``
+# (tried after v12).
+MODERN_TRAIN_FAMILIES = frozenset({
+    "bark", "chattts", "chatterbox", "clam-tts", "cosyvoice", "dac", "ditto-tts", "e2-tts", "f5-tts", "fish-speech",
+    "gpt-sovits", "kokoro", "llasa", "openvoice", "simple-tts", "simplespeech", "snac", "sq-codec", "styletts2",
+    "vall-e", "whisperspeech",
+})
+
 # Codec copies precomputed for every train clip: name -> fn(x, sr, rng).
 CODEC_VARIANTS: dict[str, Callable[[np.ndarray, int, np.random.Generator], np.ndarray]] = {
     "mp3": lambda x, sr, r: mp3(x, sr, int(r.choice([24, 32, 48, 64]))),

@@ -88,11 +88,12 @@ from detector.training.train import (
 from detector.speaker_frontend import find_resemblyzer_weights, load_resemblyzer_state
 from detector.training.ct2_whisper import encoder_dims, find_tiny_en, find_whisper_base, read_ct2, trunk_state_dict
 from detector.training.experimental_model import recipe_config, recipe_model
-from detector.training.data import CODEC_VARIANTS, SR, AudioStore, build_store, dev_folds, read_index
+from detector.training.data import (CODEC_VARIANTS, MODERN_TRAIN_FAMILIES, SR, AudioStore, build_store, dev_folds,
+                                     read_index)
 from detector.training.probe import fit_probe, load_probe
 from detector.training.rawboost import rawboost
 from detector.training.tune_stem import (chunk_mels, crossfit_soup, fit_start_probe, group_weights, init_tuned_branch,
-                                         tuned_weights,
+                                         era_weights, tuned_weights,
                                          page_weights,
                                          load_tuned_stem, tune_stem_soup)
 from detector.training.voicefilter import WHEEL as TEACHER_WHEEL
@@ -372,6 +373,10 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     if args.tuned_page_balance is not None and (args.tuned_page_balance < 0 or args.tuned_balance
                                                 or args.tuned_dev != "none"):
         raise SettingsError("--tuned-page-balance must be >= 0, not with --tuned-balance, and with --tuned-dev none only")
+    if args.tuned_modern_weight <= 0 or (args.tuned_modern_weight != 1.0 and (
+            args.tuned_dev != "none" or args.tuned_balance or args.tuned_page_balance is not None)):
+        raise SettingsError("--tuned-modern-weight must be > 0, and works with --tuned-dev none only, without "
+                            "--tuned-balance or --tuned-page-balance")
     if args.fold_stems and args.tuned_dev != "crossfit":
         raise SettingsError("--fold-stems keeps the soups of --tuned-dev crossfit's folds: add --tuned-dev crossfit")
     data, out, cache = Path(args.data), Path(args.out), Path(args.cache)
@@ -557,6 +562,9 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             weights = group_weights(labels, chunk_groups, args.tuned_balance) if args.tuned_balance else None
             if args.tuned_page_balance is not None:  # tried after v11
                 weights = page_weights(labels, chunk_pages, args.tuned_page_balance)
+            if args.tuned_modern_weight != 1.0:  # tried after v12
+                weights = era_weights(labels, chunk_groups, frozenset(f"fake:{f}" for f in MODERN_TRAIN_FAMILIES),
+                                      args.tuned_modern_weight)
             dro = (chunk_groups, args.tuned_dro) if args.tuned_dro else None  # tried after v11
             tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, tune_seed(args),
                                           args.tuned_runs, log, weights, args.tuned_block_lr, dro, args.tuned_sam,
@@ -702,6 +710,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "tried after v11)")
     p.add_argument("--tuned-mixup", type=float, default=0.0,
                    help="tuned stem: mixup with this Beta(alpha, alpha) (0: off, v11; tried after v11)")
+    p.add_argument("--tuned-modern-weight", type=float, default=1.0, metavar="F",
+                   help="tuned stem: draw the fake chunks of train's 2023-and-later families "
+                        "(detector.training.data.MODERN_TRAIN_FAMILIES) F times as often as other fakes (1: v12; "
+                        "tried after v12)")
     p.add_argument("--tuned-oc", default="", metavar="ALPHA,M_REAL,M_FAKE",
                    help="tuned stem: one-class softmax (cosine score, margins M_REAL / M_FAKE, scale ALPHA; e.g. "
                         "20,0.9,0.2; off: v12; tried after v12)")
