@@ -23,6 +23,7 @@ from detector.training.tune_stem import (
     fit_start_probe,
     era_weights,
     group_weights,
+    spec_augment,
     init_tuned_branch,
     load_tuned_stem,
     tune_stem,
@@ -327,6 +328,8 @@ def test_the_tuned_stem_pools_only_the_loud_frames_when_configured(tmp_path):
     (["--tuned-layers", "1", "--tuned-stem", "frozen"], "--tuned-layers needs a Whisper"),
     (["--tuned-mixup", "0.4", "--tuned-dro", "0.1"], "--tuned-mixup must be >= 0"),
     (["--tuned-modern-weight", "0"], "--tuned-modern-weight must be > 0"),
+    (["--tuned-specaugment", "16,40"], "give three whole numbers F,T,N"),
+    (["--tuned-specaugment", "16,40,2", "--tuned-dev", "crossfit"], "--tuned-specaugment works with --tuned-dev none"),
     (["--tuned-modern-weight", "3", "--tuned-dev", "crossfit"], "--tuned-modern-weight must be > 0"),
 ])
 def test_the_tuned_stem_options_are_refused_before_any_data_is_read(tmp_path, capsys, option, message):
@@ -677,3 +680,23 @@ def test_modern_train_families_are_train_families_outside_dev():
     with open(SHARED_DATA / "index.csv", newline="", encoding="utf-8") as fh:
         train = {r["family"] for r in csv.DictReader(fh) if r["split"] == "train" and r["label"] == "fake"}
     assert MODERN_TRAIN_FAMILIES <= train - DEV_FAKE_FAMILIES
+
+
+def test_spec_augment_masks_bands_and_frames_inside_the_valid_part_with_the_rows_mean():
+    rng = np.random.default_rng(0)
+    mel = torch.randn(3, 80, 60)
+    mel[2, :, 30:] = -1.5  # padding after row 2's 30 valid frames
+    valid = torch.tensor([60, 60, 30])
+    out = spec_augment(mel, valid, (10, 8, 2), rng)
+    assert out.shape == mel.shape and not torch.equal(out, mel)
+    assert torch.equal(mel[2, :, 30:], out[2, :, 30:])  # the padding is never touched
+    for b in range(3):
+        n = int(valid[b])
+        changed = out[b, :, :n] != mel[b, :, :n]
+        assert torch.allclose(out[b, :, :n][changed], mel[b, :, :n].mean().expand(int(changed.sum())))
+        bands = changed.all(1).sum() + 0
+        frames = changed.all(0).sum() + 0
+        assert bands <= 20 and frames <= 16  # at most two masks of each kind, each at most its widest
+    assert torch.equal(spec_augment(mel, valid, (0, 0, 2), rng), mel)
+    again = spec_augment(mel, valid, (10, 8, 2), np.random.default_rng(0))
+    assert torch.equal(again, out)  # the same draws, the same masks

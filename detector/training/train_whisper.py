@@ -290,6 +290,17 @@ def assemble_model(args: argparse.Namespace) -> AssembledModel:
     return AssembledModel(model, whisper_path, speaker_path, teacher_path, tuned_vars)
 
 
+def specaugment_widths(text: str) -> tuple[int, int, int]:
+    """``--tuned-specaugment`` "F,T,N" as (F, T, N); "" is off, (0, 0, 0)."""
+    if not text:
+        return (0, 0, 0)
+    parts = text.split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
+        raise ValueError("give three whole numbers F,T,N (widest band mask, widest frame mask, masks of each kind)")
+    f, t, n = (int(p) for p in parts)
+    return (f, t, n)
+
+
 def fit_branch_spreads(model: FaikWhisperDetectorForAudioClassification, dev_chunks: Sequence[torch.Tensor],
                        tuned_held_out: torch.Tensor | None = None) -> list[float]:
     """Step "fusion": each branch's logit spread on dev chunks (held out from every branch's training; the
@@ -377,6 +388,12 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             args.tuned_dev != "none" or args.tuned_balance or args.tuned_page_balance is not None)):
         raise SettingsError("--tuned-modern-weight must be > 0, and works with --tuned-dev none only, without "
                             "--tuned-balance or --tuned-page-balance")
+    try:
+        widths = specaugment_widths(args.tuned_specaugment)
+    except ValueError as err:
+        raise SettingsError(f"--tuned-specaugment {args.tuned_specaugment!r}: {err}") from None
+    if any(widths) and args.tuned_dev != "none":
+        raise SettingsError("--tuned-specaugment works with --tuned-dev none only")
     if args.fold_stems and args.tuned_dev != "crossfit":
         raise SettingsError("--fold-stems keeps the soups of --tuned-dev crossfit's folds: add --tuned-dev crossfit")
     data, out, cache = Path(args.data), Path(args.out), Path(args.cache)
@@ -568,7 +585,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             dro = (chunk_groups, args.tuned_dro) if args.tuned_dro else None  # tried after v11
             tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, tune_seed(args),
                                           args.tuned_runs, log, weights, args.tuned_block_lr, dro, args.tuned_sam,
-                                          args.tuned_mixup)
+                                          args.tuned_mixup, specaugment_widths(args.tuned_specaugment))
         del copies
     dev_chunks = [chunk_batches(get_signal(stores, "train", variants[0], c.file)) for c in dev]
     held_out = torch.cat([tuned_oof[variants[0], i] for i in range(len(dev))]) if tuned_oof else None
@@ -714,6 +731,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tuned stem: draw the fake chunks of train's 2023-and-later families "
                         "(detector.training.data.MODERN_TRAIN_FAMILIES) F times as often as other fakes (1: v12; "
                         "tried after v12)")
+    p.add_argument("--tuned-specaugment", default="", metavar="F,T,N",
+                   help="tuned stem: SpecAugment, N masks per chunk of up to F mel bands and of up to T log-mel "
+                        "frames (e.g. 16,40,2; off: v12; tried after v12)")
     p.add_argument("--tuned-oc", default="", metavar="ALPHA,M_REAL,M_FAKE",
                    help="tuned stem: one-class softmax (cosine score, margins M_REAL / M_FAKE, scale ALPHA; e.g. "
                         "20,0.9,0.2; off: v12; tried after v12)")

@@ -139,8 +139,14 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
               labels: np.ndarray, epochs: int, lr: float, seed: int,
               log: Callable[[str], None] = print, weights: np.ndarray | None = None,
               block_lr: float | None = None, dro: tuple[Sequence[str], float] | None = None,
-              sam: float = 0.0, mixup: float = 0.0) -> list[float]:
+              sam: float = 0.0, mixup: float = 0.0, specaugment: tuple[int, int, int] = (0, 0, 0)) -> list[float]:
     """Fine-tune ``model``'s tuned branch in place; returns the mean training loss per epoch.
+
+    ``specaugment``: (widest frequency mask in mel bands, widest time mask in log-mel frames, masks of each
+    kind per chunk) — SpecAugment (Park et al. 2019; tried after v12, (0, 0, 0) = off): each chunk's log-mel
+    gets that many bands and stretches of frames set to its own mean, so that no single band or moment (a
+    vocoder's line, a pause's noise floor) can carry the decision. Draws from their own generator: off, the
+    run is exactly the one without it.
 
     ``mixup``: alpha of mixup (Zhang et al. 2018; tried after v11, 0 = off): each batch is blended with a
     shuffled copy of itself, log-mels and labels alike, at a weight drawn from Beta(alpha, alpha) — a
@@ -173,8 +179,11 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
     margin = model.tuned_margin() if hasattr(model, "tuned_margin") else 0.0  # tried after v12 (one-class softmax)
     if margin and mixup > 0:
         raise ValueError("the one-class margins (tuned_oc) work without mixup")
+    if min(specaugment) < 0:
+        raise ValueError(f"specaugment {specaugment}: widths and count >= 0")
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
+    mask_rng = np.random.default_rng(seed + 7919)
     y = torch.as_tensor(labels, dtype=torch.float32)
     stem = [*model.tuned_conv1.parameters(), *model.tuned_conv2.parameters()]
     groups = [{"params": stem, "lr": lr, "weight_decay": 0.0},
@@ -203,6 +212,8 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
                 frames = torch.stack([copies[which[i]][1][i] for i in idx.tolist()])
                 width = 2 * int(frames.max())  # mel frames needed for the longest chunk's stem frames
                 mel = torch.stack([copies[which[i]][0][i, :, :width] for i in idx.tolist()]).float()
+                if specaugment[2] and max(specaugment[:2]):
+                    mel = spec_augment(mel, 2 * frames, specaugment, mask_rng)
                 w = None
                 target = y[idx]
                 if mixup > 0:
@@ -251,6 +262,26 @@ def tune_stem(model: FaikWhisperDetectorForAudioClassification, copies: Sequence
     finally:
         model.eval()
     return losses
+
+
+def spec_augment(mel: torch.Tensor, valid_mel: torch.Tensor, widths: tuple[int, int, int],
+                 rng: np.random.Generator) -> torch.Tensor:
+    """``mel`` (B, bands, M) with, per row, ``widths[2]`` frequency masks of 0..``widths[0]`` bands and as many
+    time masks of 0..``widths[1]`` frames inside the row's ``valid_mel`` frames, each set to the row's mean
+    over its valid frames (SpecAugment; see :func:`tune_stem`). A new tensor."""
+    out = mel.clone()
+    bands = mel.shape[1]
+    for b in range(mel.shape[0]):
+        n = max(1, min(int(valid_mel[b]), mel.shape[2]))
+        fill = out[b, :, :n].mean()
+        for _ in range(widths[2]):
+            f = int(rng.integers(0, widths[0] + 1))
+            f0 = int(rng.integers(0, bands - f + 1))
+            out[b, f0:f0 + f, :n] = fill
+            t = int(rng.integers(0, min(widths[1], n) + 1))
+            t0 = int(rng.integers(0, n - t + 1))
+            out[b, :, t0:t0 + t] = fill
+    return out
 
 
 def group_weights(labels: Sequence[int], groups: Sequence[str], power: float) -> np.ndarray:
@@ -340,7 +371,8 @@ def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Seq
                    labels: np.ndarray, epochs: int, lr: float, seed: int, runs: int = 1,
                    log: Callable[[str], None] = print, weights: np.ndarray | None = None,
                    block_lr: float | None = None, dro: tuple[Sequence[str], float] | None = None,
-                   sam: float = 0.0, mixup: float = 0.0) -> list[list[float]]:
+                   sam: float = 0.0, mixup: float = 0.0, specaugment: tuple[int, int, int] = (0, 0, 0)
+                   ) -> list[list[float]]:
     """``runs`` fine-tunings of the tuned branch from its current weights (seeds ``seed``,
     ``seed + 1``, ...), then their weights averaged into the model; returns each run's losses.
     ``runs=1`` is exactly :func:`tune_stem` (``weights`` and ``block_lr`` as there)."""
@@ -353,7 +385,7 @@ def tune_stem_soup(model: FaikWhisperDetectorForAudioClassification, copies: Seq
         if runs > 1:
             log(f"tuned stem: run {run + 1}/{runs} (seed {seed + run})")
         losses.append(tune_stem(model, copies, labels, epochs, lr, seed + run, log, weights, block_lr, dro, sam,
-                                mixup))
+                                mixup, specaugment))
         finals.append(tuned_state(model))
     load_tuned_state(model, [{k: sum(f[i][k] for f in finals) / runs for k in start[i]} for i in range(len(start))])
     return losses
