@@ -389,7 +389,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         raise SettingsError("--tuned-modern-weight must be > 0, and works with --tuned-dev none only, without "
                             "--tuned-balance or --tuned-page-balance")
     try:
-        widths = specaugment_widths(args.tuned_specaugment)
+        widths = specaugment_widths(args.tuned_specaugment)  # tried after v12
     except ValueError as err:
         raise SettingsError(f"--tuned-specaugment {args.tuned_specaugment!r}: {err}") from None
     if any(widths) and args.tuned_dev != "none":
@@ -585,7 +585,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             dro = (chunk_groups, args.tuned_dro) if args.tuned_dro else None  # tried after v11
             tuned_losses = tune_stem_soup(model, copies, labels, args.tuned_epochs, args.tuned_lr, tune_seed(args),
                                           args.tuned_runs, log, weights, args.tuned_block_lr, dro, args.tuned_sam,
-                                          args.tuned_mixup, specaugment_widths(args.tuned_specaugment))
+                                          args.tuned_mixup, widths)
         del copies
     dev_chunks = [chunk_batches(get_signal(stores, "train", variants[0], c.file)) for c in dev]
     held_out = torch.cat([tuned_oof[variants[0], i] for i in range(len(dev))]) if tuned_oof else None
