@@ -164,3 +164,45 @@ def test_a_pyav_build_without_an_encoder_gets_a_clear_message(monkeypatch):
     monkeypatch.setattr(av, "codecs_available", set(av.codecs_available) - {"libopencore_amrnb"})
     with pytest.raises(FaikError, match=r"no libopencore_amrnb encoder.*av==18\.1\.0"):
         amr_nb(np.zeros(16000, np.float32), 16000)
+
+
+def test_the_neural_suppressor_removes_steady_noise_and_lets_speech_through():
+    from detector.channels import neural_suppress
+
+    rng = np.random.default_rng(5)
+    x = 0.02 * rng.standard_normal(3 * SR).astype(np.float32)
+    x[SR:] += 0.5 * synth_speechlike(2.0)[: 2 * SR]  # 1 s of noise alone, then speech over it
+    y = neural_suppress(x, SR)
+    assert y.shape == x.shape and y.dtype == np.float32
+    assert np.std(y[2000:SR - 2000]) < 0.2 * np.std(x[2000:SR - 2000])  # the noise-only lead-in is removed
+    assert np.std(y[SR + 2000:]) > 0.5 * np.std(x[SR + 2000:])          # speech passes
+    assert neural_suppress(np.zeros(0, np.float32), SR).shape == (0,)
+
+
+@pytest.mark.parametrize("n", [1, 479, 4800, 16001])
+def test_the_neural_call_is_seeded_keeps_length_and_is_offered_to_the_recipe(speech, n):
+    from detector.channels import neural_call
+    from detector.training.train_whisper import ACOUSTIC_VARIANTS
+
+    x = np.resize(speech, n)
+    a = neural_call(x, SR, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, neural_call(x, SR, np.random.default_rng(3)))
+    assert a.shape == (n,) and a.dtype == np.float32 and np.abs(a).max() <= 1.0
+    if n > SR:
+        assert not np.allclose(a, neural_call(x, SR, np.random.default_rng(4)))
+    assert "voipnn" in ACOUSTIC_VARIANTS
+
+
+def test_without_rnnoise_the_neural_channel_says_what_to_install(monkeypatch, speech):
+    import importlib.util
+
+    import detector.channels as channels
+
+    channels._rnnoise_library.cache_clear()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    try:
+        with pytest.raises(SettingsError, match=r"pip install pyrnnoise==0\.4\.5"):
+            apply_channel(speech, SR, "call-neural")
+    finally:
+        monkeypatch.undo()
+        channels._rnnoise_library.cache_clear()

@@ -63,7 +63,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from detector.channels import add_noise, amr_nb, reverb, voip_call
+from detector.channels import add_noise, amr_nb, neural_call, reverb, voip_call
 from detector.chunking import ChunkSettings, plan_chunks
 from detector.errors import SettingsError
 from detector.faik_model import count_parameters
@@ -112,6 +112,8 @@ ACOUSTIC_VARIANTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndar
     "amr": lambda x, r: amr_nb(x, SR, int(r.choice([4750, 5150, 5900, 6700, 7400, 7950, 10200, 12200]))),
     # v11: a messenger / meeting-app call (noise suppression, AGC, Opus or AMR, packet loss), both classes
     "voip": lambda x, r: voip_call(x, SR, r),
+    # v13: the same kind of call with a neural noise suppressor (RNNoise) and room noise for it to remove
+    "voipnn": lambda x, r: neural_call(x, SR, r),
 }
 V9_COPIES = (*VARIANTS, "noise", "reverb")  # the copies v7-v9's student and tuned stem learn from
 V1_NAME = "faik-detector-v1"  # retired from resources/models/: fetched from git history (detector.training.retired)
