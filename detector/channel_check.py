@@ -93,9 +93,11 @@ LOSSY_CODECS: dict[str, tuple[str, tuple[str, ...]]] = {
     "aac": ("AAC", ("aac-32k",)),
 }
 # Messenger and meeting apps send speech as Opus (after noise suppression, gain control, packet loss):
-# an Opus recording may be such a call, so its note also quotes the simulated-call channel where measured
-# (v10 called 85 % of real recorded calls AI-generated on the project's test set: model issue).
-CALL_CHANNEL = "voip"
+# an Opus recording may be such a call, so its note also quotes the simulated-call channels where measured
+# (v10 called 85 % of real recorded calls AI-generated on the project's test set: model issue) — the worse
+# of them: with a spectral gate ("voip") or with a neural noise suppressor ("call-neural"; v12: 66 %).
+CALL_CHANNELS: dict[str, str] = {"voip": "a simulated messenger or meeting call",
+                                 "call-neural": "a simulated call through a neural noise suppressor"}
 # A codec gets a note when its measured false alarms are at least this much above clean audio's,
 # in points and as a ratio: below that, the clean figure the report already quotes is close enough.
 NOTABLE_POINTS = 0.05
@@ -123,9 +125,12 @@ def lossy_codec_warning(codec: str, validation: Mapping[str, Any] | None) -> str
     if worst < base + NOTABLE_POINTS or worst < NOTABLE_RATIO * base:
         return None
     rates = (f"up to {worst:.0%}" if len(measured) > 1 else f"{worst:.0%}")
-    call = channel_figures(validation, CALL_CHANNEL) if name == "Opus" else None
-    also = (f", and {float(call['false_alarm_rate']):.0%} of real speech passed through a simulated messenger or "
-            f"meeting call" if call else "")
+    calls = [(float(f["false_alarm_rate"]), words) for ch, words in CALL_CHANNELS.items()
+             if name == "Opus" and (f := channel_figures(validation, ch))]
+    also = ""
+    if calls:
+        rate, words = max(calls)
+        also = f", and {rate:.0%} of real speech passed through {words}"
     return (f"{name}-compressed audio: in testing, this model called {rates} of real {name}-compressed "
             f"recordings AI-generated{also} ({base:.0%} of uncompressed ones); treat an AI-generated verdict with "
             f"extra caution")

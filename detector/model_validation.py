@@ -37,6 +37,7 @@ _CHANNEL_NAMES = {
     "phone-8k-mulaw": "telephone band with G.711 mu-law",
     "amr-12k": "mobile-phone codec (AMR-NB, 12.2 kbit/s)",
     "voip": "as a simulated messenger or meeting call",
+    "call-neural": "as a simulated call through a neural noise suppressor (RNNoise)",
 }
 
 

@@ -121,3 +121,14 @@ def test_an_opus_note_also_quotes_the_simulated_call_figure_where_the_model_has_
     assert ("called 24% of real Opus-compressed recordings AI-generated, and 24% of real speech passed through a "
             "simulated messenger or meeting call (12% of uncompressed ones)") in opus
     assert "messenger" not in lossy_codec_warning("mp3", calls)  # calls are Opus; an MP3 note stays as it was
+
+
+def test_an_opus_note_quotes_the_worse_simulated_call_the_neural_suppressor_where_measured():
+    calls = {"channels": {**CODECS["channels"], "voip": {"false_alarm_rate": 0.188},
+                          "call-neural": {"false_alarm_rate": 0.66}}}
+    opus = lossy_codec_warning("opus", calls)
+    assert ("and 66% of real speech passed through a simulated call through a neural noise suppressor "
+            "(12% of uncompressed ones)") in opus
+    assert "19%" not in opus
+    only_gate = {"channels": {**calls["channels"], "call-neural": {"false_alarm_rate": 0.1}}}
+    assert "19% of real speech passed through a simulated messenger or meeting call" in lossy_codec_warning("opus", only_gate)
