@@ -296,7 +296,7 @@ def neural_suppress(samples: np.ndarray, sr: int) -> np.ndarray:
     Why: a real call recorded through such an app is *re-synthesised* by a neural network — per-band gains
     every 10 ms — and v12's vote called 66 % of val's real recordings AI-generated after :func:`neural_call`
     (its headline: "supports AI-generated" for 36 %), against 4 % with the spectral gate in the suppressor's
-    place (the model cards, v13 on)."""
+    place (v12's model card, "Measured after v12 shipped")."""
     lib = _rnnoise_library()
     x = np.asarray(samples, dtype=np.float32)
     if len(x) == 0:
