@@ -92,10 +92,9 @@ from detector.training.data import (CODEC_VARIANTS, MODERN_TRAIN_FAMILIES, SR, A
                                      read_index)
 from detector.training.probe import fit_probe, load_probe
 from detector.training.rawboost import rawboost
-from detector.training.tune_stem import (chunk_mels, crossfit_soup, fit_start_probe, group_weights, init_tuned_branch,
-                                         era_weights, tuned_weights,
-                                         page_weights,
-                                         load_tuned_stem, tune_stem_soup)
+from detector.training.tune_stem import (chunk_mels, crossfit_soup, era_weights, fit_start_probe, group_weights,
+                                         init_tuned_branch, load_tuned_stem, page_weights, tune_stem_soup,
+                                         tuned_weights)
 from detector.training.voicefilter import WHEEL as TEACHER_WHEEL
 from detector.training.voicefilter import VoiceFilterEmbedder, find_embedder
 
@@ -112,7 +111,8 @@ ACOUSTIC_VARIANTS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndar
     "amr": lambda x, r: amr_nb(x, SR, int(r.choice([4750, 5150, 5900, 6700, 7400, 7950, 10200, 12200]))),
     # v11: a messenger / meeting-app call (noise suppression, AGC, Opus or AMR, packet loss), both classes
     "voip": lambda x, r: voip_call(x, SR, r),
-    # v13: the same kind of call with a neural noise suppressor (RNNoise) and room noise for it to remove
+    # tried after v12, not shipped: the same kind of call with a neural noise suppressor (RNNoise) and room
+    # noise for it to remove (v12's card, "Measured after v12 shipped")
     "voipnn": lambda x, r: neural_call(x, SR, r),
 }
 V9_COPIES = (*VARIANTS, "noise", "reverb")  # the copies v7-v9's student and tuned stem learn from
