@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 import detector
-from detector.channel_check import high_band_fraction, lossy_codec_warning, narrowband_warning, recording_channel
+from detector.channel_check import (NARROWBAND_FRACTION, high_band_fraction, lossy_codec_warning, narrowband_warning,
+                                    recording_channel)
 from detector.chunking import ChunkSettings, ChunkSpan, plan_chunks
 from detector.errors import AnalysisCancelled, AudioDecodeError, ModelNotReadyError, SettingsError
 from detector.evidence import EvidenceMap
@@ -29,6 +30,7 @@ from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggr
 from detector.noise_check import noise_warning
 from detector.parallel_calls import ThreadSpread
 from detector.reverb_check import reverb_warning
+from detector.suppression_check import looks_suppressed, suppression_warning
 from detector.speech_check import (cannot_judge_reason, no_speech_warning, short_recording_warning, speech_fraction,
                                    vad_frames)
 from detector.stretches import find_ai_stretches, stretch_note
@@ -215,6 +217,10 @@ def analyze_audio(
     noise = None if echo is not None else noise_warning(frames, validation)
     duration_s = len(samples) / audio.sample_rate
     high_band = high_band_fraction(samples, audio.sample_rate)  # one pass for the channel and its warning
+    # Speech through a neural noise suppressor (a call app's) sounds AI-made to the model: such a recording
+    # is judged on that channel's evidence map, which the shipped map may lack (then: cannot judge). The
+    # check learnt wideband calls only, so telephone-band audio stays on the telephone channel.
+    suppressed = not high_band < NARROWBAND_FRACTION and looks_suppressed(samples, audio.sample_rate)
     # The outcome: support for AI-generated or real speech at a stated strength, inconclusive, or cannot
     # judge (detector.wording; the likelihood ratio from the model's evidence map for this channel).
     emap_dict = getattr(info, "evidence", None)
@@ -222,7 +228,8 @@ def analyze_audio(
     probs = [c.prob_ai for c in results]
     vote, vote_reason = file_verdict(results)
     evidence = assess(float(sum(probs) / len(probs)) if probs else 0.0, probs, emap,
-                      recording_channel(samples, audio.sample_rate, audio.info.codec, fraction=high_band),
+                      recording_channel(samples, audio.sample_rate, audio.info.codec, fraction=high_band,
+                                        suppressed=suppressed),
                       cannot_judge_reason(duration_s, speech_fraction(samples, audio.sample_rate, frames)),
                       (vote.value, vote_reason))
     stretches = find_ai_stretches(results)
@@ -231,7 +238,7 @@ def analyze_audio(
                  no_speech_warning(samples, audio.sample_rate, frames),
                  narrowband_warning(samples, audio.sample_rate, validation, audio.info.codec, fraction=high_band),
                  lossy_codec_warning(audio.info.codec, validation),
-                 noise, echo):
+                 noise, echo, suppression_warning(validation) if suppressed else None):
         if note is not None:
             warnings.append(note)
     provenance = build_provenance(audio, info.to_dict(), options, started, warnings)

@@ -141,11 +141,15 @@ def lossy_codec_warning(codec: str, validation: Mapping[str, Any] | None) -> str
 
 
 def recording_channel(samples: np.ndarray, sample_rate: int, codec: str = "",
-                      fraction: float | None = None) -> str:
+                      fraction: float | None = None, suppressed: bool = False) -> str:
     """The evaluation channel (``faik evaluate --channel``) a recording looks like, for choosing the
-    model's measured evidence map: "phone-8k" for telephone-band audio (nothing above 4 kHz), else the
-    first channel that imitates the file's lossy codec ("mp3-32k", "opus-24k", "aac-32k"), else "clean".
+    model's measured evidence map: "call-neural" when ``suppressed`` (the caller's
+    :func:`detector.suppression_check.looks_suppressed`: the model's worst case comes first), else
+    "phone-8k" for telephone-band audio (nothing above 4 kHz), else the first channel that imitates the
+    file's lossy codec ("mp3-32k", "opus-24k", "aac-32k"), else "clean".
     ``fraction``: the recording's :func:`high_band_fraction` where the caller has it already."""
+    if suppressed:
+        return "call-neural"
     if sample_rate > 2 * NARROWBAND_CUTOFF_HZ:
         if fraction is None:
             fraction = high_band_fraction(samples, sample_rate)

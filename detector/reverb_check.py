@@ -28,7 +28,6 @@ import json
 import logging
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from detector.chunking import spread_windows
+from detector.linear_check import LinearCheck
 from detector.model_validation import channel_figures
 
 log = logging.getLogger(__name__)
@@ -108,32 +108,8 @@ def reverb_features(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.n
     return np.mean([_window_features(_log_mel(w)) for w in sounding], axis=0)
 
 
-@dataclass(frozen=True)
-class ReverbCheck:
-    """A fitted reverberation detector: standardise, linear score, threshold."""
-
-    mean: np.ndarray
-    std: np.ndarray
-    coef: np.ndarray
-    intercept: float
-    threshold: float
-    measured: Mapping[str, Any]
-
-    def score(self, features: np.ndarray) -> float:
-        """Higher = more reverberant; ``threshold`` separates."""
-        return float((features - self.mean) / self.std @ self.coef + self.intercept)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"features": "detector.reverb_check.reverb_features", "mean": self.mean.tolist(),
-                "std": self.std.tolist(), "coef": self.coef.tolist(), "intercept": self.intercept,
-                "threshold": self.threshold, "measured": dict(self.measured)}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "ReverbCheck":
-        arrays = [np.asarray(d[k], dtype=np.float64) for k in ("mean", "std", "coef")]
-        if len({a.shape for a in arrays}) != 1 or arrays[0].ndim != 1:
-            raise ValueError("mean, std and coef must be vectors of one length")
-        return cls(*arrays, float(d["intercept"]), float(d["threshold"]), d.get("measured") or {})
+#: The fitted check (kept under its old name for callers and tests).
+ReverbCheck = LinearCheck
 
 
 @lru_cache(maxsize=4)
@@ -157,7 +133,7 @@ def reverb_warning(samples: np.ndarray, sample_rate: int = SAMPLE_RATE,
     if check is None:
         return None
     features = reverb_features(samples, sample_rate)
-    if features is None or features.shape != check.mean.shape or check.score(features) <= check.threshold:
+    if features is None or features.shape != check.mean.shape or not check.flags(features):
         return None
     room = channel_figures(validation, "reverb")
     if room:

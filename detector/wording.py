@@ -35,6 +35,8 @@ CHANNEL_WORDS = {
     "phone-8k": "telephone-band audio",
     "phone-8k-mulaw": "telephone-band audio",
     "amr-12k": "mobile-phone audio",
+    "voip": "audio from a messenger or meeting call",
+    "call-neural": "audio passed through a neural noise suppressor (as call apps apply)",
 }
 NOT_STATED = "strength of evidence not stated for this model"
 CANNOT_JUDGE = "Cannot judge"
