@@ -233,7 +233,10 @@ def analyze_audio(
                       cannot_judge_reason(duration_s, speech_fraction(samples, audio.sample_rate, frames)),
                       (vote.value, vote_reason))
     stretches = find_ai_stretches(results)
-    for note in (stretch_note(stretches, results, settings, validation, outcome=evidence["outcome"]),
+    # The stretch note's figures hold for unprocessed speech; a suppressor makes whole recordings sound
+    # AI-made, so on such a recording its note (which says that) stands in for the stretch note.
+    for note in (None if suppressed else stretch_note(stretches, results, settings, validation,
+                                                      outcome=evidence["outcome"]),
                  short_recording_warning(duration_s),
                  no_speech_warning(samples, audio.sample_rate, frames),
                  narrowband_warning(samples, audio.sample_rate, validation, audio.info.codec, fraction=high_band),

@@ -120,4 +120,4 @@ def suppression_warning(validation: Mapping[str, Any] | None = None) -> str:
     else:
         tested = "this model's error rate on such audio was not measured"
     return (f"the recording sounds as if it went through a neural noise suppressor, as call and meeting apps "
-            f"apply: {tested}; an AI-generated verdict means little here")
+            f"apply: {tested}; AI-sounding chunks and passages mean little here")

@@ -36,7 +36,7 @@ CHANNEL_WORDS = {
     "phone-8k-mulaw": "telephone-band audio",
     "amr-12k": "mobile-phone audio",
     "voip": "audio from a messenger or meeting call",
-    "call-neural": "audio passed through a neural noise suppressor (as call apps apply)",
+    "call-neural": "audio that went through a call app's neural noise suppressor",
 }
 NOT_STATED = "strength of evidence not stated for this model"
 CANNOT_JUDGE = "Cannot judge"

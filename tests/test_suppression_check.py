@@ -116,6 +116,8 @@ def test_the_built_in_model_judges_a_suppressed_call_on_its_own_channel_and_says
     assert not any("neural noise suppressor" in w for w in clean["warnings"])
     call = analyse(_call(x))
     assert sum("neural noise suppressor" in w for w in call["warnings"]) == 1
+    # the suppressor makes the whole call sound AI-made: no note sends the user to "AI-sounding" passages
+    assert call["ai_stretches"] and not any("sounds AI-generated" in w for w in call["warnings"])
     ev = call["evidence"]
     assert ev["channel"] == CHANNEL
     if CHANNEL not in (svc.info.evidence or {}).get("channels", {}):
