@@ -79,15 +79,17 @@ def summarise_reports(reports: Sequence[Mapping[str, Any]], note: str = "") -> d
     }
 
 
-def add_channels(validation: Mapping[str, Any], summary: Mapping[str, Any]) -> dict[str, Any]:
+def add_channels(validation: Mapping[str, Any], summary: Mapping[str, Any], replace: bool = False) -> dict[str, Any]:
     """``validation`` with the channels of ``summary`` (from :func:`summarise_reports`) added after its
-    own; both must be of the same weights and the same files, and no channel may be measured twice."""
+    own; both must be of the same weights and the same files, and no channel may be measured twice —
+    unless ``replace``: then a channel measured again (the app changed what the user reads, e.g. a new
+    check) takes its new figures in its old place."""
     same = ("weights_sha256", "split", "n", "n_real", "n_fake")
     if any(validation.get(k) != summary.get(k) for k in same):
         raise ValueError("the new reports are of another model or another set of files than the validation file")
     twice = sorted(set(validation["channels"]) & set(summary["channels"]))
-    if twice:
-        raise ValueError(f"channels already in the validation file: {', '.join(twice)}")
+    if twice and not replace:
+        raise ValueError(f"channels already in the validation file: {', '.join(twice)} (--replace to re-measure)")
     return {**validation, "channels": {**validation["channels"], **summary["channels"]}}
 
 
@@ -163,17 +165,19 @@ def describe(validation: Mapping[str, Any] | None, settings: ChunkSettings | Non
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    add = bool(args) and args[0] == "--add"  # add channels to an existing file instead of writing a new one
+    # --add: add channels to an existing file instead of writing a new one; --replace: also re-measure some
+    mode = args[0] if args and args[0] in ("--add", "--replace") else ""
+    add = bool(mode)
     args = args[1:] if add else args
     if len(args) < 2:
-        print("usage: python -m detector.model_validation [--add] OUT.json REPORT.json [REPORT.json ...]",
+        print("usage: python -m detector.model_validation [--add | --replace] OUT.json REPORT.json [REPORT.json ...]",
               file=sys.stderr)
         return 2
     out, paths = Path(args[0]), args[1:]
     reports = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
     summary = summarise_reports(reports)
     if add:
-        summary = add_channels(json.loads(out.read_text(encoding="utf-8")), summary)
+        summary = add_channels(json.loads(out.read_text(encoding="utf-8")), summary, replace=mode == "--replace")
     from detector.atomic import atomic_write_text
 
     atomic_write_text(out, json.dumps(summary, indent=1) + "\n")

@@ -112,6 +112,13 @@ def test_more_channels_are_added_to_an_existing_file_of_the_same_model_only(tmp_
         add_channels(merged, summarise_reports([_report("opus-24k", 0.2, 0.2, 0.2)]))
     with pytest.raises(ValueError, match="another model"):
         add_channels(merged, summarise_reports([_report("aac-32k", 0.2, 0.2, 0.2, sha="cd" * 32)]))
+    # a re-measured channel replaces its figures in place with --replace, and only then
+    (tmp_path / "clean2.json").write_text(json.dumps(_report("clean", 0.2, 0.05, 0.3)))
+    assert main(["--replace", str(tmp_path / "v.json"), str(tmp_path / "clean2.json")]) == 0
+    again = json.loads((tmp_path / "v.json").read_text())
+    assert list(again["channels"]) == ["clean", "mp3-32k", "opus-24k"]
+    assert again["channels"]["clean"] != merged["channels"]["clean"]
+    assert again["channels"]["mp3-32k"] == merged["channels"]["mp3-32k"]
 
 
 def test_spliced_recording_figures_are_described_and_a_damaged_section_is_skipped():
