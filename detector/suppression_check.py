@@ -121,3 +121,8 @@ def suppression_warning(validation: Mapping[str, Any] | None = None) -> str:
         tested = "this model's error rate on such audio was not measured"
     return (f"the recording sounds as if it went through a neural noise suppressor, as call and meeting apps "
             f"apply: {tested}; AI-sounding chunks and passages mean little here")
+
+
+#: Why a flagged recording cannot be judged by a model whose evidence map has no ``call-neural`` channel.
+CANNOT_JUDGE_REASON = ("it sounds as if it went through a call app's neural noise suppressor, which makes real speech "
+                       "sound AI-generated to this model, and its strength of evidence on such audio was never measured")
