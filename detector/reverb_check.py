@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -90,9 +90,11 @@ def _window_features(mel: np.ndarray) -> np.ndarray:
     return np.concatenate([mel.mean(0) - mel.mean(), mel.std(0), d.std(0), *autocorr, slopes.ravel()])
 
 
-def reverb_features(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray | None:
-    """320 spectro-temporal statistics of a 16 kHz recording (the mean over up to ``WINDOWS``
-    windows spread over it), or ``None`` for under ``MIN_SECONDS``, silence or another rate."""
+def mean_window_features(samples: np.ndarray, sample_rate: int,
+                         window_features: Callable[[np.ndarray], np.ndarray]) -> np.ndarray | None:
+    """The mean of ``window_features(log-mel)`` over up to ``WINDOWS`` windows of ``WINDOW_S`` spread over a
+    16 kHz recording, or ``None`` for under ``MIN_SECONDS``, silence or another rate (shared by the signal
+    checks)."""
     x = np.asarray(samples, dtype=np.float32)
     if sample_rate != SAMPLE_RATE or len(x) < MIN_SECONDS * SAMPLE_RATE:
         return None
@@ -105,7 +107,13 @@ def reverb_features(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.n
     sounding = [w for w in windows if float(np.max(np.abs(w))) > 1e-6]
     if not sounding:
         return None
-    return np.mean([_window_features(_log_mel(w)) for w in sounding], axis=0)
+    return np.mean([window_features(_log_mel(w)) for w in sounding], axis=0)
+
+
+def reverb_features(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray | None:
+    """320 spectro-temporal statistics of a 16 kHz recording (the mean over up to ``WINDOWS``
+    windows spread over it), or ``None`` for under ``MIN_SECONDS``, silence or another rate."""
+    return mean_window_features(samples, sample_rate, _window_features)
 
 
 #: The fitted check (kept under its old name for callers and tests).

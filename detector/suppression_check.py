@@ -35,10 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from detector.chunking import spread_windows
 from detector.linear_check import LinearCheck
 from detector.model_validation import channel_figures
-from detector.reverb_check import MIN_SECONDS, SAMPLE_RATE, WINDOW_S, WINDOWS, _log_mel, _window_features
+from detector.reverb_check import SAMPLE_RATE, _window_features, mean_window_features
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +67,7 @@ def _suppression_window_features(mel: np.ndarray) -> np.ndarray:
 def suppression_features(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray | None:
     """525 statistics of a 16 kHz recording (the mean over up to ``WINDOWS`` windows spread over it),
     or ``None`` for under ``MIN_SECONDS``, silence or another rate."""
-    x = np.asarray(samples, dtype=np.float32)
-    if sample_rate != SAMPLE_RATE or len(x) < MIN_SECONDS * SAMPLE_RATE:
-        return None
-    from detector.audio import copy_windows
-
-    n = int(WINDOW_S * SAMPLE_RATE)
-    windows = copy_windows(samples, spread_windows(len(x), n, min(WINDOWS, -(-len(x) // n))))
-    sounding = [w for w in windows if float(np.max(np.abs(w))) > 1e-6]
-    if not sounding:
-        return None
-    return np.mean([_suppression_window_features(_log_mel(w)) for w in sounding], axis=0)
+    return mean_window_features(samples, sample_rate, _suppression_window_features)
 
 
 def _resources_checks() -> Path:
