@@ -104,8 +104,11 @@ def suppression_warning(validation: Mapping[str, Any] | None = None) -> str:
     through a simulated call with a neural suppressor when ``validation`` has them."""
     call = channel_figures(validation, CHANNEL)
     if call:
-        tested = (f"in testing, this model called {call['false_alarm_rate']:.0%} of real recordings passed "
+        tested = (f"in testing, this model's chunks called {call['false_alarm_rate']:.0%} of real recordings passed "
                   f"through such a call AI-generated")
+        if "headline_false_alarm_rate" in call:
+            tested += (f", and its verdict, read for such audio, pointed {call['headline_false_alarm_rate']:.0%} of "
+                       f"them to AI-generated speech")
     else:
         tested = "this model's error rate on such audio was not measured"
     return (f"the recording sounds as if it went through a neural noise suppressor, as call and meeting apps "

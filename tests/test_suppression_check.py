@@ -61,6 +61,9 @@ def test_shipped_check_carries_its_measured_rates():
 
 def test_the_warning_quotes_the_models_measured_false_alarms():
     assert "66%" in suppression_warning(VALIDATION) and "neural noise suppressor" in suppression_warning(VALIDATION)
+    assert "verdict" not in suppression_warning(VALIDATION)  # no headline figure measured: none quoted
+    measured = {"channels": {CHANNEL: {**VALIDATION["channels"][CHANNEL], "headline_false_alarm_rate": 0.04}}}
+    assert "pointed 4% of them to AI-generated speech" in suppression_warning(measured)
     assert "not measured" in suppression_warning(None)
 
 
@@ -122,3 +125,5 @@ def test_the_built_in_model_judges_a_suppressed_call_on_its_own_channel_and_says
     assert ev["channel"] == CHANNEL
     if CHANNEL not in (svc.info.evidence or {}).get("channels", {}):
         assert ev["outcome"] == "cannot-judge" and ev["cannot_judge_reason"] == CANNOT_JUDGE_REASON
+    else:  # the map was fitted on dev's suppressed copies: a stated verdict, read on that channel
+        assert ev["stated"] and ev["outcome"] != "cannot-judge" and ev["likelihood_ratio"] is not None
