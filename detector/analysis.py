@@ -30,8 +30,6 @@ from detector.result import DEFAULT_THRESHOLD, AnalysisResult, ChunkResult, aggr
 from detector.noise_check import noise_warning
 from detector.parallel_calls import ThreadSpread
 from detector.reverb_check import reverb_warning
-from detector.suppression_check import CANNOT_JUDGE_REASON as SUPPRESSED_REASON
-from detector.suppression_check import CHANNEL as SUPPRESSED
 from detector.suppression_check import looks_suppressed, suppression_warning
 from detector.speech_check import (cannot_judge_reason, no_speech_warning, short_recording_warning, speech_fraction,
                                    vad_frames)
@@ -232,9 +230,7 @@ def analyze_audio(
     evidence = assess(float(sum(probs) / len(probs)) if probs else 0.0, probs, emap,
                       recording_channel(samples, audio.sample_rate, audio.info.codec, fraction=high_band,
                                         suppressed=suppressed),
-                      cannot_judge_reason(duration_s, speech_fraction(samples, audio.sample_rate, frames))
-                      or (SUPPRESSED_REASON if suppressed and emap is not None and SUPPRESSED not in emap.channels
-                          else None),
+                      cannot_judge_reason(duration_s, speech_fraction(samples, audio.sample_rate, frames)),
                       (vote.value, vote_reason))
     stretches = find_ai_stretches(results)
     # The stretch note's figures hold for unprocessed speech; a suppressor makes whole recordings sound

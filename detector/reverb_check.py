@@ -24,21 +24,16 @@ untested; music or several voices at once can look like reverberation.
 
 from __future__ import annotations
 
-import json
-import logging
 import warnings
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from detector.chunking import spread_windows
-from detector.linear_check import LinearCheck
+from detector.linear_check import LinearCheck, load_check
 from detector.model_validation import channel_figures
-
-log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 N_FFT = 400  # 25 ms
@@ -50,12 +45,6 @@ MIN_SECONDS = 1.0  # less audio than this gets no estimate
 DYNAMIC_RANGE = 8.0  # log10 units kept below the loudest bin (as Whisper's log-mel)
 AC_LAGS = (3, 10, 30)  # frames: 30, 100, 300 ms
 PARAMS_FILE = "reverb-check.json"
-
-
-def _resources_checks() -> Path:
-    from detector.model_service import _resources_root
-
-    return _resources_root() / "checks"
 
 
 @lru_cache(maxsize=1)
@@ -124,12 +113,7 @@ ReverbCheck = LinearCheck
 def load_reverb_check(path: str | None = None) -> ReverbCheck | None:
     """The shipped check (``resources/checks/reverb-check.json``), or ``None`` (logged) when the
     file is missing or unreadable: the analysis then goes on without this warning."""
-    p = Path(path) if path else _resources_checks() / PARAMS_FILE
-    try:
-        return ReverbCheck.from_dict(json.loads(p.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("reverberation check unavailable (%s): %s", p, exc)
-        return None
+    return load_check(path, PARAMS_FILE, "reverberation")
 
 
 def reverb_warning(samples: np.ndarray, sample_rate: int = SAMPLE_RATE,

@@ -26,20 +26,15 @@ pauses may look alike.
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from detector.linear_check import LinearCheck
+from detector.linear_check import LinearCheck, load_check
 from detector.model_validation import channel_figures
 from detector.reverb_check import SAMPLE_RATE, _window_features, mean_window_features
-
-log = logging.getLogger(__name__)
 
 PARAMS_FILE = "suppression-check.json"
 FEATURES = "detector.suppression_check.suppression_features"
@@ -70,22 +65,11 @@ def suppression_features(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) ->
     return mean_window_features(samples, sample_rate, _suppression_window_features)
 
 
-def _resources_checks() -> Path:
-    from detector.model_service import _resources_root
-
-    return _resources_root() / "checks"
-
-
 @lru_cache(maxsize=4)
 def load_suppression_check(path: str | None = None) -> LinearCheck | None:
     """The shipped check (``resources/checks/suppression-check.json``), or ``None`` (logged) when the
     file is missing or unreadable: the analysis then goes on without it."""
-    p = Path(path) if path else _resources_checks() / PARAMS_FILE
-    try:
-        return LinearCheck.from_dict(json.loads(p.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("noise-suppressor check unavailable (%s): %s", p, exc)
-        return None
+    return load_check(path, PARAMS_FILE, "noise-suppressor")
 
 
 def looks_suppressed(samples: np.ndarray, sample_rate: int = SAMPLE_RATE,
@@ -114,7 +98,3 @@ def suppression_warning(validation: Mapping[str, Any] | None = None) -> str:
     return (f"the recording sounds as if it went through a neural noise suppressor, as call and meeting apps "
             f"apply: {tested}; AI-sounding chunks and passages mean little here")
 
-
-#: Why a flagged recording cannot be judged by a model whose evidence map has no ``call-neural`` channel.
-CANNOT_JUDGE_REASON = ("it sounds as if it went through a call app's neural noise suppressor, which makes real speech "
-                       "sound AI-generated to this model, and its strength of evidence on such audio was never measured")

@@ -38,6 +38,12 @@ CHANNEL_WORDS = {
     "voip": "audio from a messenger or meeting call",
     "call-neural": "audio that went through a call app's neural noise suppressor",
 }
+# Why a channel the model's map lacks cannot be judged, where the generic "never measured on ..." would not say
+# enough: a suppressed call is the model's worst case (detector.suppression_check).
+UNMEASURED_REASONS = {
+    "call-neural": ("it sounds as if it went through a call app's neural noise suppressor, which makes real speech "
+                    "sound AI-generated to this model, and its strength of evidence on such audio was never measured"),
+}
 NOT_STATED = "strength of evidence not stated for this model"
 CANNOT_JUDGE = "Cannot judge"
 INCONCLUSIVE = "Inconclusive: no support either way"
@@ -110,8 +116,8 @@ def assess(score: float, chunk_probs: Sequence[float], emap: EvidenceMap | None,
     }
     if emap is not None and cannot_judge is None and channel not in emap.channels:
         measured = ", ".join(sorted({channel_words(c) for c in emap.channels}))
-        cannot_judge = (f"this model's strength of evidence was never measured on {channel_words(channel)} "
-                        f"(measured: {measured})")
+        cannot_judge = UNMEASURED_REASONS.get(channel) or (
+            f"this model's strength of evidence was never measured on {channel_words(channel)} (measured: {measured})")
     if cannot_judge is not None or not chunk_probs:
         ev["cannot_judge_reason"] = cannot_judge or "no audio was analysed"
         outcome, explanation = OUT_CANNOT, ev["cannot_judge_reason"]

@@ -12,9 +12,10 @@ import soundfile as sf
 from detector.channel_check import recording_channel
 from detector.linear_check import LinearCheck
 from detector.reverb_check import MIN_SECONDS
-from detector.suppression_check import (CANNOT_JUDGE_REASON, CHANNEL, FEATURES, load_suppression_check, looks_suppressed,
+from detector.suppression_check import (CHANNEL, FEATURES, load_suppression_check, looks_suppressed,
                                         suppression_features, suppression_warning)
 from detector.training.fit_suppression_check import fit
+from detector.wording import UNMEASURED_REASONS
 
 VALIDATION = {"channels": {CHANNEL: {"eer": 0.28, "false_alarm_rate": 0.66, "miss_rate": 0.1, "ece": 0.3}}}
 
@@ -124,6 +125,27 @@ def test_the_built_in_model_judges_a_suppressed_call_on_its_own_channel_and_says
     ev = call["evidence"]
     assert ev["channel"] == CHANNEL
     if CHANNEL not in (svc.info.evidence or {}).get("channels", {}):
-        assert ev["outcome"] == "cannot-judge" and ev["cannot_judge_reason"] == CANNOT_JUDGE_REASON
+        assert ev["outcome"] == "cannot-judge" and ev["cannot_judge_reason"] == UNMEASURED_REASONS[CHANNEL]
     else:  # the map was fitted on dev's suppressed copies: a stated verdict, read on that channel
         assert ev["stated"] and ev["outcome"] != "cannot-judge" and ev["likelihood_ratio"] is not None
+
+
+def test_a_model_whose_map_lacks_the_suppressed_call_channel_cannot_judge_it_and_says_why_in_words():
+    """A flagged recording goes to the ``call-neural`` channel; a map without it gives "cannot judge" with
+    the suppressor named, not the generic list of measured channels."""
+    import dataclasses
+
+    from detector.evidence import load_evidence
+    from detector.model_service import BUILTIN_MODEL_DIR
+    from detector.wording import assess
+
+    emap = load_evidence(BUILTIN_MODEL_DIR)
+    if emap is None:
+        pytest.skip("built-in model not installed yet")
+    without = dataclasses.replace(emap, channels={k: v for k, v in emap.channels.items() if k != CHANNEL})
+    ev = assess(0.8, [0.8, 0.8], without, CHANNEL)
+    assert ev["outcome"] == "cannot-judge" and ev["cannot_judge_reason"] == UNMEASURED_REASONS[CHANNEL]
+    generic = assess(0.8, [0.8, 0.8], without, "amr-12k")  # no words of its own: the generic reason
+    assert generic["outcome"] == "cannot-judge" and "never measured on mobile-phone audio (measured:" in generic[
+        "cannot_judge_reason"]
+    assert assess(0.8, [0.8, 0.8], emap, CHANNEL)["outcome"] != "cannot-judge"
